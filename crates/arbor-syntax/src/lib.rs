@@ -1,0 +1,29 @@
+//! Arbor's syntax layer: the only crate that knows tree-sitter's API.
+//!
+//! - [`Language`]: the supported languages and their detection by extension and shebang;
+//! - [`ParsedFile`]: a file's source and tree, with its syntax errors ([`ParsedFile::syntax_errors`]);
+//! - [`Symbol`]: definitions found by the queries in `grammars/<lang>/tags.scm`
+//!   ([`ParsedFile::symbols`]), with qualified names, owners, ranges and doc comments;
+//! - [`Chunk`]: definition and line-window chunks for indexing ([`ParsedFile::chunks`]);
+//! - [`walk()`]: `.gitignore`-aware repository walks that report skipped files, and
+//!   [`parse_files`] to parse a walk in parallel.
+//!
+//! Positions are 1-based lines and 1-based byte columns; byte ranges are half-open.
+
+pub mod chunks;
+pub mod error;
+pub mod language;
+pub mod parse;
+pub mod query;
+pub mod symbols;
+pub mod walk;
+
+pub use chunks::{chunk_file, Chunk, ChunkKind, ChunkOptions};
+pub use error::SyntaxError;
+pub use language::Language;
+pub use parse::{ParsedFile, Position, Span, SyntaxIssue, SyntaxIssueKind, TreeStats};
+pub use symbols::{extract_symbols, Symbol, SymbolKind};
+pub use walk::{
+    parse_files, read_source, walk, Skipped, SkipReason, SourceFile, Walk, WalkOptions,
+    DEFAULT_MAX_FILE_SIZE,
+};

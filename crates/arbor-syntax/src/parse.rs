@@ -1,0 +1,344 @@
+//! Parsing source text into a [`ParsedFile`] and finding its syntax errors.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use tree_sitter::{Node, Parser, Tree};
+
+use crate::error::SyntaxError;
+use crate::language::Language;
+
+/// A position in a source file: 1-based line, 1-based column counted in bytes (as ripgrep does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Position {
+    /// 1-based line number.
+    pub line: usize,
+    /// 1-based column, in bytes from the start of the line.
+    pub column: usize,
+}
+
+impl From<tree_sitter::Point> for Position {
+    fn from(p: tree_sitter::Point) -> Self {
+        Position {
+            line: p.row + 1,
+            column: p.column + 1,
+        }
+    }
+}
+
+/// A range of a source file, as byte offsets (end exclusive) and positions (end exclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Span {
+    /// Offset of the first byte.
+    pub start_byte: usize,
+    /// Offset one past the last byte.
+    pub end_byte: usize,
+    /// Position of the first byte.
+    pub start: Position,
+    /// Position one past the last byte.
+    pub end: Position,
+}
+
+impl Span {
+    /// The span a tree-sitter node covers.
+    pub fn of(node: Node<'_>) -> Span {
+        Span {
+            start_byte: node.start_byte(),
+            end_byte: node.end_byte(),
+            start: node.start_position().into(),
+            end: node.end_position().into(),
+        }
+    }
+
+    /// Whether `other` lies inside this span (inclusive at both ends).
+    pub fn contains(&self, other: &Span) -> bool {
+        self.start_byte <= other.start_byte && other.end_byte <= self.end_byte
+    }
+
+    /// The 1-based number of the last line that holds a byte of this span.
+    pub fn last_line(&self) -> usize {
+        if self.end.column == 1 && self.end.line > self.start.line {
+            self.end.line - 1
+        } else {
+            self.end.line
+        }
+    }
+}
+
+/// What kind of syntax error tree-sitter recovered from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum SyntaxIssueKind {
+    /// Text the parser could not fit into the grammar (an `ERROR` node).
+    Error,
+    /// A token the parser inserted because it was missing (a `MISSING` node), e.g. a `)`.
+    Missing {
+        /// The kind of the missing node, e.g. `)` or `identifier`.
+        expected: String,
+    },
+}
+
+/// One syntax error in a parsed file. Errors are reported, never fatal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyntaxIssue {
+    /// What went wrong.
+    #[serde(flatten)]
+    pub kind: SyntaxIssueKind,
+    /// Where.
+    pub span: Span,
+}
+
+impl std::fmt::Display for SyntaxIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = self.span.start;
+        match &self.kind {
+            SyntaxIssueKind::Error => write!(f, "{}:{}: syntax error", at.line, at.column),
+            SyntaxIssueKind::Missing { expected } => {
+                write!(f, "{}:{}: missing `{expected}`", at.line, at.column)
+            }
+        }
+    }
+}
+
+/// A source file together with its syntax tree. Owns both, so it can be sent between threads.
+#[derive(Debug, Clone)]
+pub struct ParsedFile {
+    path: PathBuf,
+    language: Language,
+    source: String,
+    tree: Tree,
+}
+
+thread_local! {
+    static PARSERS: RefCell<Vec<(Language, Parser)>> = const { RefCell::new(Vec::new()) };
+}
+
+impl ParsedFile {
+    /// Parses `source` as `language`. Syntax errors do not fail the parse: see [`ParsedFile::syntax_errors`].
+    ///
+    /// Parsers are kept per thread and reused, so parsing many files in a rayon pool is cheap.
+    pub fn parse(
+        path: impl Into<PathBuf>,
+        language: Language,
+        source: String,
+    ) -> Result<ParsedFile, SyntaxError> {
+        let tree = PARSERS.with(|cell| -> Result<Tree, SyntaxError> {
+            let mut parsers = cell.borrow_mut();
+            let index = match parsers.iter().position(|(lang, _)| *lang == language) {
+                Some(index) => index,
+                None => {
+                    let mut parser = Parser::new();
+                    parser
+                        .set_language(&language.grammar())
+                        .map_err(|e| SyntaxError::Grammar {
+                            language,
+                            message: e.to_string(),
+                        })?;
+                    parsers.push((language, parser));
+                    parsers.len() - 1
+                }
+            };
+            let parser = &mut parsers[index].1;
+            let tree = parser.parse(source.as_bytes(), None);
+            // A parser that gave up keeps partial state: reset it before its next use.
+            parser.reset();
+            tree.ok_or(SyntaxError::ParseFailed(language))
+        })?;
+        Ok(ParsedFile {
+            path: path.into(),
+            language,
+            source,
+            tree,
+        })
+    }
+
+    /// Reads `path` and parses it, detecting the language from the extension or shebang unless
+    /// `language` is given. Binary, non-UTF-8 and over-large files are refused with the reason.
+    pub fn from_file(
+        path: &Path,
+        language: Option<Language>,
+        max_size: u64,
+    ) -> Result<ParsedFile, SyntaxError> {
+        let source = crate::walk::read_source(path, max_size).map_err(|reason| match reason {
+            crate::walk::SkipReason::Io(message) => SyntaxError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(message),
+            },
+            reason => SyntaxError::Skipped {
+                path: path.to_path_buf(),
+                reason,
+            },
+        })?;
+        let language = match language {
+            Some(language) => language,
+            None => Language::detect(path, source.as_bytes())
+                .ok_or_else(|| SyntaxError::UndetectedLanguage(path.to_path_buf()))?,
+        };
+        ParsedFile::parse(path, language, source)
+    }
+
+    /// The path the file was read from (or was given).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file's language.
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    /// The source text.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The syntax tree.
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    /// The root node of the syntax tree.
+    pub fn root(&self) -> Node<'_> {
+        self.tree.root_node()
+    }
+
+    /// The source text a node covers.
+    pub fn text(&self, node: Node<'_>) -> &str {
+        &self.source[node.byte_range()]
+    }
+
+    /// Whether the tree holds any syntax error.
+    pub fn has_errors(&self) -> bool {
+        self.tree.root_node().has_error()
+    }
+
+    /// Every syntax error, in source order. An `ERROR` node is reported once, not once per
+    /// node inside it. Walks the tree iteratively, visiting only subtrees that hold errors,
+    /// so it is cheap on clean files and safe on deeply nested ones.
+    pub fn syntax_errors(&self) -> Vec<SyntaxIssue> {
+        let mut issues = Vec::new();
+        let root = self.tree.root_node();
+        if !root.has_error() {
+            return issues;
+        }
+        let mut cursor = root.walk();
+        loop {
+            let node = cursor.node();
+            let mut descend = false;
+            if node.is_error() {
+                issues.push(SyntaxIssue {
+                    kind: SyntaxIssueKind::Error,
+                    span: Span::of(node),
+                });
+            } else if node.is_missing() {
+                issues.push(SyntaxIssue {
+                    kind: SyntaxIssueKind::Missing {
+                        expected: node.kind().to_string(),
+                    },
+                    span: Span::of(node),
+                });
+            } else {
+                descend = node.has_error();
+            }
+            if descend && cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return issues;
+                }
+            }
+        }
+    }
+
+    /// Writes the tree as one S-expression line in tree-sitter's format (named nodes only, with
+    /// field names; `MISSING` nodes marked). Iterative, so arbitrarily deep trees print safely.
+    pub fn write_sexp(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+        let mut cursor = self.tree.root_node().walk();
+        let mut first = true;
+        // For each open level: whether the node at that level opened a parenthesis.
+        let mut opened: Vec<bool> = Vec::new();
+        loop {
+            let node = cursor.node();
+            let visible = node.is_named() || node.is_missing();
+            if visible {
+                if !first {
+                    out.write_char(' ')?;
+                }
+                first = false;
+                if let Some(field) = cursor.field_name() {
+                    write!(out, "{field}: ")?;
+                }
+                if node.is_missing() {
+                    if node.is_named() {
+                        write!(out, "(MISSING {}", node.kind())?;
+                    } else {
+                        write!(out, "(MISSING {:?}", node.kind())?;
+                    }
+                } else {
+                    write!(out, "({}", node.kind())?;
+                }
+            }
+            opened.push(visible);
+            if cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                if opened.pop() == Some(true) {
+                    out.write_char(')')?;
+                }
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// The tree as an S-expression string; see [`ParsedFile::write_sexp`].
+    pub fn to_sexp(&self) -> String {
+        let mut out = String::new();
+        self.write_sexp(&mut out)
+            .expect("writing to a String never fails");
+        out
+    }
+
+    /// Number of nodes and the maximum depth of the tree, counted iteratively.
+    pub fn tree_stats(&self) -> TreeStats {
+        let mut stats = TreeStats::default();
+        let mut cursor = self.tree.root_node().walk();
+        let mut depth = 0usize;
+        loop {
+            stats.nodes += 1;
+            stats.max_depth = stats.max_depth.max(depth);
+            if cursor.goto_first_child() {
+                depth += 1;
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return stats;
+                }
+                depth -= 1;
+            }
+        }
+    }
+}
+
+/// Size figures of a syntax tree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TreeStats {
+    /// Number of nodes, named and anonymous.
+    pub nodes: usize,
+    /// Depth of the deepest node (the root is at depth 0).
+    pub max_depth: usize,
+}
