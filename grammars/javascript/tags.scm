@@ -14,6 +14,8 @@
 (class_declaration name: (identifier) @name) @definition.class
 (export_statement
   declaration: (class_declaration name: (identifier) @name)) @definition.class
+; a named class expression (also what error recovery leaves of a broken class declaration)
+(class name: (identifier) @name) @definition.class
 
 ; class members: methods, getters/setters, and fields holding a function
 (method_definition

@@ -1,1 +1,111 @@
-fn main(){}
+//! `arbor`: code intelligence on your own machine. This binary only parses arguments, calls the
+//! library crates and prints; exit codes are 0 (ok), 1 (findings) and 2 (usage or input error).
+
+mod parse_cmd;
+mod symbols_cmd;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use arbor_syntax::Language;
+use clap::{Args, Parser, Subcommand};
+
+/// Code intelligence for Rust, Python and JavaScript: symbols, search, lint, generation and evaluation.
+#[derive(Debug, Parser)]
+#[command(name = "arbor", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the definitions (functions, methods, classes, structs, …) in a file or a directory.
+    Symbols(symbols_cmd::SymbolsArgs),
+    /// Parse a file and report its syntax tree and syntax errors.
+    Parse(parse_cmd::ParseArgs),
+}
+
+/// Options shared by commands that read source files.
+#[derive(Debug, Args)]
+struct SourceArgs {
+    /// Parse as this language instead of detecting it (rust, python, javascript).
+    #[arg(long, value_name = "LANG")]
+    lang: Option<Language>,
+    /// Skip files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = arbor_syntax::DEFAULT_MAX_FILE_SIZE)]
+    max_file_size: u64,
+}
+
+/// The file or directory a command works on.
+#[derive(Debug, Args)]
+struct PathArg {
+    /// A source file, or a directory to walk (honouring .gitignore).
+    path: PathBuf,
+}
+
+/// What `main` reports: success, findings (exit 1), or an error (exit 2).
+pub(crate) enum Outcome {
+    /// Exit 0.
+    Ok,
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let stdout = io::stdout().lock();
+    let mut out = io::BufWriter::new(stdout);
+    let outcome = match cli.command {
+        Command::Symbols(args) => symbols_cmd::run(args, &mut out)?,
+        Command::Parse(args) => parse_cmd::run(args, &mut out)?,
+    };
+    out.flush()?;
+    Ok(outcome)
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Clap's error as one line: `error: invalid value 'x' for '--lang <LANG>': …`, usage included.
+fn one_line_usage_error(err: &clap::Error) -> String {
+    let rendered = err.render().to_string();
+    let parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with("For more information"))
+        .collect();
+    let message = parts.join(" ");
+    message
+        .strip_prefix("error: ")
+        .unwrap_or(&message)
+        .to_string()
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if !err.use_stderr() => {
+            // --help and --version: print as clap does, exit 0.
+            let _ = err.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            let _ = writeln!(io::stderr(), "arbor: error: {}", one_line_usage_error(&err));
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        // A reader that stopped early (`arbor symbols . | head`) is not an error.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            let message = format!("{err:#}").replace('\n', " ");
+            let _ = writeln!(io::stderr(), "arbor: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -136,7 +136,10 @@ impl Chunker<'_> {
         while start <= last {
             let end = (start + self.options.window_lines - 1).min(last);
             let span = self.lines.span(start, end);
-            if !self.source[span.start_byte..span.end_byte].trim().is_empty() {
+            if !self.source[span.start_byte..span.end_byte]
+                .trim()
+                .is_empty()
+            {
                 self.chunks.push(Chunk {
                     kind: ChunkKind::Window,
                     symbol,
@@ -152,7 +155,10 @@ impl Chunker<'_> {
         let mut next = first;
         for &unit in units {
             let symbol = &self.symbols[unit];
-            let (start, end) = (symbol.first_line().max(next), symbol.span.last_line().min(last));
+            let (start, end) = (
+                symbol.first_line().max(next),
+                symbol.span.last_line().min(last),
+            );
             if start > end || start > symbol.span.start.line {
                 // Shares lines with a chunk already made (several definitions on one line).
                 continue;
@@ -232,7 +238,11 @@ mod tests {
     use super::*;
     use crate::Language;
 
-    fn chunks(language: Language, source: &str, options: ChunkOptions) -> (ParsedFile, Vec<Symbol>, Vec<Chunk>) {
+    fn chunks(
+        language: Language,
+        source: &str,
+        options: ChunkOptions,
+    ) -> (ParsedFile, Vec<Symbol>, Vec<Chunk>) {
         let file = ParsedFile::parse("t", language, source.to_string()).unwrap();
         let symbols = file.symbols().unwrap();
         let chunks = file.chunks(&symbols, options);
@@ -247,7 +257,16 @@ mod tests {
     fn definitions_and_windows_cover_the_file_in_order() {
         let source = "import os\nimport sys\n\n\ndef a():\n    return 1\n\nX = 1\n\nclass B:\n    \"\"\"Doc.\"\"\"\n    def m(self):\n        pass\n\nprint(a())\n";
         let (file, symbols, chunks) = chunks(Language::Python, source, ChunkOptions::default());
-        let got: Vec<_> = chunks.iter().map(|c| (c.kind, c.symbol.map(|s| symbols[s].qualified_name.as_str()), lines(c))).collect();
+        let got: Vec<_> = chunks
+            .iter()
+            .map(|c| {
+                (
+                    c.kind,
+                    c.symbol.map(|s| symbols[s].qualified_name.as_str()),
+                    lines(c),
+                )
+            })
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -260,7 +279,10 @@ mod tests {
         );
         assert_eq!(chunks[1].text(file.source()), "def a():\n    return 1\n");
         let joined: String = chunks.iter().map(|c| c.text(file.source())).collect();
-        assert_eq!(joined, source, "chunks of a file without blank-only windows tile it");
+        assert_eq!(
+            joined, source,
+            "chunks of a file without blank-only windows tile it"
+        );
     }
 
     #[test]
@@ -269,9 +291,15 @@ mod tests {
         for i in 0..4 {
             source.push_str(&format!("    def m{i}(self):\n        return {i}\n"));
         }
-        let options = ChunkOptions { max_lines: 5, window_lines: 3 };
+        let options = ChunkOptions {
+            max_lines: 5,
+            window_lines: 3,
+        };
         let (_, symbols, chunks) = chunks(Language::Python, &source, options);
-        let got: Vec<_> = chunks.iter().map(|c| (c.kind, c.symbol.map(|s| symbols[s].name.as_str()), lines(c))).collect();
+        let got: Vec<_> = chunks
+            .iter()
+            .map(|c| (c.kind, c.symbol.map(|s| symbols[s].name.as_str()), lines(c)))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -291,9 +319,15 @@ mod tests {
             source.push_str(&format!("    let x{i} = {i};\n"));
         }
         source.push_str("}\n");
-        let options = ChunkOptions { max_lines: 4, window_lines: 5 };
+        let options = ChunkOptions {
+            max_lines: 4,
+            window_lines: 5,
+        };
         let (_, _, chunks) = chunks(Language::Rust, &source, options);
-        let got: Vec<_> = chunks.iter().map(|c| (c.kind, c.symbol, lines(c))).collect();
+        let got: Vec<_> = chunks
+            .iter()
+            .map(|c| (c.kind, c.symbol, lines(c)))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -308,7 +342,11 @@ mod tests {
     fn empty_and_one_line_files() {
         let (_, _, c) = chunks(Language::JavaScript, "", ChunkOptions::default());
         assert!(c.is_empty());
-        let (file, _, c) = chunks(Language::JavaScript, "function f() {} function g() {}", ChunkOptions::default());
+        let (file, _, c) = chunks(
+            Language::JavaScript,
+            "function f() {} function g() {}",
+            ChunkOptions::default(),
+        );
         assert_eq!(c.len(), 1, "two definitions on one line share one chunk");
         assert_eq!(c[0].text(file.source()), "function f() {} function g() {}");
         assert_eq!(c[0].span.end.column, 32);

@@ -160,7 +160,10 @@ mod tests {
             ("#!/usr/bin/env python3 -u\n", Some(Language::Python)),
             ("#!/usr/bin/env python3.11", Some(Language::Python)),
             ("#! /usr/local/bin/pypy3\n", Some(Language::Python)),
-            ("#!/usr/bin/env -S node --no-warnings\n", Some(Language::JavaScript)),
+            (
+                "#!/usr/bin/env -S node --no-warnings\n",
+                Some(Language::JavaScript),
+            ),
             ("#!/usr/bin/nodejs\n", Some(Language::JavaScript)),
             ("#!/usr/bin/env rust-script\n", Some(Language::Rust)),
             ("#!/bin/sh\n", None),

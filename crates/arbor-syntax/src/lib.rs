@@ -24,6 +24,6 @@ pub use language::Language;
 pub use parse::{ParsedFile, Position, Span, SyntaxIssue, SyntaxIssueKind, TreeStats};
 pub use symbols::{extract_symbols, Symbol, SymbolKind};
 pub use walk::{
-    parse_files, read_source, walk, Skipped, SkipReason, SourceFile, Walk, WalkOptions,
+    parse_files, read_source, walk, SkipReason, Skipped, SourceFile, Walk, WalkOptions,
     DEFAULT_MAX_FILE_SIZE,
 };

@@ -77,18 +77,19 @@ impl TagsQuery {
         let mut name_capture = None;
         let mut definition_kinds = Vec::new();
         for (index, name) in query.capture_names().iter().enumerate() {
-            let kind = if *name == "name" {
-                name_capture = Some(index as u32);
-                None
-            } else if let Some(kind) = name.strip_prefix("definition.") {
-                Some(kind.parse::<SymbolKind>().map_err(|_| {
-                    invalid(format!("unknown symbol kind in capture `@{name}`"))
-                })?)
-            } else {
-                return Err(invalid(format!(
-                    "unexpected capture `@{name}` (use @name and @definition.<kind>)"
-                )));
-            };
+            let kind =
+                if *name == "name" {
+                    name_capture = Some(index as u32);
+                    None
+                } else if let Some(kind) = name.strip_prefix("definition.") {
+                    Some(kind.parse::<SymbolKind>().map_err(|_| {
+                        invalid(format!("unknown symbol kind in capture `@{name}`"))
+                    })?)
+                } else {
+                    return Err(invalid(format!(
+                        "unexpected capture `@{name}` (use @name and @definition.<kind>)"
+                    )));
+                };
             definition_kinds.push(kind);
         }
         let name_capture =
@@ -183,7 +184,10 @@ mod tests {
         )
         .unwrap_err();
         let message = err.to_string();
-        assert!(message.starts_with("bad.scm:2:2: invalid query"), "{message}");
+        assert!(
+            message.starts_with("bad.scm:2:2: invalid query"),
+            "{message}"
+        );
         assert!(message.contains("NodeType"), "{message}");
     }
 }

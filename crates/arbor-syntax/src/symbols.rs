@@ -234,7 +234,12 @@ pub fn extract_symbols(file: &ParsedFile) -> Result<Vec<Symbol>, SyntaxError> {
             _ => None,
         };
         let qualified_name = match parent_symbol {
-            Some(p) => format!("{}{}{}", p.qualified_name, language.qualifier_separator(), name),
+            Some(p) => format!(
+                "{}{}{}",
+                p.qualified_name,
+                language.qualifier_separator(),
+                name
+            ),
             None => name.clone(),
         };
         let doc = find_doc(language, text, candidate.definition);
@@ -272,10 +277,21 @@ fn signature(text: &str, definition: Node<'_>, name: Node<'_>) -> String {
     let body = inner.child_by_field_name("body").or_else(|| {
         inner
             .child_by_field_name("value")
+            .or_else(|| inner.child_by_field_name("right"))
             .and_then(|value| value.child_by_field_name("body"))
     });
     let end = match body {
-        Some(body) if body.start_byte() >= start => body.start_byte(),
+        Some(body) if body.start_byte() >= start => {
+            // The end of the head: the last token before the body that is not a comment.
+            let head = body.parent().unwrap_or(inner);
+            let mut cursor = head.walk();
+            head.children(&mut cursor)
+                .take_while(|child| child.id() != body.id())
+                .filter(|child| !child.is_extra())
+                .last()
+                .map_or(body.start_byte(), |child| child.end_byte())
+                .max(start)
+        }
         _ => {
             let line_end = text[name.end_byte()..]
                 .find('\n')
@@ -362,16 +378,37 @@ fn preceding_doc_comments(
             for line in body.lines() {
                 let line = line.trim_start();
                 let line = line.strip_prefix('*').unwrap_or(line);
-                lines.push(line.strip_prefix(' ').unwrap_or(line).trim_end().to_string());
+                lines.push(
+                    line.strip_prefix(' ')
+                        .unwrap_or(line)
+                        .trim_end()
+                        .to_string(),
+                );
             }
         }
     }
     let doc = trim_blank_lines(&lines);
+    // Line comments end with their newline: the doc ends before it.
+    let trailing = text[..last.end_byte()].len() - text[..last.end_byte()].trim_end().len();
+    let mut end: crate::parse::Position = last.end_position().into();
+    if trailing > 0 {
+        let line_start = text[..last.end_byte() - trailing]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        end = crate::parse::Position {
+            line: last.start_position().row
+                + 1
+                + text[last.start_byte()..last.end_byte() - trailing]
+                    .matches('\n')
+                    .count(),
+            column: last.end_byte() - trailing - line_start + 1,
+        };
+    }
     let span = Span {
         start_byte: first.start_byte(),
-        end_byte: last.end_byte(),
+        end_byte: last.end_byte() - trailing,
         start: first.start_position().into(),
-        end: last.end_position().into(),
+        end,
     };
     Some((doc, span))
 }
@@ -418,7 +455,11 @@ fn python_string_value(literal: &str) -> Option<String> {
         .into_iter()
         .find(|q| rest.starts_with(q) && rest.len() >= 2 * q.len() && rest.ends_with(q))?;
     let body = &rest[quote.len()..rest.len() - quote.len()];
-    Some(if raw { body.to_string() } else { unescape(body) })
+    Some(if raw {
+        body.to_string()
+    } else {
+        unescape(body)
+    })
 }
 
 /// Python's common backslash escapes; unknown escapes are kept as written, as Python does.
@@ -492,13 +533,19 @@ mod tests {
             Language::Python,
             "def f():\n    r'''Raw \\n text.\n\n        Indented.\n      Less.\n    '''\n\ndef g():\n    f'not {a} doc'\n",
         );
-        assert_eq!(syms[0].doc.as_deref(), Some("Raw \\n text.\n\n  Indented.\nLess."));
+        assert_eq!(
+            syms[0].doc.as_deref(),
+            Some("Raw \\n text.\n\n  Indented.\nLess.")
+        );
         assert_eq!(syms[1].doc, None);
     }
 
     #[test]
     fn clean_doc_matches_inspect_cleandoc() {
-        assert_eq!(clean_doc("  Summary.\n\n    Body\n      more\n  "), "Summary.\n\nBody\n  more");
+        assert_eq!(
+            clean_doc("  Summary.\n\n    Body\n      more\n  "),
+            "Summary.\n\nBody\n  more"
+        );
         assert_eq!(clean_doc(""), "");
         assert_eq!(clean_doc("\n\n"), "");
     }

@@ -285,11 +285,20 @@ mod tests {
         std::fs::write(p("big.py"), "x = 1\n".repeat(100)).unwrap();
         assert_eq!(read_source(&p("ok.py"), 100).unwrap(), "\u{feff}x = 'é'\n");
         assert_eq!(read_source(&p("bin.py"), 100), Err(SkipReason::Binary));
-        assert_eq!(read_source(&p("latin1.py"), 100), Err(SkipReason::NotUtf8 { offset: 5 }));
+        assert_eq!(
+            read_source(&p("latin1.py"), 100),
+            Err(SkipReason::NotUtf8 { offset: 5 })
+        );
         assert_eq!(
             read_source(&p("big.py"), 100),
-            Err(SkipReason::TooLarge { size: 600, limit: 100 })
+            Err(SkipReason::TooLarge {
+                size: 600,
+                limit: 100
+            })
         );
-        assert!(matches!(read_source(&p("missing.py"), 100), Err(SkipReason::Io(_))));
+        assert!(matches!(
+            read_source(&p("missing.py"), 100),
+            Err(SkipReason::Io(_))
+        ));
     }
 }
