@@ -274,16 +274,20 @@ fn signature(text: &str, definition: Node<'_>, name: Node<'_>) -> String {
     let inner = inner_definition(definition);
     let line_start = text[..name.start_byte()].rfind('\n').map_or(0, |i| i + 1);
     let start = line_start.max(inner.start_byte());
-    let body = inner.child_by_field_name("body").or_else(|| {
+    // The body, and the node it is a child of: the definition itself, or the function or class
+    // bound to a name (`const f = () => …`, `exports.f = function …`).
+    let head_and_body = with_body(inner).or_else(|| {
         inner
             .child_by_field_name("value")
             .or_else(|| inner.child_by_field_name("right"))
-            .and_then(|value| value.child_by_field_name("body"))
+            .and_then(with_body)
     });
-    let end = match body {
-        Some(body) if body.start_byte() >= start => {
+    fn with_body(node: Node<'_>) -> Option<(Node<'_>, Node<'_>)> {
+        node.child_by_field_name("body").map(|body| (node, body))
+    }
+    let end = match head_and_body {
+        Some((head, body)) if body.start_byte() >= start => {
             // The end of the head: the last token before the body that is not a comment.
-            let head = body.parent().unwrap_or(inner);
             let mut cursor = head.walk();
             head.children(&mut cursor)
                 .take_while(|child| child.id() != body.id())
@@ -345,6 +349,18 @@ fn preceding_doc_comments(
     node: Node<'_>,
     skip: impl Fn(Node<'_>) -> bool,
 ) -> Option<(String, Span)> {
+    // Finding siblings is linear in their number: look at the text above the item first.
+    let above = text[..node.start_byte()].trim_end();
+    let previous_line = above[above.rfind('\n').map_or(0, |i| i + 1)..].trim_start();
+    let may_have_doc = previous_line.starts_with("///")
+        || previous_line.ends_with("*/")
+        || previous_line.starts_with('#')
+        || previous_line.starts_with('@')
+        || previous_line.ends_with(']')
+        || previous_line.ends_with(')');
+    if !may_have_doc {
+        return None;
+    }
     let mut parts: Vec<Node<'_>> = Vec::new();
     let mut next_line = Span::of(node).start.line;
     let mut current = node.prev_sibling();
