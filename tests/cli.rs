@@ -243,8 +243,15 @@ fn errors_are_one_line_on_stderr_with_exit_code_2() {
 
 #[test]
 fn a_closed_pipe_is_not_an_error() {
+    // Far more output than a pipe buffers, so writing must fail once the reader is gone.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("many.py");
+    let source: String = (0..20_000)
+        .map(|i| format!("def function_{i}():\n    pass\n"))
+        .collect();
+    std::fs::write(&file, source).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_arbor"))
-        .args(["symbols", "crates"])
+        .args(["symbols", file.to_str().unwrap()])
         .current_dir(repo_root())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

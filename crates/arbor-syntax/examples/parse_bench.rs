@@ -52,8 +52,14 @@ fn main() {
             report("raw", 1, files, bytes, 0, secs);
         }
         "pipeline" => {
-            let threads: usize = args.get(1).and_then(|t| t.parse().ok()).unwrap_or_else(|| usage());
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+            let threads: usize = args
+                .get(1)
+                .and_then(|t| t.parse().ok())
+                .unwrap_or_else(|| usage());
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
             let started = Instant::now();
             let (mut files, mut bytes, mut symbols) = (0usize, 0u64, 0usize);
             for root in &args[2..] {

@@ -43,6 +43,9 @@ pub enum SyntaxError {
         /// What tree-sitter reported.
         message: String,
     },
+    /// A built-in query file that failed to load (the message names the file and position).
+    #[error("{0}")]
+    BuiltinQuery(String),
     /// A grammar that tree-sitter refuses (ABI mismatch).
     #[error("cannot load the {language} grammar: {message}")]
     Grammar {

@@ -115,12 +115,7 @@ pub(crate) fn tags_query(language: Language) -> Result<&'static TagsQuery, Synta
     CELLS[index]
         .get_or_init(|| TagsQuery::compile(source).map_err(|e| e.to_string()))
         .as_ref()
-        .map_err(|message| SyntaxError::Query {
-            file: source.file.to_string(),
-            row: 0,
-            column: 0,
-            message: message.clone(),
-        })
+        .map_err(|message| SyntaxError::BuiltinQuery(message.clone()))
 }
 
 /// Compiles every query file of the project, reporting the first that fails.

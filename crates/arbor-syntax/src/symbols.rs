@@ -78,7 +78,7 @@ impl SymbolKind {
     pub fn owns_methods(self) -> bool {
         matches!(
             self,
-            SymbolKind::Class | SymbolKind::Impl | SymbolKind::Trait | SymbolKind::Struct
+            SymbolKind::Class | SymbolKind::Impl | SymbolKind::Trait
         )
     }
 }
