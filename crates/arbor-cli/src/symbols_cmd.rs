@@ -88,6 +88,8 @@ pub fn run(args: SymbolsArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         }
     }
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    // The report on stderr comes after the listing, also when both go to one terminal.
+    out.flush()?;
     for skip in &skipped {
         eprintln!("arbor: skipped {}: {}", skip.path.display(), skip.reason);
     }

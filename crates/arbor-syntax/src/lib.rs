@@ -9,6 +9,20 @@
 //!   [`parse_files`] to parse a walk in parallel.
 //!
 //! Positions are 1-based lines and 1-based byte columns; byte ranges are half-open.
+//!
+//! ```
+//! use arbor_syntax::{Language, ParsedFile, SymbolKind};
+//!
+//! let source = "class Shape:\n    def area(self):\n        \"\"\"The area.\"\"\"\n        return 0\n";
+//! let file = ParsedFile::parse("shape.py", Language::Python, source.to_string())?;
+//! let symbols = file.symbols()?;
+//! assert_eq!(symbols[1].kind, SymbolKind::Method);
+//! assert_eq!(symbols[1].qualified_name, "Shape.area");
+//! assert_eq!(symbols[1].owner.as_deref(), Some("Shape"));
+//! assert_eq!(symbols[1].doc.as_deref(), Some("The area."));
+//! assert!(file.syntax_errors().is_empty());
+//! # Ok::<(), arbor_syntax::SyntaxError>(())
+//! ```
 
 pub mod chunks;
 pub mod error;

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Node, Parser, Tree, TreeCursor};
 
 use crate::error::SyntaxError;
 use crate::language::Language;
@@ -214,91 +214,62 @@ impl ParsedFile {
     }
 
     /// Every syntax error, in source order. An `ERROR` node is reported once, not once per
-    /// node inside it. Walks the tree iteratively, visiting only subtrees that hold errors,
-    /// so it is cheap on clean files and safe on deeply nested ones.
+    /// node inside it. Visits only subtrees that hold errors, so it is cheap on clean files.
     pub fn syntax_errors(&self) -> Vec<SyntaxIssue> {
         let mut issues = Vec::new();
         let root = self.tree.root_node();
         if !root.has_error() {
             return issues;
         }
-        let mut cursor = root.walk();
-        loop {
+        let _ = depth_first::<()>(root, |cursor, step| {
             let node = cursor.node();
-            let mut descend = false;
-            if node.is_error() {
-                issues.push(SyntaxIssue {
-                    kind: SyntaxIssueKind::Error,
-                    span: Span::of(node),
-                });
+            let kind = if step == Step::Leave {
+                return Ok(false);
+            } else if node.is_error() {
+                SyntaxIssueKind::Error
             } else if node.is_missing() {
-                issues.push(SyntaxIssue {
-                    kind: SyntaxIssueKind::Missing {
-                        expected: node.kind().to_string(),
-                    },
-                    span: Span::of(node),
-                });
+                SyntaxIssueKind::Missing {
+                    expected: node.kind().to_string(),
+                }
             } else {
-                descend = node.has_error();
-            }
-            if descend && cursor.goto_first_child() {
-                continue;
-            }
-            loop {
-                if cursor.goto_next_sibling() {
-                    break;
-                }
-                if !cursor.goto_parent() {
-                    return issues;
-                }
-            }
-        }
+                return Ok(node.has_error());
+            };
+            issues.push(SyntaxIssue {
+                kind,
+                span: Span::of(node),
+            });
+            Ok(false)
+        });
+        issues
     }
 
     /// Writes the tree as one S-expression line in tree-sitter's format (named nodes only, with
-    /// field names; `MISSING` nodes marked). Iterative, so arbitrarily deep trees print safely.
+    /// field names; `MISSING` nodes marked). Safe on arbitrarily deep trees.
     pub fn write_sexp(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
-        let mut cursor = self.tree.root_node().walk();
         let mut first = true;
-        // For each open level: whether the node at that level opened a parenthesis.
-        let mut opened: Vec<bool> = Vec::new();
-        loop {
+        depth_first(self.tree.root_node(), |cursor, step| {
             let node = cursor.node();
-            let visible = node.is_named() || node.is_missing();
-            if visible {
-                if !first {
-                    out.write_char(' ')?;
-                }
-                first = false;
-                if let Some(field) = cursor.field_name() {
-                    write!(out, "{field}: ")?;
-                }
-                if node.is_missing() {
-                    if node.is_named() {
-                        write!(out, "(MISSING {}", node.kind())?;
-                    } else {
-                        write!(out, "(MISSING {:?}", node.kind())?;
-                    }
-                } else {
-                    write!(out, "({}", node.kind())?;
-                }
+            if !node.is_named() && !node.is_missing() {
+                return Ok(true);
             }
-            opened.push(visible);
-            if cursor.goto_first_child() {
-                continue;
+            if step == Step::Leave {
+                out.write_char(')')?;
+                return Ok(true);
             }
-            loop {
-                if opened.pop() == Some(true) {
-                    out.write_char(')')?;
-                }
-                if cursor.goto_next_sibling() {
-                    break;
-                }
-                if !cursor.goto_parent() {
-                    return Ok(());
-                }
+            if !first {
+                out.write_char(' ')?;
             }
-        }
+            first = false;
+            if let Some(field) = cursor.field_name() {
+                write!(out, "{field}: ")?;
+            }
+            match (node.is_missing(), node.is_named()) {
+                (true, true) => write!(out, "(MISSING {}", node.kind())?,
+                (true, false) => write!(out, "(MISSING {:?}", node.kind())?,
+                _ => write!(out, "({}", node.kind())?,
+            }
+            Ok(true)
+        })
     }
 
     /// The tree as an S-expression string; see [`ParsedFile::write_sexp`].
@@ -309,27 +280,57 @@ impl ParsedFile {
         out
     }
 
-    /// Number of nodes and the maximum depth of the tree, counted iteratively.
+    /// Number of nodes and the maximum depth of the tree.
     pub fn tree_stats(&self) -> TreeStats {
         let mut stats = TreeStats::default();
-        let mut cursor = self.tree.root_node().walk();
-        let mut depth = 0usize;
+        let _ = depth_first::<()>(self.tree.root_node(), |_, step| {
+            if let Step::Enter { depth } = step {
+                stats.nodes += 1;
+                stats.max_depth = stats.max_depth.max(depth);
+            }
+            Ok(true)
+        });
+        stats
+    }
+}
+
+/// Where a depth-first walk is at a node: arriving, or leaving after its children.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// First visit; `depth` counts from the walk's root (0).
+    Enter {
+        /// Depth below the root of the walk.
+        depth: usize,
+    },
+    /// The node and all its visited children are done.
+    Leave,
+}
+
+/// Visits the subtree of `root` depth-first with a cursor and no recursion, so trees of any
+/// depth are safe. `visit(cursor, step)` sees each node twice (the cursor is on it): on
+/// [`Step::Enter`] it says whether to visit the node's children, on [`Step::Leave`] its answer
+/// is ignored. The first error stops the walk.
+pub(crate) fn depth_first<E>(
+    root: Node<'_>,
+    mut visit: impl FnMut(&TreeCursor<'_>, Step) -> Result<bool, E>,
+) -> Result<(), E> {
+    let mut cursor = root.walk();
+    let mut depth = 0usize;
+    loop {
+        if visit(&cursor, Step::Enter { depth })? && cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
         loop {
-            stats.nodes += 1;
-            stats.max_depth = stats.max_depth.max(depth);
-            if cursor.goto_first_child() {
-                depth += 1;
-                continue;
+            visit(&cursor, Step::Leave)?;
+            if depth == 0 {
+                return Ok(());
             }
-            loop {
-                if cursor.goto_next_sibling() {
-                    break;
-                }
-                if !cursor.goto_parent() {
-                    return stats;
-                }
-                depth -= 1;
+            if cursor.goto_next_sibling() {
+                break;
             }
+            cursor.goto_parent();
+            depth -= 1;
         }
     }
 }
