@@ -1,7 +1,9 @@
 //! `arbor`: code intelligence on your own machine. This binary only parses arguments, calls the
 //! library crates and prints; exit codes are 0 (ok), 1 (findings) and 2 (usage or input error).
 
+mod index_cmd;
 mod parse_cmd;
+mod search_cmd;
 mod symbols_cmd;
 
 use std::io::{self, Write};
@@ -25,6 +27,10 @@ enum Command {
     Symbols(symbols_cmd::SymbolsArgs),
     /// Parse a file and report its syntax tree and syntax errors.
     Parse(parse_cmd::ParseArgs),
+    /// Build or update the search index of a repository (only changed files are re-parsed).
+    Index(index_cmd::IndexArgs),
+    /// Search the repository's index (built or updated first when missing or stale).
+    Search(search_cmd::SearchArgs),
 }
 
 /// Options shared by commands that read source files.
@@ -57,6 +63,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let outcome = match cli.command {
         Command::Symbols(args) => symbols_cmd::run(args, &mut out)?,
         Command::Parse(args) => parse_cmd::run(args, &mut out)?,
+        Command::Index(args) => index_cmd::run(args, &mut out)?,
+        Command::Search(args) => search_cmd::run(args, &mut out)?,
     };
     out.flush()?;
     Ok(outcome)

@@ -1,0 +1,128 @@
+//! `arbor search QUERY`: search a repository, updating its index first.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use arbor_index::{CodeIndex, Hit, IndexError, IndexSettings, Query, SearchOptions, UpdateOptions};
+use clap::Args;
+
+use crate::index_cmd::{ignore_cache_dir, update, IndexLocation};
+use crate::Outcome;
+
+/// Arguments of `arbor search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The query: words, "phrase", /regex/, lang:, path:, kind:, sym:, -excluded.
+    query: String,
+    /// The repository to search.
+    #[arg(long, default_value = ".")]
+    path: PathBuf,
+    #[command(flatten)]
+    location: IndexLocation,
+    /// At most this many hits.
+    #[arg(long, short = 'n', default_value_t = 20)]
+    limit: usize,
+    /// One JSON object per hit and line.
+    #[arg(long)]
+    json: bool,
+    /// Search the index as it is, without updating it first.
+    #[arg(long)]
+    no_update: bool,
+    /// Colour matches: auto (on a terminal), always or never.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+}
+
+pub fn run(args: SearchArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    // A malformed query fails before any indexing work.
+    let query = Query::parse(&args.query).map_err(IndexError::Query)?;
+    let root = &args.path;
+    if !root.is_dir() {
+        anyhow::bail!("{}: not a directory", root.display());
+    }
+    let dir = args.location.dir(root);
+    let index = if args.no_update {
+        CodeIndex::open(&dir)?
+    } else {
+        let index = CodeIndex::open_or_create(&dir, IndexSettings::default(), false)?;
+        ignore_cache_dir(&dir);
+        match update(&index, root, &UpdateOptions::default()) {
+            Ok(stats) if stats.committed => {
+                eprintln!("arbor: {}", crate::index_cmd::summary(&stats))
+            }
+            Ok(_) => {}
+            Err(err)
+                if err
+                    .downcast_ref::<IndexError>()
+                    .is_some_and(|e| matches!(e, IndexError::Locked(_))) =>
+            {
+                eprintln!("arbor: warning: {err}; searching the index as last committed");
+            }
+            Err(err) => return Err(err),
+        }
+        index
+    };
+    let hits = index.search(
+        &query,
+        &SearchOptions {
+            limit: args.limit,
+            ..SearchOptions::default()
+        },
+    )?;
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => std::io::stdout().is_terminal(),
+    };
+    for hit in &hits {
+        if args.json {
+            serde_json::to_writer(&mut *out, hit)?;
+            writeln!(out)?;
+        } else {
+            print_hit(hit, color, out)?;
+        }
+    }
+    if hits.is_empty() && !args.json {
+        eprintln!("arbor: no matches");
+    }
+    Ok(Outcome::Ok)
+}
+
+fn print_hit(hit: &Hit, color: bool, out: &mut impl Write) -> std::io::Result<()> {
+    let (bold, match_on, dim, reset) = if color {
+        ("\x1b[1m", "\x1b[1;31m", "\x1b[2m", "\x1b[0m")
+    } else {
+        ("", "", "", "")
+    };
+    write!(out, "{bold}{}:{}:{}{reset}", hit.path, hit.line, hit.column)?;
+    if let (Some(kind), Some(symbol)) = (&hit.kind, &hit.symbol) {
+        let role = if hit.hit_type == "definition" {
+            ""
+        } else {
+            "in "
+        };
+        write!(out, "  {dim}{role}{kind}{reset} {symbol}")?;
+    }
+    if let Some(doc) = &hit.doc {
+        write!(out, "  {dim}— {doc}{reset}")?;
+    }
+    writeln!(out)?;
+    for line in &hit.snippet {
+        write!(out, "{dim}{:>6} │{reset} ", line.line)?;
+        let mut at = 0;
+        for &(start, end) in &line.highlights {
+            if start < at || end > line.text.len() {
+                continue;
+            }
+            write!(
+                out,
+                "{}{match_on}{}{reset}",
+                &line.text[at..start],
+                &line.text[start..end]
+            )?;
+            at = end;
+        }
+        writeln!(out, "{}", &line.text[at..])?;
+    }
+    writeln!(out)
+}

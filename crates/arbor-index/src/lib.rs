@@ -1,0 +1,15 @@
+//! Arbor's code search: a tantivy index of files, symbols and chunks per repository, a
+//! code-aware tokenizer, incremental updates by content hash, and a small query language.
+
+pub mod error;
+pub mod index;
+pub mod query;
+pub mod schema;
+pub mod search;
+pub mod tokenizer;
+
+pub use error::IndexError;
+pub use index::{CodeIndex, Progress, UpdateOptions, UpdateStats};
+pub use query::{Query, QueryError};
+pub use schema::{IndexSettings, TokenizerKind};
+pub use search::{Hit, SearchOptions, SnippetLine};

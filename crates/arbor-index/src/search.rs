@@ -1,0 +1,636 @@
+//! Running a [`Query`] against a [`CodeIndex`].
+
+use std::collections::{BTreeSet, HashSet};
+
+use serde::Serialize;
+use tantivy::collector::TopDocs;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query as TantivyQuery, TermQuery,
+    TermSetQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DocAddress, Searcher, TantivyDocument, Term as TantivyTerm};
+
+use crate::error::IndexError;
+use crate::index::CodeIndex;
+use crate::query::{Query, Term};
+
+/// Options of a search.
+#[derive(Debug, Clone, Copy)]
+pub struct SearchOptions {
+    /// At most this many hits.
+    pub limit: usize,
+    /// At most this many snippet lines per hit.
+    pub snippet_lines: usize,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            limit: 20,
+            snippet_lines: 3,
+        }
+    }
+}
+
+/// A line of a hit's snippet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SnippetLine {
+    /// 1-based line number.
+    pub line: usize,
+    /// The line's text, without its newline.
+    pub text: String,
+    /// Byte ranges of the text that matched, sorted, not overlapping.
+    pub highlights: Vec<(usize, usize)>,
+}
+
+/// One search result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    /// Path relative to the repository root.
+    pub path: String,
+    /// Language name.
+    pub language: String,
+    /// 1-based line of the match (of the name, for a definition).
+    pub line: usize,
+    /// 1-based byte column of the match.
+    pub column: usize,
+    /// `definition` for a symbol, `code` for a chunk of code.
+    #[serde(rename = "type")]
+    pub hit_type: &'static str,
+    /// The symbol defined here, or the one the code lies in (qualified name).
+    pub symbol: Option<String>,
+    /// That symbol's kind.
+    pub kind: Option<String>,
+    /// First line of the symbol's doc, for definitions.
+    pub doc: Option<String>,
+    /// Relevance; higher is better. Exact-name definitions come first whatever their score.
+    pub score: f32,
+    /// The matching lines.
+    pub snippet: Vec<SnippetLine>,
+    #[serde(skip)]
+    tier: u8,
+    #[serde(skip)]
+    merge_key: Option<(String, usize)>,
+}
+
+/// Boosts of the symbol fields for a free word; code counts 1.
+const NAME_BOOST: f32 = 5.0;
+const QUALIFIED_BOOST: f32 = 2.0;
+const SIGNATURE_BOOST: f32 = 1.0;
+const DOC_BOOST: f32 = 1.0;
+/// Extra weight of a whole identifier over its parts.
+const WHOLE_BOOST: f32 = 2.0;
+/// The most candidates fetched when post-filters (phrases, regexes) reject many.
+const MAX_CANDIDATES: usize = 200_000;
+
+#[derive(Default)]
+struct Plan {
+    words: Vec<String>,
+    phrases: Vec<regex::Regex>,
+    regexes: Vec<regex::Regex>,
+    /// Negated regexes: a chunk matching one is dropped.
+    excluded: Vec<regex::Regex>,
+    syms: Vec<String>,
+    highlight_terms: HashSet<String>,
+}
+
+/// Tokens of `text` by the index's analyzer: (text, position), whole identifiers flagged.
+fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, bool)> {
+    let mut tokens: Vec<(String, usize, bool)> = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while let Some(token) = stream.next() {
+        tokens.push((token.text.clone(), token.position, false));
+    }
+    for i in 0..tokens.len().saturating_sub(1) {
+        if tokens[i].1 == tokens[i + 1].1 {
+            tokens[i].2 = true; // shares its position with the first part: a whole identifier
+        }
+    }
+    tokens
+}
+
+/// A whitespace-insensitive, smart-case regex for an exact phrase.
+fn phrase_regex(phrase: &str) -> regex::Regex {
+    let words: Vec<String> = phrase.split_whitespace().map(regex::escape).collect();
+    let case_insensitive = !phrase.chars().any(char::is_uppercase);
+    regex::RegexBuilder::new(&words.join(r"\s+"))
+        .case_insensitive(case_insensitive)
+        .build()
+        .expect("an escaped phrase is a valid regex")
+}
+
+fn term_query(field: Field, text: &str, boost: f32) -> Box<dyn TantivyQuery> {
+    let query = TermQuery::new(
+        TantivyTerm::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    );
+    if (boost - 1.0).abs() < f32::EPSILON {
+        Box::new(query)
+    } else {
+        Box::new(BoostQuery::new(Box::new(query), boost))
+    }
+}
+
+fn any_of(queries: Vec<Box<dyn TantivyQuery>>) -> Box<dyn TantivyQuery> {
+    Box::new(BooleanQuery::new(
+        queries.into_iter().map(|q| (Occur::Should, q)).collect(),
+    ))
+}
+
+fn text_of(doc: &TantivyDocument, field: Field) -> Option<&str> {
+    doc.get_first(field).and_then(|v| v.as_str())
+}
+
+fn u64_of(doc: &TantivyDocument, field: Field) -> usize {
+    doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0) as usize
+}
+
+impl CodeIndex {
+    fn analyzer(&self) -> TextAnalyzer {
+        self.index
+            .tokenizers()
+            .get(self.settings().tokenizer.tantivy_name())
+            .expect("the index's tokenizer is registered when it is opened")
+    }
+
+    /// Every indexed path, from the term dictionary of the path field.
+    fn all_paths(&self, searcher: &Searcher) -> Result<BTreeSet<String>, IndexError> {
+        let mut paths = BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.path)?;
+            let mut stream = inverted.terms().stream().map_err(|source| IndexError::Io {
+                path: self.dir().to_path_buf(),
+                source,
+            })?;
+            while stream.advance() {
+                paths.insert(String::from_utf8_lossy(stream.key()).into_owned());
+            }
+        }
+        Ok(paths)
+    }
+
+    /// Runs `query` and returns its hits, best first.
+    pub fn search(&self, query: &Query, options: &SearchOptions) -> Result<Vec<Hit>, IndexError> {
+        let f = self.fields;
+        let searcher = self.reader.searcher();
+        let mut analyzer = self.analyzer();
+        let mut plan = Plan::default();
+        let mut must: Vec<Box<dyn TantivyQuery>> = Vec::new();
+        let mut must_not: Vec<Box<dyn TantivyQuery>> = Vec::new();
+        let mut scoring: Vec<Box<dyn TantivyQuery>> = Vec::new();
+        let (mut langs, mut kinds, mut syms, mut paths) = (vec![], vec![], vec![], vec![]);
+        let (mut not_langs, mut not_kinds, mut not_syms, mut not_paths) =
+            (vec![], vec![], vec![], vec![]);
+        let mut chunks_only = false;
+        // Negated words and phrases, also checked against the code of definitions.
+        let mut excluded_code: Vec<Box<dyn TantivyQuery>> = Vec::new();
+
+        for clause in &query.clauses {
+            let negated = clause.negated;
+            match &clause.term {
+                Term::Word(word) => {
+                    let tokens = analyze(&mut analyzer, word);
+                    if tokens.is_empty() {
+                        continue; // punctuation only: nothing to match on
+                    }
+                    if negated {
+                        must_not.push(self.phrase_query(&tokens, &[f.code, f.name, f.doc]));
+                        excluded_code.push(self.phrase_query(&tokens, &[f.code]));
+                        continue;
+                    }
+                    plan.words.push(word.clone());
+                    let mut per_word = Vec::new();
+                    for (token, _, whole) in &tokens {
+                        plan.highlight_terms.insert(token.clone());
+                        let extra = if *whole { WHOLE_BOOST } else { 1.0 };
+                        per_word.push(term_query(f.name, token, NAME_BOOST * extra));
+                        per_word.push(term_query(f.qualified_name, token, QUALIFIED_BOOST * extra));
+                        per_word.push(term_query(f.signature, token, SIGNATURE_BOOST * extra));
+                        per_word.push(term_query(f.doc, token, DOC_BOOST * extra));
+                        per_word.push(term_query(f.code, token, extra));
+                    }
+                    scoring.push(any_of(per_word));
+                }
+                Term::Phrase(phrase) => {
+                    let tokens = analyze(&mut analyzer, phrase);
+                    let query = self.phrase_query(&tokens, &[f.code]);
+                    if negated {
+                        must_not.push(query);
+                        excluded_code.push(self.phrase_query(&tokens, &[f.code]));
+                        continue;
+                    }
+                    chunks_only = true;
+                    for (token, _, _) in &tokens {
+                        plan.highlight_terms.insert(token.clone());
+                    }
+                    plan.phrases.push(phrase_regex(phrase));
+                    if !tokens.is_empty() {
+                        must.push(query);
+                    }
+                }
+                Term::Regex(regex) => {
+                    chunks_only = true;
+                    if negated {
+                        &mut plan.excluded
+                    } else {
+                        &mut plan.regexes
+                    }
+                    .push(regex.clone());
+                }
+                Term::Lang(lang) => {
+                    let list = if negated { &mut not_langs } else { &mut langs };
+                    list.push(TantivyTerm::from_field_text(f.language, lang.name()));
+                }
+                Term::Kind(kind) => {
+                    let list = if negated { &mut not_kinds } else { &mut kinds };
+                    list.push(TantivyTerm::from_field_text(f.kind, kind.name()));
+                }
+                Term::Sym(name) => {
+                    let last = name
+                        .rsplit(['.', ':'])
+                        .find(|s| !s.is_empty())
+                        .unwrap_or(name)
+                        .to_lowercase();
+                    let list = if negated { &mut not_syms } else { &mut syms };
+                    list.push(TantivyTerm::from_field_text(f.name_key, &last));
+                    if !negated {
+                        plan.syms.push(name.to_lowercase());
+                        plan.highlight_terms.insert(last);
+                    }
+                }
+                Term::Path(filter) => {
+                    if negated { &mut not_paths } else { &mut paths }.push(filter.clone());
+                }
+            }
+        }
+
+        let doc_types: &[&str] = if chunks_only {
+            &["chunk"]
+        } else if scoring.is_empty() {
+            &["symbol"] // only filters (and sym:): list the definitions
+        } else {
+            &["symbol", "chunk"]
+        };
+        must.push(Box::new(TermSetQuery::new(
+            doc_types
+                .iter()
+                .map(|t| TantivyTerm::from_field_text(f.doc_type, t)),
+        )));
+        for terms in [langs, kinds, syms] {
+            if !terms.is_empty() {
+                must.push(Box::new(TermSetQuery::new(terms)));
+            }
+        }
+        for terms in [not_langs, not_kinds, not_syms] {
+            if !terms.is_empty() {
+                must_not.push(Box::new(TermSetQuery::new(terms)));
+            }
+        }
+        if !paths.is_empty() || !not_paths.is_empty() {
+            let all = self.all_paths(&searcher)?;
+            let keep: Vec<TantivyTerm> = all
+                .iter()
+                .filter(|p| paths.is_empty() || paths.iter().any(|g| g.matches(p)))
+                .filter(|p| !not_paths.iter().any(|g| g.matches(p)))
+                .map(|p| TantivyTerm::from_field_text(f.path, p))
+                .collect();
+            if keep.is_empty() {
+                return Ok(Vec::new());
+            }
+            must.push(Box::new(TermSetQuery::new(keep)));
+        }
+        if !scoring.is_empty() {
+            must.push(any_of(scoring));
+        }
+        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
+        clauses.extend(must.into_iter().map(|q| (Occur::Must, q)));
+        clauses.extend(must_not.into_iter().map(|q| (Occur::MustNot, q)));
+        if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        let tantivy_query = BooleanQuery::new(clauses);
+
+        let post_filtered = !plan.phrases.is_empty()
+            || !plan.regexes.is_empty()
+            || !plan.excluded.is_empty()
+            || plan.syms.iter().any(|s| s.contains(['.', ':']));
+        let limit = options.limit.max(1);
+        let mut fetch = (limit * 3).max(50);
+        loop {
+            let top =
+                searcher.search(&tantivy_query, &TopDocs::with_limit(fetch).order_by_score())?;
+            let exhausted = top.len() < fetch;
+            let mut hits = self.hits(&searcher, &top, &plan, &mut analyzer, options)?;
+            if !excluded_code.is_empty() {
+                // A definition whose code holds an excluded word goes too.
+                let excluded = any_of(excluded_code.iter().map(|q| q.box_clone()).collect());
+                let mut kept = Vec::with_capacity(hits.len());
+                for hit in hits {
+                    if hit.hit_type != "definition"
+                        || !self.code_matches(&searcher, &hit, excluded.as_ref())?
+                    {
+                        kept.push(hit);
+                    }
+                }
+                hits = kept;
+            }
+            if !post_filtered || hits.len() >= limit || exhausted || fetch >= MAX_CANDIDATES {
+                return Ok(rank(hits, limit));
+            }
+            fetch = (fetch * 8).min(MAX_CANDIDATES);
+        }
+    }
+
+    /// Whether a chunk of the definition `hit` matches `query`.
+    fn code_matches(
+        &self,
+        searcher: &Searcher,
+        hit: &Hit,
+        query: &dyn TantivyQuery,
+    ) -> Result<bool, IndexError> {
+        let f = self.fields;
+        let exact = |term: TantivyTerm| -> Box<dyn TantivyQuery> {
+            Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+        };
+        let scoped = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                exact(TantivyTerm::from_field_text(f.path, &hit.path)),
+            ),
+            (
+                Occur::Must,
+                exact(TantivyTerm::from_field_u64(f.symbol_line, hit.line as u64)),
+            ),
+            (
+                Occur::Must,
+                exact(TantivyTerm::from_field_text(f.doc_type, "chunk")),
+            ),
+            (Occur::Must, query.box_clone()),
+        ]);
+        Ok(searcher.search(&scoped, &tantivy::collector::Count)? > 0)
+    }
+
+    /// A query for consecutive tokens (the parts of identifiers) in any of `fields`.
+    fn phrase_query(
+        &self,
+        tokens: &[(String, usize, bool)],
+        fields: &[Field],
+    ) -> Box<dyn TantivyQuery> {
+        let parts: Vec<&(String, usize, bool)> = tokens.iter().filter(|t| !t.2).collect();
+        let first = parts.first().map_or(0, |t| t.1);
+        let per_field = fields
+            .iter()
+            .map(|&field| -> Box<dyn TantivyQuery> {
+                if parts.len() == 1 {
+                    term_query(field, &parts[0].0, 1.0)
+                } else {
+                    Box::new(PhraseQuery::new_with_offset(
+                        parts
+                            .iter()
+                            .map(|(text, position, _)| {
+                                (position - first, TantivyTerm::from_field_text(field, text))
+                            })
+                            .collect(),
+                    ))
+                }
+            })
+            .collect();
+        any_of(per_field)
+    }
+
+    fn hits(
+        &self,
+        searcher: &Searcher,
+        top: &[(f32, DocAddress)],
+        plan: &Plan,
+        analyzer: &mut TextAnalyzer,
+        options: &SearchOptions,
+    ) -> Result<Vec<Hit>, IndexError> {
+        let f = self.fields;
+        let mut hits = Vec::new();
+        for &(score, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let path = text_of(&doc, f.path).unwrap_or_default().to_string();
+            let language = text_of(&doc, f.language).unwrap_or_default().to_string();
+            let kind = text_of(&doc, f.kind).map(str::to_string);
+            let qualified = text_of(&doc, f.qualified_name).map(str::to_string);
+            if plan.syms.iter().any(|s| s.contains(['.', ':'])) {
+                let q = qualified.as_deref().unwrap_or("").to_lowercase();
+                if !plan.syms.iter().any(|s| {
+                    q == *s || q.ends_with(&format!(".{s}")) || q.ends_with(&format!("::{s}"))
+                }) {
+                    continue;
+                }
+            }
+            let is_symbol = text_of(&doc, f.doc_type) == Some("symbol");
+            if is_symbol {
+                let line = u64_of(&doc, f.start_line);
+                let text = text_of(&doc, f.line_text).unwrap_or_default();
+                let name = text_of(&doc, f.name).unwrap_or_default();
+                let highlights = highlight(text, analyzer, plan);
+                // The exact-name rule applies to a one-word query and to sym: values.
+                let single_word = if plan.words.len() == 1 {
+                    &plan.words[..]
+                } else {
+                    &[]
+                };
+                let tier = single_word
+                    .iter()
+                    .chain(&plan.syms)
+                    .map(|w| {
+                        if w == name {
+                            0
+                        } else if w.eq_ignore_ascii_case(name)
+                            || w.to_lowercase() == name.to_lowercase()
+                        {
+                            1
+                        } else {
+                            2
+                        }
+                    })
+                    .min()
+                    .unwrap_or(2);
+                hits.push(Hit {
+                    merge_key: Some((path.clone(), line)),
+                    path,
+                    language,
+                    line,
+                    column: u64_of(&doc, f.start_col),
+                    hit_type: "definition",
+                    symbol: qualified,
+                    kind,
+                    doc: text_of(&doc, f.doc_summary).map(str::to_string),
+                    score,
+                    snippet: vec![SnippetLine {
+                        line,
+                        text: text.to_string(),
+                        highlights,
+                    }],
+                    tier,
+                });
+                continue;
+            }
+            let code = text_of(&doc, f.code).unwrap_or_default();
+            if !plan
+                .phrases
+                .iter()
+                .chain(&plan.regexes)
+                .all(|r| r.is_match(code))
+                || plan.excluded.iter().any(|r| r.is_match(code))
+            {
+                continue;
+            }
+            let first_line = u64_of(&doc, f.start_line);
+            let mut snippet = Vec::new();
+            let checked = plan.phrases.iter().chain(&plan.regexes);
+            let needs_text_match = !plan.phrases.is_empty() || !plan.regexes.is_empty();
+            for (offset, text) in code.lines().enumerate() {
+                // With a phrase or regex, a line shows when one of them matches on it.
+                if needs_text_match && !checked.clone().any(|r| r.is_match(text)) {
+                    continue;
+                }
+                let highlights = highlight(text, analyzer, plan);
+                if !highlights.is_empty() {
+                    snippet.push(SnippetLine {
+                        line: first_line + offset,
+                        text: text.to_string(),
+                        highlights,
+                    });
+                    if snippet.len() >= options.snippet_lines {
+                        break;
+                    }
+                }
+            }
+            if snippet.is_empty() {
+                // Matched across lines (a phrase or regex over a line break): show where it starts.
+                let start = plan
+                    .phrases
+                    .iter()
+                    .chain(&plan.regexes)
+                    .filter_map(|r| r.find(code).map(|m| m.start()))
+                    .min()
+                    .unwrap_or(0);
+                let offset = code[..start].matches('\n').count();
+                let text = code.lines().nth(offset).unwrap_or_default();
+                snippet.push(SnippetLine {
+                    line: first_line + offset,
+                    text: text.to_string(),
+                    highlights: Vec::new(),
+                });
+            }
+            let (symbol, kind) = match innermost(text_of(&doc, f.inner_symbols), snippet[0].line) {
+                Some((kind, name)) => (Some(name), Some(kind)),
+                None => (qualified, kind),
+            };
+            let symbol_line = u64_of(&doc, f.symbol_line);
+            let definition = text_of(&doc, f.chunk_kind) == Some("definition");
+            hits.push(Hit {
+                merge_key: (definition && symbol_line > 0).then(|| (path.clone(), symbol_line)),
+                path,
+                language,
+                line: snippet[0].line,
+                column: snippet[0].highlights.first().map_or(1, |h| h.0 + 1),
+                hit_type: "code",
+                symbol,
+                kind,
+                doc: None,
+                score,
+                snippet,
+                tier: 2,
+            });
+        }
+        Ok(hits)
+    }
+}
+
+/// The innermost symbol of a chunk's `inner_symbols` that holds `line`: (kind, qualified name).
+fn innermost(inner: Option<&str>, line: usize) -> Option<(String, String)> {
+    inner?
+        .lines()
+        .filter_map(|entry| {
+            let mut parts = entry.splitn(4, '\t');
+            let start: usize = parts.next()?.parse().ok()?;
+            let end: usize = parts.next()?.parse().ok()?;
+            let kind = parts.next()?;
+            let name = parts.next()?;
+            (start <= line && line <= end).then_some((start, end, kind, name))
+        })
+        .min_by_key(|&(start, end, _, _)| (end - start, std::cmp::Reverse(start)))
+        .map(|(_, _, kind, name)| (kind.to_string(), name.to_string()))
+}
+
+/// Byte ranges of `line` that match the query: regex and phrase matches, and tokens that are
+/// query terms.
+fn highlight(line: &str, analyzer: &mut TextAnalyzer, plan: &Plan) -> Vec<(usize, usize)> {
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for regex in plan.regexes.iter().chain(&plan.phrases) {
+        ranges.extend(
+            regex
+                .find_iter(line)
+                .filter(|m| !m.is_empty())
+                .map(|m| (m.start(), m.end())),
+        );
+    }
+    if !plan.highlight_terms.is_empty() {
+        let mut stream = analyzer.token_stream(line);
+        while let Some(token) = stream.next() {
+            if plan.highlight_terms.contains(&token.text) {
+                ranges.push((token.offset_from, token.offset_to));
+            }
+        }
+    }
+    ranges.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (start, end) in ranges {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
+/// Merges each definition chunk into its symbol's hit, then orders: exact-name definitions
+/// first (case-sensitive before not), then by score.
+fn rank(hits: Vec<Hit>, limit: usize) -> Vec<Hit> {
+    let mut definitions: std::collections::HashMap<(String, usize), usize> =
+        std::collections::HashMap::new();
+    let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
+    let (symbols, chunks): (Vec<Hit>, Vec<Hit>) =
+        hits.into_iter().partition(|h| h.hit_type == "definition");
+    for hit in symbols {
+        if let Some(key) = hit.merge_key.clone() {
+            definitions.insert(key, out.len());
+        }
+        out.push(hit);
+    }
+    for hit in chunks {
+        match hit.merge_key.as_ref().and_then(|k| definitions.get(k)) {
+            Some(&index) => {
+                let target = &mut out[index];
+                target.score += hit.score;
+                let known: HashSet<usize> = target.snippet.iter().map(|l| l.line).collect();
+                let extra: Vec<SnippetLine> = hit
+                    .snippet
+                    .into_iter()
+                    .filter(|l| !known.contains(&l.line))
+                    .take(2)
+                    .collect();
+                target.snippet.extend(extra);
+                target.snippet.sort_by_key(|l| l.line);
+            }
+            None => out.push(hit),
+        }
+    }
+    out.sort_by(|a, b| {
+        a.tier
+            .cmp(&b.tier)
+            .then(b.score.total_cmp(&a.score))
+            .then_with(|| a.path.cmp(&b.path))
+            .then(a.line.cmp(&b.line))
+    });
+    out.truncate(limit);
+    out
+}
