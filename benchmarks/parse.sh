@@ -23,7 +23,7 @@ corpora+=("$@")
 now() { date +%s.%N; }
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p"; }
 
-echo "# parse.sh on $(nproc) cores, $(date -u +%Y-%m-%d), $(rg --version | head -1)"
+echo "# parse.sh on $(nproc) cores, $(date -u +%Y-%m-%d), $(rg --version | sed -n 1p)"
 printf '%-48s %-22s %8s %9s %10s %9s\n' corpus run secs MB/s files/s ratio
 for corpus in "${corpora[@]}"; do
     name=$corpus

@@ -22,6 +22,9 @@ use crate::schema::{build_schema, register_tokenizers, Fields, IndexSettings, FO
 /// The file beside tantivy's own that records an index's [`IndexSettings`].
 pub const SETTINGS_FILE: &str = "arbor.json";
 
+/// Bytes per compressed block of the document store.
+const DOCSTORE_BLOCK_SIZE: usize = 4096;
+
 /// Memory for tantivy's indexing buffers.
 const WRITER_MEMORY: usize = 128 * 1024 * 1024;
 
@@ -124,7 +127,7 @@ impl CodeIndex {
         if index.schema() != schema {
             return Err(IndexError::VersionMismatch {
                 path: dir.to_path_buf(),
-                found: "a different schema".into(),
+                found: format!("{FORMAT_VERSION} with another schema"),
                 expected: FORMAT_VERSION,
             });
         }
@@ -139,7 +142,15 @@ impl CodeIndex {
         };
         std::fs::create_dir_all(dir).map_err(io)?;
         let (schema, fields) = build_schema(&settings);
-        let index = Index::create_in_dir(dir, schema)?;
+        // Small doc-store blocks: a hit decompresses one block, so smaller blocks make result
+        // pages cheaper (measured: benchmarks/RESULTS.md) for a little compression.
+        let index = Index::builder()
+            .schema(schema)
+            .settings(tantivy::IndexSettings {
+                docstore_blocksize: DOCSTORE_BLOCK_SIZE,
+                ..tantivy::IndexSettings::default()
+            })
+            .create_in_dir(dir)?;
         let json = serde_json::to_string_pretty(&settings).expect("settings serialize");
         // Written after tantivy's meta.json: an index without its settings reads as corrupt.
         let tmp = dir.join(format!("{SETTINGS_FILE}.tmp"));
@@ -376,6 +387,12 @@ impl CodeIndex {
         if committed {
             progress(Progress::Committing);
             writer.commit()?;
+            // After a bulk load, merge the segments the indexing threads wrote into one: a
+            // smaller index with one term dictionary, and faster searches.
+            let segments = self.index.searchable_segment_ids()?;
+            if segments.len() > 1 && (added + changed) * 2 > walked.files.len() {
+                writer.merge(&segments).wait()?;
+            }
             writer.wait_merging_threads()?;
             self.reader.reload()?;
         }

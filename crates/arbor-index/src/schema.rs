@@ -73,7 +73,7 @@ pub struct Fields {
     pub name_key: Field,
     /// Qualified name (tokenized and stored; symbols; stored only for chunks).
     pub qualified_name: Field,
-    /// Signature (tokenized, stored; symbols).
+    /// Signature (tokenized; symbols).
     pub signature: Field,
     /// Doc comment or docstring (tokenized; symbols).
     pub doc: Field,
@@ -135,8 +135,8 @@ pub fn build_schema(settings: &IndexSettings) -> (Schema, Fields) {
         name: builder.add_text_field("name", text(false, true)),
         name_key: builder.add_text_field("name_key", key),
         qualified_name: builder.add_text_field("qualified_name", text(false, true)),
-        signature: builder.add_text_field("signature", text(true, true)),
-        doc: builder.add_text_field("doc", text(true, false)),
+        signature: builder.add_text_field("signature", text(false, false)),
+        doc: builder.add_text_field("doc", text(false, false)),
         doc_summary: builder.add_text_field("doc_summary", STORED),
         code: builder.add_text_field("code", text(true, true)),
         line_text: builder.add_text_field("line_text", STORED),

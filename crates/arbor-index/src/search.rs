@@ -273,19 +273,39 @@ impl CodeIndex {
         } else {
             &["symbol", "chunk"]
         };
-        must.push(Box::new(TermSetQuery::new(
-            doc_types
-                .iter()
-                .map(|t| TantivyTerm::from_field_text(f.doc_type, t)),
-        )));
+        // Small sets of terms are unions of term queries: TermSetQuery builds an automaton and a
+        // bitset over all documents, which costs more than the whole search.
+        let one_of = |terms: Vec<TantivyTerm>| -> Box<dyn TantivyQuery> {
+            any_of(
+                terms
+                    .into_iter()
+                    .map(|t| {
+                        Box::new(TermQuery::new(t, IndexRecordOption::Basic))
+                            as Box<dyn TantivyQuery>
+                    })
+                    .collect(),
+            )
+        };
+        if doc_types.len() == 2 {
+            must_not.push(one_of(vec![TantivyTerm::from_field_text(
+                f.doc_type, "file",
+            )]));
+        } else {
+            must.push(one_of(
+                doc_types
+                    .iter()
+                    .map(|t| TantivyTerm::from_field_text(f.doc_type, t))
+                    .collect(),
+            ));
+        }
         for terms in [langs, kinds, syms] {
             if !terms.is_empty() {
-                must.push(Box::new(TermSetQuery::new(terms)));
+                must.push(one_of(terms));
             }
         }
         for terms in [not_langs, not_kinds, not_syms] {
             if !terms.is_empty() {
-                must_not.push(Box::new(TermSetQuery::new(terms)));
+                must_not.push(one_of(terms));
             }
         }
         if !paths.is_empty() || !not_paths.is_empty() {
@@ -301,6 +321,24 @@ impl CodeIndex {
             }
             must.push(Box::new(TermSetQuery::new(keep)));
         }
+        // Definitions named exactly as a one-word query are fetched on their own as well, so they
+        // come first however common the word is.
+        let exact_query = (plan.words.len() == 1 && !chunks_only).then(|| {
+            let name = plan.words[0].to_lowercase();
+            let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> =
+                must.iter().map(|q| (Occur::Must, q.box_clone())).collect();
+            for term in [
+                TantivyTerm::from_field_text(f.name_key, &name),
+                TantivyTerm::from_field_text(f.doc_type, "symbol"),
+            ] {
+                clauses.push((
+                    Occur::Must,
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                ));
+            }
+            clauses.extend(must_not.iter().map(|q| (Occur::MustNot, q.box_clone())));
+            BooleanQuery::new(clauses)
+        });
         if !scoring.is_empty() {
             must.push(any_of(scoring));
         }
@@ -312,34 +350,45 @@ impl CodeIndex {
         }
         let tantivy_query = BooleanQuery::new(clauses);
 
-        let post_filtered = !plan.phrases.is_empty()
-            || !plan.regexes.is_empty()
-            || !plan.excluded.is_empty()
-            || plan.syms.iter().any(|s| s.contains(['.', ':']));
         let limit = options.limit.max(1);
-        let mut fetch = (limit * 3).max(50);
+        // Merging definition chunks into definitions removes some: fetch a little more.
+        let mut fetch = limit + 10;
         loop {
-            let top =
+            let mut top =
                 searcher.search(&tantivy_query, &TopDocs::with_limit(fetch).order_by_score())?;
             let exhausted = top.len() < fetch;
-            let mut hits = self.hits(&searcher, &top, &plan, &mut analyzer, options)?;
+            if let Some(exact) = &exact_query {
+                for (score, address) in
+                    searcher.search(exact, &TopDocs::with_limit(limit).order_by_score())?
+                {
+                    if !top.iter().any(|(_, a)| *a == address) {
+                        top.push((score, address));
+                    }
+                }
+            }
+            let mut candidates = self.candidates(&searcher, &top, &plan)?;
             if !excluded_code.is_empty() {
                 // A definition whose code holds an excluded word goes too.
                 let excluded = any_of(excluded_code.iter().map(|q| q.box_clone()).collect());
-                let mut kept = Vec::with_capacity(hits.len());
-                for hit in hits {
+                let mut kept = Vec::with_capacity(candidates.len());
+                for candidate in candidates {
+                    let hit = &candidate.hit;
                     if hit.hit_type != "definition"
-                        || !self.code_matches(&searcher, &hit, excluded.as_ref())?
+                        || !self.code_matches(&searcher, hit, excluded.as_ref())?
                     {
-                        kept.push(hit);
+                        kept.push(candidate);
                     }
                 }
-                hits = kept;
+                candidates = kept;
             }
-            if !post_filtered || hits.len() >= limit || exhausted || fetch >= MAX_CANDIDATES {
-                return Ok(rank(hits, limit));
+            let ranked = rank(candidates, limit);
+            if ranked.len() >= limit || exhausted || fetch >= MAX_CANDIDATES {
+                return Ok(ranked
+                    .into_iter()
+                    .map(|c| finish(c, &plan, &mut analyzer, options))
+                    .collect());
             }
-            fetch = (fetch * 8).min(MAX_CANDIDATES);
+            fetch = (fetch * 4).min(MAX_CANDIDATES);
         }
     }
 
@@ -400,51 +449,62 @@ impl CodeIndex {
         any_of(per_field)
     }
 
-    fn hits(
+    /// The hits for `top`, without snippets: phrases and regexes checked, stored fields read.
+    fn candidates(
         &self,
         searcher: &Searcher,
         top: &[(f32, DocAddress)],
         plan: &Plan,
-        analyzer: &mut TextAnalyzer,
-        options: &SearchOptions,
-    ) -> Result<Vec<Hit>, IndexError> {
+    ) -> Result<Vec<Candidate>, IndexError> {
         let f = self.fields;
-        let mut hits = Vec::new();
+        let qualified_syms: Vec<&String> = plan
+            .syms
+            .iter()
+            .filter(|s| s.contains(['.', ':']))
+            .collect();
+        // The exact-name rule applies to a one-word query and to sym: values.
+        let single_word = if plan.words.len() == 1 {
+            &plan.words[..]
+        } else {
+            &[]
+        };
+        let mut candidates = Vec::new();
         for &(score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
             let path = text_of(&doc, f.path).unwrap_or_default().to_string();
-            let language = text_of(&doc, f.language).unwrap_or_default().to_string();
-            let kind = text_of(&doc, f.kind).map(str::to_string);
             let qualified = text_of(&doc, f.qualified_name).map(str::to_string);
-            if plan.syms.iter().any(|s| s.contains(['.', ':'])) {
+            if !qualified_syms.is_empty() {
                 let q = qualified.as_deref().unwrap_or("").to_lowercase();
-                if !plan.syms.iter().any(|s| {
-                    q == *s || q.ends_with(&format!(".{s}")) || q.ends_with(&format!("::{s}"))
-                }) {
+                let wanted = |s: &&String| {
+                    q == **s || q.ends_with(&format!(".{s}")) || q.ends_with(&format!("::{s}"))
+                };
+                if !qualified_syms.iter().any(wanted) {
                     continue;
                 }
             }
-            let is_symbol = text_of(&doc, f.doc_type) == Some("symbol");
-            if is_symbol {
-                let line = u64_of(&doc, f.start_line);
-                let text = text_of(&doc, f.line_text).unwrap_or_default();
+            let mut hit = Hit {
+                language: text_of(&doc, f.language).unwrap_or_default().to_string(),
+                line: u64_of(&doc, f.start_line),
+                column: 1,
+                hit_type: "code",
+                symbol: qualified,
+                kind: text_of(&doc, f.kind).map(str::to_string),
+                doc: None,
+                score,
+                snippet: Vec::new(),
+                tier: 2,
+                merge_key: None,
+                path,
+            };
+            if text_of(&doc, f.doc_type) == Some("symbol") {
                 let name = text_of(&doc, f.name).unwrap_or_default();
-                let highlights = highlight(text, analyzer, plan);
-                // The exact-name rule applies to a one-word query and to sym: values.
-                let single_word = if plan.words.len() == 1 {
-                    &plan.words[..]
-                } else {
-                    &[]
-                };
-                let tier = single_word
+                hit.tier = single_word
                     .iter()
                     .chain(&plan.syms)
                     .map(|w| {
                         if w == name {
                             0
-                        } else if w.eq_ignore_ascii_case(name)
-                            || w.to_lowercase() == name.to_lowercase()
-                        {
+                        } else if w.to_lowercase() == name.to_lowercase() {
                             1
                         } else {
                             2
@@ -452,23 +512,15 @@ impl CodeIndex {
                     })
                     .min()
                     .unwrap_or(2);
-                hits.push(Hit {
-                    merge_key: Some((path.clone(), line)),
-                    path,
-                    language,
-                    line,
-                    column: u64_of(&doc, f.start_col),
-                    hit_type: "definition",
-                    symbol: qualified,
-                    kind,
-                    doc: text_of(&doc, f.doc_summary).map(str::to_string),
-                    score,
-                    snippet: vec![SnippetLine {
-                        line,
-                        text: text.to_string(),
-                        highlights,
-                    }],
-                    tier,
+                hit.hit_type = "definition";
+                hit.column = u64_of(&doc, f.start_col);
+                hit.doc = text_of(&doc, f.doc_summary).map(str::to_string);
+                hit.merge_key = Some((hit.path.clone(), hit.line));
+                let line = text_of(&doc, f.line_text).unwrap_or_default().to_string();
+                candidates.push(Candidate {
+                    hit,
+                    source: Source::Line(line),
+                    merged: Vec::new(),
                 });
                 continue;
             }
@@ -482,67 +534,136 @@ impl CodeIndex {
             {
                 continue;
             }
-            let first_line = u64_of(&doc, f.start_line);
-            let mut snippet = Vec::new();
-            let checked = plan.phrases.iter().chain(&plan.regexes);
-            let needs_text_match = !plan.phrases.is_empty() || !plan.regexes.is_empty();
-            for (offset, text) in code.lines().enumerate() {
-                // With a phrase or regex, a line shows when one of them matches on it.
-                if needs_text_match && !checked.clone().any(|r| r.is_match(text)) {
-                    continue;
-                }
-                let highlights = highlight(text, analyzer, plan);
-                if !highlights.is_empty() {
-                    snippet.push(SnippetLine {
-                        line: first_line + offset,
-                        text: text.to_string(),
-                        highlights,
-                    });
-                    if snippet.len() >= options.snippet_lines {
-                        break;
-                    }
-                }
+            let symbol_line = u64_of(&doc, f.symbol_line);
+            if text_of(&doc, f.chunk_kind) == Some("definition") && symbol_line > 0 {
+                hit.merge_key = Some((hit.path.clone(), symbol_line));
             }
+            candidates.push(Candidate {
+                source: Source::Code {
+                    text: code.to_string(),
+                    first_line: hit.line,
+                    inner: text_of(&doc, f.inner_symbols).map(str::to_string),
+                },
+                hit,
+                merged: Vec::new(),
+            });
+        }
+        Ok(candidates)
+    }
+}
+
+/// A hit before its snippet is made (only the hits that are shown get one).
+struct Candidate {
+    hit: Hit,
+    source: Source,
+    /// Code chunks merged into a definition: (text, first line).
+    merged: Vec<(String, usize)>,
+}
+
+enum Source {
+    /// A definition: the line holding its name.
+    Line(String),
+    /// A chunk of code.
+    Code {
+        text: String,
+        first_line: usize,
+        inner: Option<String>,
+    },
+}
+
+/// The lines of `code` (starting at line `first_line`) that match, at most `max`.
+fn matching_lines(
+    code: &str,
+    first_line: usize,
+    plan: &Plan,
+    analyzer: &mut TextAnalyzer,
+    max: usize,
+) -> Vec<SnippetLine> {
+    let mut snippet = Vec::new();
+    let needs_text_match = !plan.phrases.is_empty() || !plan.regexes.is_empty();
+    for (offset, text) in code.lines().enumerate() {
+        // With a phrase or regex, a line shows when one of them matches on it.
+        if needs_text_match
+            && !plan
+                .phrases
+                .iter()
+                .chain(&plan.regexes)
+                .any(|r| r.is_match(text))
+        {
+            continue;
+        }
+        let highlights = highlight(text, analyzer, plan);
+        if !highlights.is_empty() {
+            snippet.push(SnippetLine {
+                line: first_line + offset,
+                text: text.to_string(),
+                highlights,
+            });
+            if snippet.len() >= max {
+                break;
+            }
+        }
+    }
+    snippet
+}
+
+/// Makes the snippet of a hit that will be shown.
+fn finish(
+    candidate: Candidate,
+    plan: &Plan,
+    analyzer: &mut TextAnalyzer,
+    options: &SearchOptions,
+) -> Hit {
+    let mut hit = candidate.hit;
+    match candidate.source {
+        Source::Line(text) => {
+            let highlights = highlight(&text, analyzer, plan);
+            hit.snippet.push(SnippetLine {
+                line: hit.line,
+                text,
+                highlights,
+            });
+            for (code, first_line) in &candidate.merged {
+                let extra =
+                    matching_lines(code, *first_line, plan, analyzer, options.snippet_lines + 1);
+                hit.snippet
+                    .extend(extra.into_iter().filter(|l| l.line != hit.line).take(2));
+            }
+            hit.snippet.sort_by_key(|l| l.line);
+        }
+        Source::Code {
+            text,
+            first_line,
+            inner,
+        } => {
+            let mut snippet =
+                matching_lines(&text, first_line, plan, analyzer, options.snippet_lines);
             if snippet.is_empty() {
                 // Matched across lines (a phrase or regex over a line break): show where it starts.
                 let start = plan
                     .phrases
                     .iter()
                     .chain(&plan.regexes)
-                    .filter_map(|r| r.find(code).map(|m| m.start()))
+                    .filter_map(|r| r.find(&text).map(|m| m.start()))
                     .min()
                     .unwrap_or(0);
-                let offset = code[..start].matches('\n').count();
-                let text = code.lines().nth(offset).unwrap_or_default();
+                let offset = text[..start].matches('\n').count();
                 snippet.push(SnippetLine {
                     line: first_line + offset,
-                    text: text.to_string(),
+                    text: text.lines().nth(offset).unwrap_or_default().to_string(),
                     highlights: Vec::new(),
                 });
             }
-            let (symbol, kind) = match innermost(text_of(&doc, f.inner_symbols), snippet[0].line) {
-                Some((kind, name)) => (Some(name), Some(kind)),
-                None => (qualified, kind),
-            };
-            let symbol_line = u64_of(&doc, f.symbol_line);
-            let definition = text_of(&doc, f.chunk_kind) == Some("definition");
-            hits.push(Hit {
-                merge_key: (definition && symbol_line > 0).then(|| (path.clone(), symbol_line)),
-                path,
-                language,
-                line: snippet[0].line,
-                column: snippet[0].highlights.first().map_or(1, |h| h.0 + 1),
-                hit_type: "code",
-                symbol,
-                kind,
-                doc: None,
-                score,
-                snippet,
-                tier: 2,
-            });
+            hit.line = snippet[0].line;
+            hit.column = snippet[0].highlights.first().map_or(1, |h| h.0 + 1);
+            if let Some((kind, name)) = innermost(inner.as_deref(), hit.line) {
+                hit.symbol = Some(name);
+                hit.kind = Some(kind);
+            }
+            hit.snippet = snippet;
         }
-        Ok(hits)
     }
+    hit
 }
 
 /// The innermost symbol of a chunk's `inner_symbols` that holds `line`: (kind, qualified name).
@@ -594,37 +715,41 @@ fn highlight(line: &str, analyzer: &mut TextAnalyzer, plan: &Plan) -> Vec<(usize
 
 /// Merges each definition chunk into its symbol's hit, then orders: exact-name definitions
 /// first (case-sensitive before not), then by score.
-fn rank(hits: Vec<Hit>, limit: usize) -> Vec<Hit> {
+fn rank(candidates: Vec<Candidate>, limit: usize) -> Vec<Candidate> {
     let mut definitions: std::collections::HashMap<(String, usize), usize> =
         std::collections::HashMap::new();
-    let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
-    let (symbols, chunks): (Vec<Hit>, Vec<Hit>) =
-        hits.into_iter().partition(|h| h.hit_type == "definition");
-    for hit in symbols {
-        if let Some(key) = hit.merge_key.clone() {
+    let mut out: Vec<Candidate> = Vec::with_capacity(candidates.len());
+    let (symbols, chunks): (Vec<Candidate>, Vec<Candidate>) = candidates
+        .into_iter()
+        .partition(|c| c.hit.hit_type == "definition");
+    for candidate in symbols {
+        if let Some(key) = candidate.hit.merge_key.clone() {
             definitions.insert(key, out.len());
         }
-        out.push(hit);
+        out.push(candidate);
     }
-    for hit in chunks {
-        match hit.merge_key.as_ref().and_then(|k| definitions.get(k)) {
+    for candidate in chunks {
+        match candidate
+            .hit
+            .merge_key
+            .as_ref()
+            .and_then(|k| definitions.get(k))
+        {
             Some(&index) => {
                 let target = &mut out[index];
-                target.score += hit.score;
-                let known: HashSet<usize> = target.snippet.iter().map(|l| l.line).collect();
-                let extra: Vec<SnippetLine> = hit
-                    .snippet
-                    .into_iter()
-                    .filter(|l| !known.contains(&l.line))
-                    .take(2)
-                    .collect();
-                target.snippet.extend(extra);
-                target.snippet.sort_by_key(|l| l.line);
+                target.hit.score += candidate.hit.score;
+                if let Source::Code {
+                    text, first_line, ..
+                } = candidate.source
+                {
+                    target.merged.push((text, first_line));
+                }
             }
-            None => out.push(hit),
+            None => out.push(candidate),
         }
     }
     out.sort_by(|a, b| {
+        let (a, b) = (&a.hit, &b.hit);
         a.tier
             .cmp(&b.tier)
             .then(b.score.total_cmp(&a.score))
