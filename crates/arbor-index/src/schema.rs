@@ -4,12 +4,12 @@ use serde::{Deserialize, Serialize};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, INDEXED, STORED, STRING,
 };
-use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
+use tantivy::tokenizer::{LowerCaser, RawTokenizer, Stemmer, TextAnalyzer};
 
 use crate::tokenizer::{CodeTokenizer, CODE_TOKENIZER};
 
 /// The on-disk format this build writes; an index of another format must be rebuilt.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The tokenizer for exact, case-insensitive keys (symbol names).
 pub const KEY_TOKENIZER: &str = "arbor_key";
@@ -154,9 +154,12 @@ pub fn build_schema(settings: &IndexSettings) -> (Schema, Fields) {
 
 /// Registers Arbor's tokenizers with an index.
 pub fn register_tokenizers(index: &tantivy::Index) {
-    index
-        .tokenizers()
-        .register(CODE_TOKENIZER, TextAnalyzer::from(CodeTokenizer::default()));
+    index.tokenizers().register(
+        CODE_TOKENIZER,
+        TextAnalyzer::builder(CodeTokenizer::default())
+            .filter(Stemmer::new(tantivy::tokenizer::Language::English))
+            .build(),
+    );
     index.tokenizers().register(
         KEY_TOKENIZER,
         TextAnalyzer::builder(RawTokenizer::default())

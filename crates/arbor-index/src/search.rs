@@ -76,12 +76,18 @@ pub struct Hit {
 }
 
 /// Boosts of the symbol fields for a free word; code counts 1.
-const NAME_BOOST: f32 = 5.0;
+const NAME_BOOST: f32 = 1.5;
 const QUALIFIED_BOOST: f32 = 2.0;
-const SIGNATURE_BOOST: f32 = 1.0;
+const SIGNATURE_BOOST: f32 = 2.0;
 const DOC_BOOST: f32 = 1.0;
 /// Extra weight of a whole identifier over its parts.
 const WHOLE_BOOST: f32 = 2.0;
+/// Lower-case English words that carry no meaning in a sentence-like query (Lucene's list).
+const STOP_WORDS: [&str; 33] = [
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
+    "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
+    "they", "this", "to", "was", "will", "with",
+];
 /// The most candidates fetched when post-filters (phrases, regexes) reject many.
 const MAX_CANDIDATES: usize = 200_000;
 
@@ -187,9 +193,20 @@ impl CodeIndex {
         // Negated words and phrases, also checked against the code of definitions.
         let mut excluded_code: Vec<Box<dyn TantivyQuery>> = Vec::new();
 
+        // In a sentence-like query (3+ free words), English stop words only add noise.
+        let free_words = query
+            .positive()
+            .filter(|t| matches!(t, Term::Word(_)))
+            .count();
+        let drop_stop_words = free_words >= 3
+            && query
+                .positive()
+                .any(|t| matches!(t, Term::Word(w) if !STOP_WORDS.contains(&w.as_str())));
         for clause in &query.clauses {
             let negated = clause.negated;
             match &clause.term {
+                Term::Word(word)
+                    if drop_stop_words && !negated && STOP_WORDS.contains(&word.as_str()) => {}
                 Term::Word(word) => {
                     let tokens = analyze(&mut analyzer, word);
                     if tokens.is_empty() {
@@ -571,15 +588,15 @@ enum Source {
     },
 }
 
-/// The lines of `code` (starting at line `first_line`) that match, at most `max`.
+/// The lines of `code` (starting at line `first_line`) that match, best first: the lines with
+/// the most matches, earlier lines first among equals.
 fn matching_lines(
     code: &str,
     first_line: usize,
     plan: &Plan,
     analyzer: &mut TextAnalyzer,
-    max: usize,
 ) -> Vec<SnippetLine> {
-    let mut snippet = Vec::new();
+    let mut lines = Vec::new();
     let needs_text_match = !plan.phrases.is_empty() || !plan.regexes.is_empty();
     for (offset, text) in code.lines().enumerate() {
         // With a phrase or regex, a line shows when one of them matches on it.
@@ -594,17 +611,15 @@ fn matching_lines(
         }
         let highlights = highlight(text, analyzer, plan);
         if !highlights.is_empty() {
-            snippet.push(SnippetLine {
+            lines.push(SnippetLine {
                 line: first_line + offset,
                 text: text.to_string(),
                 highlights,
             });
-            if snippet.len() >= max {
-                break;
-            }
         }
     }
-    snippet
+    lines.sort_by_key(|l| (std::cmp::Reverse(l.highlights.len()), l.line));
+    lines
 }
 
 /// Makes the snippet of a hit that will be shown.
@@ -624,10 +639,10 @@ fn finish(
                 highlights,
             });
             for (code, first_line) in &candidate.merged {
-                let extra =
-                    matching_lines(code, *first_line, plan, analyzer, options.snippet_lines + 1);
+                let extra = matching_lines(code, *first_line, plan, analyzer);
+                let extra = extra.into_iter().filter(|l| l.line != hit.line);
                 hit.snippet
-                    .extend(extra.into_iter().filter(|l| l.line != hit.line).take(2));
+                    .extend(extra.take(options.snippet_lines.saturating_sub(1)));
             }
             hit.snippet.sort_by_key(|l| l.line);
         }
@@ -636,8 +651,9 @@ fn finish(
             first_line,
             inner,
         } => {
-            let mut snippet =
-                matching_lines(&text, first_line, plan, analyzer, options.snippet_lines);
+            let mut snippet = matching_lines(&text, first_line, plan, analyzer);
+            snippet.truncate(options.snippet_lines.max(1));
+            snippet.sort_by_key(|l| l.line);
             if snippet.is_empty() {
                 // Matched across lines (a phrase or regex over a line break): show where it starts.
                 let start = plan
