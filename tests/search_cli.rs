@@ -2,8 +2,12 @@
 //! concurrent indexing.
 
 use std::path::Path;
+
+#[path = "support.rs"]
+mod support;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
+use support::{copy_dir, fixture_repo};
 
 fn arbor(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_arbor"))
@@ -20,22 +24,8 @@ fn text(bytes: &[u8]) -> String {
 
 fn fixture_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/repo");
-    copy_dir(&from, dir.path());
+    copy_dir(&fixture_repo(), dir.path());
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// A repository big enough that indexing it takes a while.

@@ -1,32 +1,19 @@
 //! The index and search over a fixture repository in Rust, Python and JavaScript.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+#[path = "../../../tests/support.rs"]
+mod support;
+use support::{copy_dir, fixture_repo};
 
 use arbor_index::{
     CodeIndex, Hit, IndexError, IndexSettings, Query, SearchOptions, TokenizerKind, UpdateOptions,
 };
 
-fn fixture_repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/repo")
-}
-
 /// A copy of the fixture repository in a temporary directory, with its index.
 struct Repo {
     dir: tempfile::TempDir,
     index: CodeIndex,
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 impl Repo {
