@@ -2,6 +2,7 @@
 //! library crates and prints; exit codes are 0 (ok), 1 (findings) and 2 (usage or input error).
 
 mod index_cmd;
+mod lint_cmd;
 mod parse_cmd;
 mod search_cmd;
 mod symbols_cmd;
@@ -15,7 +16,12 @@ use clap::{Args, Parser, Subcommand};
 
 /// Code intelligence for Rust, Python and JavaScript: symbols, search, lint, generation and evaluation.
 #[derive(Debug, Parser)]
-#[command(name = "arbor", version, about, propagate_version = true)]
+#[command(
+    name = "arbor",
+    version,
+    about = "Code intelligence for Rust, Python and JavaScript: symbols, search and lint",
+    propagate_version = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,6 +37,8 @@ enum Command {
     Index(index_cmd::IndexArgs),
     /// Search the repository's index (built or updated first when missing or stale).
     Search(search_cmd::SearchArgs),
+    /// Review code with the built-in and configured rules (exit 1 on findings).
+    Lint(lint_cmd::LintArgs),
 }
 
 /// Options shared by commands that read source files.
@@ -55,6 +63,8 @@ struct PathArg {
 pub(crate) enum Outcome {
     /// Exit 0.
     Ok,
+    /// Exit 1: findings at or above the failure threshold.
+    Findings,
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -65,6 +75,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Parse(args) => parse_cmd::run(args, &mut out)?,
         Command::Index(args) => index_cmd::run(args, &mut out)?,
         Command::Search(args) => search_cmd::run(args, &mut out)?,
+        Command::Lint(args) => lint_cmd::run(args, &mut out)?,
     };
     out.flush()?;
     Ok(outcome)
@@ -108,6 +119,7 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings) => ExitCode::from(1),
         // A reader that stopped early (`arbor symbols . | head`) is not an error.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {

@@ -32,6 +32,11 @@ pub mod query;
 pub mod symbols;
 pub mod walk;
 
+/// The iterator trait tree-sitter's query matches implement.
+pub use streaming_iterator;
+/// The tree-sitter binding this layer is built on, for crates that walk trees (the linter).
+pub use tree_sitter;
+
 pub use chunks::{chunk_file, Chunk, ChunkKind, ChunkOptions};
 pub use error::SyntaxError;
 pub use language::Language;

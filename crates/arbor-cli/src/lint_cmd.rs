@@ -1,0 +1,132 @@
+//! `arbor lint [PATHS…]`: the review linter.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use arbor_lint::report::{self, Format};
+use arbor_lint::{Config, LintOptions, Linter, Severity};
+use clap::{Args, ValueEnum};
+
+use crate::Outcome;
+
+/// Arguments of `arbor lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Files and directories to lint (directories are walked honouring .gitignore).
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// The configuration file (default: the nearest arbor.toml, or pyproject.toml with [tool.arbor]).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
+    /// Exit with 1 when a finding of this severity or worse is reported.
+    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+    fail_on: FailOn,
+    /// Run only these rules (ids or prefixes, comma-separated), replacing the configuration's `select`.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    select: Vec<String>,
+    /// Also skip these rules (ids or prefixes, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    ignore: Vec<String>,
+    /// Report suppression comments that suppress nothing.
+    #[arg(long)]
+    report_unused_suppressions: bool,
+    /// List the rules and exit.
+    #[arg(long)]
+    list_rules: bool,
+    /// Skip files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = arbor_syntax::DEFAULT_MAX_FILE_SIZE)]
+    max_file_size: u64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+pub fn run(args: LintArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let mut config = match &args.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::discover(
+            args.paths
+                .first()
+                .map_or(std::path::Path::new("."), |p| p.as_path()),
+        )?,
+    };
+    if !args.select.is_empty() {
+        config.select = args.select.clone();
+    }
+    config.ignore.extend(args.ignore.iter().cloned());
+    let linter = Linter::new(config)?;
+    if args.list_rules {
+        for rule in linter.rules() {
+            let language = rule.language.map_or("all", |l| l.name());
+            let fix = if rule.fixable { " (fixable)" } else { "" };
+            writeln!(
+                out,
+                "{:<28} {:<10} {:<8} {}{fix}",
+                rule.id,
+                language,
+                rule.severity.name(),
+                rule.message
+            )?;
+        }
+        return Ok(Outcome::Ok);
+    }
+    for path in &args.paths {
+        if !path.exists() {
+            anyhow::bail!("{}: no such file or directory", path.display());
+        }
+    }
+    let options = LintOptions {
+        report_unused_suppressions: args.report_unused_suppressions,
+        max_file_size: args.max_file_size,
+    };
+    let report = linter.lint_paths(&args.paths, &options)?;
+    for skip in &report.skipped {
+        eprintln!("arbor: skipped {}: {}", skip.path.display(), skip.reason);
+    }
+    let format = match args.format {
+        FormatArg::Text => Format::Text,
+        FormatArg::Json => Format::Json,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Github => Format::Github,
+    };
+    let rules: Vec<_> = linter.rules().cloned().collect();
+    report::write(format, &report, &rules, out)?;
+    let (errors, warnings, infos) = report::counts(&report.findings);
+    if matches!(format, Format::Text) {
+        out.flush()?;
+        eprintln!(
+            "arbor: {} findings ({errors} errors, {warnings} warnings, {infos} info) in {} files; {} suppressed",
+            report.findings.len(),
+            report.files,
+            report.suppressed
+        );
+    }
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    let failing = threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    Ok(if failing {
+        Outcome::Findings
+    } else {
+        Outcome::Ok
+    })
+}

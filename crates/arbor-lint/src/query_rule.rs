@@ -1,0 +1,433 @@
+//! Rules written as tree-sitter queries: `grammars/<lang>/lint/*.scm` and user rules.
+//!
+//! A rule file starts with a header of `; key: value` lines — `id`, `severity`, `message`,
+//! `rationale`, `example` (may repeat) — followed by the query. Each match's `@finding`
+//! capture is a finding; captures whose names start with `_` serve predicates only. Text
+//! predicates (`#eq?`, `#match?`, `#any-of?`) are evaluated by tree-sitter; a rule may also have
+//! a predicate and a fix in Rust, registered by id in [`crate::rules`].
+
+use arbor_syntax::streaming_iterator::StreamingIterator;
+use arbor_syntax::tree_sitter::{Node, Query, QueryCursor};
+use arbor_syntax::Language;
+
+use crate::error::LintError;
+use crate::rule::{Edit, FileContext, RawFinding, Rule, RuleInfo, Severity};
+
+/// A predicate in Rust: whether a `@finding` node really is a finding.
+pub type Predicate = fn(&FileContext<'_>, Node<'_>) -> bool;
+/// A fix in Rust: the edits that repair a `@finding` node.
+pub type Fixer = fn(&FileContext<'_>, Node<'_>) -> Option<Vec<Edit>>;
+
+/// A rule file of the project, embedded at build time.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleFile {
+    /// The language the query is written against.
+    pub language: Language,
+    /// Path relative to the repository root.
+    pub file: &'static str,
+    /// The file's text.
+    pub text: &'static str,
+}
+
+macro_rules! rule_files {
+    ($($lang:ident $name:literal),* $(,)?) => {
+        /// Every built-in query rule file.
+        pub const BUILTIN_RULE_FILES: &[RuleFile] = &[$(
+            RuleFile {
+                language: Language::$lang,
+                file: concat!("grammars/", rule_files!(@dir $lang), "/lint/", $name),
+                text: include_str!(concat!("../../../grammars/", rule_files!(@dir $lang), "/lint/", $name)),
+            },
+        )*];
+    };
+    (@dir Python) => { "python" };
+    (@dir JavaScript) => { "javascript" };
+    (@dir Rust) => { "rust" };
+}
+
+rule_files! {
+    Python "bare-except.scm",
+    Python "none-comparison.scm",
+    Python "eval-exec.scm",
+    Python "assert-tuple.scm",
+    Python "mutable-default.scm",
+    Python "except-pass.scm",
+    Python "fstring-no-placeholder.scm",
+    Python "redefined-builtin.scm",
+    Python "todo-comment.scm",
+    JavaScript "eqeqeq.scm",
+    JavaScript "no-var.scm",
+    JavaScript "no-eval.scm",
+    JavaScript "no-debugger.scm",
+    JavaScript "empty-catch.scm",
+    JavaScript "no-console.scm",
+    JavaScript "todo-comment.scm",
+    Rust "unwrap.scm",
+    Rust "todo.scm",
+    Rust "dbg.scm",
+    Rust "unsafe-without-safety.scm",
+    Rust "panic.scm",
+    Rust "todo-comment.scm",
+}
+
+/// The header fields of a rule file.
+#[derive(Debug, Default)]
+struct Header {
+    id: Option<String>,
+    severity: Option<Severity>,
+    message: Option<String>,
+    rationale: String,
+    example: Vec<String>,
+}
+
+fn parse_header(file: &str, text: &str) -> Result<Header, LintError> {
+    let mut header = Header::default();
+    for (index, line) in text.lines().enumerate() {
+        let Some(comment) = line.trim_start().strip_prefix(';') else {
+            if line.trim().is_empty() {
+                continue;
+            }
+            break; // the query starts
+        };
+        let comment = comment.trim();
+        let Some((key, value)) = comment.split_once(':') else {
+            continue; // a plain comment
+        };
+        let value = value.trim().to_string();
+        let error = |message: String| LintError::RuleFile {
+            file: file.to_string(),
+            line: index + 1,
+            message,
+        };
+        match key.trim() {
+            "id" => header.id = Some(value),
+            "severity" => header.severity = Some(value.parse().map_err(error)?),
+            "message" => header.message = Some(value),
+            "rationale" => header.rationale = value,
+            "example" => header.example.push(value),
+            other if other.chars().all(|c| c.is_ascii_lowercase() || c == '-') => {
+                return Err(error(format!(
+                    "unknown header key `{other}` (expected id, severity, message, rationale, example)"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(header)
+}
+
+/// One language's query of a rule.
+struct LanguageQuery {
+    language: Language,
+    query: Query,
+    finding: u32,
+    text: String,
+}
+
+/// A rule made of tree-sitter queries (one per language it covers).
+pub struct QueryRule {
+    info: RuleInfo,
+    queries: Vec<LanguageQuery>,
+    predicate: Option<Predicate>,
+    fixer: Option<Fixer>,
+}
+
+impl QueryRule {
+    /// A rule from a query text, with its metadata given. `origin` names where the query came
+    /// from in errors (`grammars/python/lint/x.scm`, `arbor.toml: rule custom/x`).
+    pub fn new(
+        info: RuleInfo,
+        language: Language,
+        query: &str,
+        origin: &str,
+    ) -> Result<QueryRule, LintError> {
+        let mut rule = QueryRule {
+            info,
+            queries: Vec::new(),
+            predicate: None,
+            fixer: None,
+        };
+        rule.add_query(language, query, origin)?;
+        Ok(rule)
+    }
+
+    fn add_query(&mut self, language: Language, text: &str, origin: &str) -> Result<(), LintError> {
+        let query = Query::new(&language.grammar(), text).map_err(|e| LintError::RuleFile {
+            file: origin.to_string(),
+            line: e.row + 1,
+            message: format!(
+                "invalid query at column {}: {:?}: {}",
+                e.column + 1,
+                e.kind,
+                e.message.trim()
+            ),
+        })?;
+        let finding =
+            query
+                .capture_index_for_name("finding")
+                .ok_or_else(|| LintError::RuleFile {
+                    file: origin.to_string(),
+                    line: 1,
+                    message: "the query has no @finding capture".into(),
+                })?;
+        self.queries.push(LanguageQuery {
+            language,
+            query,
+            finding,
+            text: text.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Sets the predicate and fix written in Rust.
+    pub fn with_code(mut self, predicate: Option<Predicate>, fixer: Option<Fixer>) -> QueryRule {
+        self.predicate = predicate;
+        self.fixer = fixer;
+        self.info.fixable = fixer.is_some();
+        self
+    }
+}
+
+/// Loads the built-in rule files, merging files that share an id (one rule, several languages).
+pub fn load_builtin() -> Result<Vec<QueryRule>, LintError> {
+    let mut rules: Vec<QueryRule> = Vec::new();
+    for file in BUILTIN_RULE_FILES {
+        let header = parse_header(file.file, file.text)?;
+        let missing = |what: &str| LintError::RuleFile {
+            file: file.file.to_string(),
+            line: 1,
+            message: format!("the header has no `; {what}:` line"),
+        };
+        let id = header.id.ok_or_else(|| missing("id"))?;
+        if let Some(rule) = rules.iter_mut().find(|r| r.info.id == id) {
+            rule.info.language = None;
+            rule.add_query(file.language, file.text, file.file)?;
+            continue;
+        }
+        let info = RuleInfo {
+            language: Some(file.language),
+            severity: header.severity.ok_or_else(|| missing("severity"))?,
+            message: header.message.ok_or_else(|| missing("message"))?,
+            rationale: header.rationale,
+            example: header.example.join("\n"),
+            fixable: false,
+            id,
+        };
+        rules.push(QueryRule::new(info, file.language, file.text, file.file)?);
+    }
+    Ok(rules)
+}
+
+impl Rule for QueryRule {
+    fn info(&self) -> &RuleInfo {
+        &self.info
+    }
+
+    fn check(&self, ctx: &FileContext<'_>, out: &mut Vec<RawFinding>) {
+        let language = ctx.file.language();
+        let source = ctx.file.source().as_bytes();
+        for lq in self.queries.iter().filter(|q| q.language == language) {
+            let mut cursor = QueryCursor::new();
+            let mut matches = cursor.matches(&lq.query, ctx.file.root(), source);
+            let mut seen = std::collections::HashSet::new();
+            while let Some(m) = matches.next() {
+                for capture in m.captures.iter().filter(|c| c.index == lq.finding) {
+                    let node = capture.node;
+                    if !seen.insert(node.id()) {
+                        continue;
+                    }
+                    if self.predicate.is_some_and(|p| !p(ctx, node)) {
+                        continue;
+                    }
+                    let mut finding = RawFinding::at(node);
+                    finding.fix = self.fixer.and_then(|f| f(ctx, node));
+                    out.push(finding);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_rule_file_loads() {
+        let rules = load_builtin().unwrap();
+        assert!(rules.len() >= 18, "{}", rules.len());
+        for rule in &rules {
+            let id = &rule.info.id;
+            assert!(id.contains('/'), "{id}");
+            assert!(!rule.info.message.is_empty(), "{id}");
+            assert!(!rule.info.rationale.is_empty(), "{id} has no rationale");
+            assert!(!rule.info.example.is_empty(), "{id} has no example");
+        }
+        let todo = rules
+            .iter()
+            .find(|r| r.info.id == "all/todo-comment")
+            .unwrap();
+        assert_eq!(todo.info.language, None);
+        assert_eq!(todo.queries.len(), 3);
+    }
+
+    #[test]
+    fn every_lint_file_on_disk_is_built_in() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for language in Language::ALL {
+            let dir = root.join("grammars").join(language.name()).join("lint");
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                let file = format!("grammars/{}/lint/{name}", language.name());
+                assert!(
+                    BUILTIN_RULE_FILES.iter().any(|f| f.file == file),
+                    "{file} is not listed in rule_files!"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bad_rule_files_are_named_with_the_line() {
+        let err = parse_header("x.scm", "; id: a/b\n; sevrity: error\n").unwrap_err();
+        assert_eq!(err.to_string(), "x.scm:2: unknown header key `sevrity` (expected id, severity, message, rationale, example)");
+        let info = RuleInfo {
+            id: "custom/x".into(),
+            language: Some(Language::Python),
+            severity: Severity::Warning,
+            message: "m".into(),
+            rationale: String::new(),
+            example: String::new(),
+            fixable: false,
+        };
+        let err = QueryRule::new(
+            info.clone(),
+            Language::Python,
+            "(call) @finding\n(no_such) @finding",
+            "arbor.toml",
+        )
+        .err()
+        .unwrap();
+        assert!(
+            err.to_string()
+                .starts_with("arbor.toml:2: invalid query at column 2: NodeType"),
+            "{err}"
+        );
+        let err = QueryRule::new(info, Language::Python, "(call) @x", "arbor.toml")
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "arbor.toml:1: the query has no @finding capture"
+        );
+    }
+}
+
+/// All query rules of a linter as one query per language, so a file's tree is walked once
+/// however many rules there are (a query cursor per rule walked it once per rule).
+pub struct QuerySet {
+    languages: Vec<CombinedQuery>,
+}
+
+struct CombinedQuery {
+    language: Language,
+    query: Query,
+    finding: u32,
+    /// For each pattern of the combined query, the index of its rule.
+    pattern_rule: Vec<usize>,
+}
+
+impl QuerySet {
+    /// Combines the queries of `rules` (each already compiled alone, so errors name their rule).
+    pub fn build(rules: &[QueryRule]) -> Result<QuerySet, LintError> {
+        let mut languages = Vec::new();
+        for language in Language::ALL {
+            let mut text = String::new();
+            let mut segments: Vec<(usize, usize)> = Vec::new(); // (end byte, rule index)
+            for (index, rule) in rules.iter().enumerate() {
+                for lq in rule.queries.iter().filter(|q| q.language == language) {
+                    text.push_str(&lq.text);
+                    text.push('\n');
+                    segments.push((text.len(), index));
+                }
+            }
+            if segments.is_empty() {
+                continue;
+            }
+            let origin = format!("the combined {language} lint rules");
+            let query =
+                Query::new(&language.grammar(), &text).map_err(|e| LintError::RuleFile {
+                    file: origin.clone(),
+                    line: e.row + 1,
+                    message: e.message.trim().to_string(),
+                })?;
+            let finding =
+                query
+                    .capture_index_for_name("finding")
+                    .ok_or_else(|| LintError::RuleFile {
+                        file: origin,
+                        line: 1,
+                        message: "no @finding capture".into(),
+                    })?;
+            let pattern_rule = (0..query.pattern_count())
+                .map(|pattern| {
+                    let start = query.start_byte_for_pattern(pattern);
+                    segments
+                        .iter()
+                        .find(|(end, _)| start < *end)
+                        .map_or(0, |(_, rule)| *rule)
+                })
+                .collect();
+            languages.push(CombinedQuery {
+                language,
+                query,
+                finding,
+                pattern_rule,
+            });
+        }
+        Ok(QuerySet { languages })
+    }
+
+    /// Runs every query rule for which `enabled(rule index)` holds on the file; findings come
+    /// with their rule's index.
+    pub fn run(
+        &self,
+        rules: &[QueryRule],
+        ctx: &FileContext<'_>,
+        enabled: impl Fn(usize) -> bool,
+        out: &mut Vec<(usize, RawFinding)>,
+    ) {
+        let language = ctx.file.language();
+        let Some(combined) = self.languages.iter().find(|c| c.language == language) else {
+            return;
+        };
+        let on: Vec<bool> = (0..rules.len()).map(&enabled).collect();
+        if !on.iter().any(|&b| b) {
+            return;
+        }
+        let mut cursor = QueryCursor::new();
+        let mut matches = cursor.matches(
+            &combined.query,
+            ctx.file.root(),
+            ctx.file.source().as_bytes(),
+        );
+        let mut seen = std::collections::HashSet::new();
+        while let Some(m) = matches.next() {
+            let index = combined.pattern_rule[m.pattern_index];
+            if !on[index] {
+                continue;
+            }
+            let rule = &rules[index];
+            for capture in m.captures.iter().filter(|c| c.index == combined.finding) {
+                let node = capture.node;
+                if !seen.insert((index, node.id())) || rule.predicate.is_some_and(|p| !p(ctx, node))
+                {
+                    continue;
+                }
+                let mut finding = RawFinding::at(node);
+                finding.fix = rule.fixer.and_then(|f| f(ctx, node));
+                out.push((index, finding));
+            }
+        }
+    }
+}

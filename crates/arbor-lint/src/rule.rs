@@ -1,0 +1,224 @@
+//! Rules, findings and what a rule sees of a file.
+
+use std::fmt;
+use std::str::FromStr;
+
+use arbor_syntax::tree_sitter::{Node, Query};
+use arbor_syntax::{Language, ParsedFile, Symbol};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Thresholds;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing (TODO comments).
+    Info,
+    /// Likely a problem.
+    Warning,
+    /// Almost certainly a bug.
+    Error,
+}
+
+impl Severity {
+    /// The lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "info" => Ok(Severity::Info),
+            "warning" => Ok(Severity::Warning),
+            "error" => Ok(Severity::Error),
+            _ => Err(format!(
+                "unknown severity `{s}` (expected error, warning or info)"
+            )),
+        }
+    }
+}
+
+/// What a rule is, for `--list-rules`, SARIF and documentation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleInfo {
+    /// Stable id: `<lang>/<name>` (`py/bare-except`), `all/<name>` for every language.
+    pub id: String,
+    /// The language it applies to; `None` for every language.
+    pub language: Option<Language>,
+    /// Severity unless configured otherwise.
+    pub severity: Severity,
+    /// The message of its findings.
+    pub message: String,
+    /// Why it matters.
+    pub rationale: String,
+    /// A snippet that triggers it.
+    pub example: String,
+    /// Whether `--fix` can repair its findings.
+    pub fixable: bool,
+}
+
+/// A text edit: replace `start_byte..end_byte` with `replacement`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    /// Start offset.
+    pub start_byte: usize,
+    /// End offset (exclusive).
+    pub end_byte: usize,
+    /// The new text.
+    pub replacement: String,
+}
+
+/// Where a finding is: 1-based lines, 1-based byte columns, end exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    /// First line.
+    pub line: usize,
+    /// First column.
+    pub column: usize,
+    /// Last line.
+    pub end_line: usize,
+    /// Column after the end.
+    pub end_column: usize,
+    /// Byte offset of the start.
+    #[serde(skip)]
+    pub start_byte: usize,
+    /// Byte offset of the end.
+    #[serde(skip)]
+    pub end_byte: usize,
+}
+
+impl Location {
+    /// The location of a node.
+    pub fn of(node: Node<'_>) -> Location {
+        let (start, end) = (node.start_position(), node.end_position());
+        Location {
+            line: start.row + 1,
+            column: start.column + 1,
+            end_line: end.row + 1,
+            end_column: end.column + 1,
+            start_byte: node.start_byte(),
+            end_byte: node.end_byte(),
+        }
+    }
+}
+
+/// One problem found by a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The rule's id.
+    pub rule: String,
+    /// Its severity (after configuration).
+    pub severity: Severity,
+    /// Path relative to where the lint ran, `/`-separated.
+    pub path: String,
+    /// Where.
+    #[serde(flatten)]
+    pub location: Location,
+    /// What is wrong.
+    pub message: String,
+    /// A safe repair, when the rule has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Vec<Edit>>,
+}
+
+/// What a rule sees of a file.
+pub struct FileContext<'a> {
+    /// The parsed file.
+    pub file: &'a ParsedFile,
+    /// Its path relative to where the lint ran, `/`-separated.
+    pub path: &'a str,
+    /// Thresholds in force for this file.
+    pub thresholds: &'a Thresholds,
+    symbols: std::cell::OnceCell<Vec<Symbol>>,
+    captures: std::cell::RefCell<Vec<(usize, Captures<'a>)>>,
+}
+
+/// The captures of a query in a file: (capture index, node), in document order.
+pub type Captures<'a> = std::rc::Rc<Vec<(u32, Node<'a>)>>;
+
+impl<'a> FileContext<'a> {
+    /// The context of a file.
+    pub fn new(file: &'a ParsedFile, path: &'a str, thresholds: &'a Thresholds) -> FileContext<'a> {
+        FileContext {
+            file,
+            path,
+            thresholds,
+            symbols: std::cell::OnceCell::new(),
+            captures: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Every capture of `query` in the file, in document order, computed once per query for
+    /// all the rules that share it (the query is told apart by its address: use a `static`).
+    pub fn captures(&self, query: &Query) -> Captures<'a> {
+        let key = query as *const Query as usize;
+        if let Some((_, found)) = self.captures.borrow().iter().find(|(k, _)| *k == key) {
+            return found.clone();
+        }
+        let found = std::rc::Rc::new(crate::rules::captured(query, self.file));
+        self.captures.borrow_mut().push((key, found.clone()));
+        found
+    }
+
+    /// The file's symbols, extracted once for all the rules that need them.
+    pub fn symbols(&self) -> &[Symbol] {
+        self.symbols
+            .get_or_init(|| self.file.symbols().unwrap_or_default())
+    }
+
+    /// The source text of a node.
+    pub fn text(&self, node: Node<'_>) -> &str {
+        &self.file.source()[node.byte_range()]
+    }
+}
+
+/// A check over one file.
+pub trait Rule: Send + Sync {
+    /// What the rule is.
+    fn info(&self) -> &RuleInfo;
+    /// Appends the findings in `ctx` (severity and path are filled in by the caller).
+    fn check(&self, ctx: &FileContext<'_>, out: &mut Vec<RawFinding>);
+}
+
+/// A finding as a rule reports it: where, an optional specific message, an optional fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawFinding {
+    /// Where.
+    pub location: Location,
+    /// A message more specific than the rule's (`None`: the rule's message).
+    pub message: Option<String>,
+    /// A safe repair.
+    pub fix: Option<Vec<Edit>>,
+}
+
+impl RawFinding {
+    /// A finding at a node with the rule's message.
+    pub fn at(node: Node<'_>) -> RawFinding {
+        RawFinding {
+            location: Location::of(node),
+            message: None,
+            fix: None,
+        }
+    }
+
+    /// The same finding with a specific message.
+    pub fn with_message(mut self, message: impl Into<String>) -> RawFinding {
+        self.message = Some(message.into());
+        self
+    }
+}

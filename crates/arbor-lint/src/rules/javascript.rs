@@ -1,0 +1,116 @@
+//! JavaScript rules that need more than a query.
+
+use std::collections::HashSet;
+
+use arbor_syntax::tree_sitter::{Node, Query};
+use arbor_syntax::Language;
+
+use super::{captured, compile};
+use crate::rule::{Edit, FileContext, RawFinding, Rule, RuleInfo, Severity};
+
+/// `js/eqeqeq`: comparisons with `null` are the accepted idiom (`x == null` matches undefined).
+pub fn not_null_comparison(ctx: &FileContext<'_>, operator: Node<'_>) -> bool {
+    let sides = [operator.prev_named_sibling(), operator.next_named_sibling()];
+    !sides
+        .iter()
+        .flatten()
+        .any(|side| side.kind() == "null" || ctx.text(*side) == "undefined")
+}
+
+/// `js/eqeqeq`: `==` → `===`, `!=` → `!==`.
+pub fn fix_eqeqeq(_ctx: &FileContext<'_>, operator: Node<'_>) -> Option<Vec<Edit>> {
+    let replacement = match operator.kind() {
+        "==" => "===",
+        "!=" => "!==",
+        _ => return None,
+    };
+    Some(vec![Edit {
+        start_byte: operator.start_byte(),
+        end_byte: operator.end_byte(),
+        replacement: replacement.to_string(),
+    }])
+}
+
+/// `js/unused-variable`: a variable declared in a function and never used there.
+pub struct UnusedVariable {
+    info: RuleInfo,
+    query: Query,
+}
+
+impl UnusedVariable {
+    /// The rule.
+    pub fn new() -> UnusedVariable {
+        UnusedVariable {
+            info: RuleInfo {
+                id: "js/unused-variable".into(),
+                language: Some(Language::JavaScript),
+                severity: Severity::Warning,
+                message: "variable is declared but never used".into(),
+                rationale: "A value computed and dropped is dead code or a bug (a typo in the name that reads it).".into(),
+                example: "function f() {\n  const unused = compute();\n}".into(),
+                fixable: false,
+            },
+            query: compile(
+                Language::JavaScript,
+                "[(identifier) (shorthand_property_identifier) (shorthand_property_identifier_pattern)] @id
+                 (variable_declarator name: (identifier) @declared)
+                 [(function_declaration) (generator_function_declaration) (function_expression)
+                  (arrow_function) (method_definition)] @scope",
+            ),
+        }
+    }
+}
+
+impl Rule for UnusedVariable {
+    fn info(&self) -> &RuleInfo {
+        &self.info
+    }
+
+    fn check(&self, ctx: &FileContext<'_>, out: &mut Vec<RawFinding>) {
+        let captures = captured(&self.query, ctx.file);
+        let names = self.query.capture_names();
+        let index = |name: &str| names.iter().position(|n| *n == name).unwrap_or(usize::MAX) as u32;
+        let (id_ix, declared_ix, scope_ix) = (index("id"), index("declared"), index("scope"));
+        let scopes: Vec<Node<'_>> = captures
+            .iter()
+            .filter(|(i, _)| *i == scope_ix)
+            .map(|(_, n)| *n)
+            .collect();
+        let declared: HashSet<usize> = captures
+            .iter()
+            .filter(|(i, _)| *i == declared_ix)
+            .map(|(_, n)| n.id())
+            .collect();
+        for (ix, node) in &captures {
+            if *ix != declared_ix {
+                continue;
+            }
+            let name = ctx.text(*node);
+            if name.starts_with('_') {
+                continue;
+            }
+            // The innermost function around the declaration; module-level names may be used elsewhere.
+            let Some(scope) = scopes
+                .iter()
+                .filter(|s| s.start_byte() <= node.start_byte() && node.end_byte() <= s.end_byte())
+                .max_by_key(|s| s.start_byte())
+            else {
+                continue;
+            };
+            let used = captures.iter().any(|(i, n)| {
+                *i == id_ix
+                    && n.id() != node.id()
+                    && !declared.contains(&n.id())
+                    && scope.start_byte() <= n.start_byte()
+                    && n.end_byte() <= scope.end_byte()
+                    && ctx.text(*n) == name
+            });
+            if !used {
+                out.push(
+                    RawFinding::at(*node)
+                        .with_message(format!("`{name}` is declared but never used")),
+                );
+            }
+        }
+    }
+}

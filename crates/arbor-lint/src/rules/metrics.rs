@@ -1,0 +1,269 @@
+//! Size and shape rules for every language: function length, cyclomatic complexity, nesting.
+//! Branch and nesting constructs come from `grammars/<lang>/branches.scm`.
+
+use arbor_syntax::tree_sitter::{Node, Query};
+use arbor_syntax::{Language, Symbol, SymbolKind};
+
+use crate::error::LintError;
+use crate::rule::{FileContext, RawFinding, Rule, RuleInfo, Severity};
+
+const BRANCH_FILES: [(Language, &str, &str); 3] = [
+    (
+        Language::Python,
+        "grammars/python/branches.scm",
+        include_str!("../../../../grammars/python/branches.scm"),
+    ),
+    (
+        Language::JavaScript,
+        "grammars/javascript/branches.scm",
+        include_str!("../../../../grammars/javascript/branches.scm"),
+    ),
+    (
+        Language::Rust,
+        "grammars/rust/branches.scm",
+        include_str!("../../../../grammars/rust/branches.scm"),
+    ),
+];
+
+struct BranchQuery {
+    language: Language,
+    query: Query,
+    branch: u32,
+    nest: u32,
+}
+
+fn branch_queries() -> Result<Vec<BranchQuery>, LintError> {
+    BRANCH_FILES
+        .iter()
+        .map(|&(language, file, text)| {
+            let query = Query::new(&language.grammar(), text).map_err(|e| LintError::RuleFile {
+                file: file.to_string(),
+                line: e.row + 1,
+                message: format!("invalid query: {}", e.message.trim()),
+            })?;
+            let capture = |name: &str| {
+                query
+                    .capture_index_for_name(name)
+                    .ok_or_else(|| LintError::RuleFile {
+                        file: file.to_string(),
+                        line: 1,
+                        message: format!("no @{name} capture"),
+                    })
+            };
+            Ok(BranchQuery {
+                language,
+                branch: capture("branch")?,
+                nest: capture("nest")?,
+                query,
+            })
+        })
+        .collect()
+}
+
+#[derive(Clone, Copy)]
+enum Metric {
+    Length,
+    Complexity,
+    Nesting,
+}
+
+/// One of the three metric rules.
+pub struct MetricRule {
+    info: RuleInfo,
+    metric: Metric,
+    queries: &'static [BranchQuery],
+}
+
+/// The branch queries, compiled once and shared, so the rules share their captures per file.
+fn shared_branch_queries() -> Result<&'static [BranchQuery], LintError> {
+    static QUERIES: std::sync::OnceLock<Vec<BranchQuery>> = std::sync::OnceLock::new();
+    if let Some(queries) = QUERIES.get() {
+        return Ok(queries);
+    }
+    let queries = branch_queries()?;
+    Ok(QUERIES.get_or_init(|| queries))
+}
+
+/// The three metric rules.
+pub fn rules() -> Result<Vec<Box<dyn Rule>>, LintError> {
+    let make = |id: &str,
+                message: &str,
+                rationale: &str,
+                example: &str,
+                metric|
+     -> Result<Box<dyn Rule>, LintError> {
+        Ok(Box::new(MetricRule {
+            info: RuleInfo {
+                id: id.into(),
+                language: None,
+                severity: Severity::Warning,
+                message: message.into(),
+                rationale: rationale.into(),
+                example: example.into(),
+                fixable: false,
+            },
+            metric,
+            queries: shared_branch_queries()?,
+        }))
+    };
+    Ok(vec![
+        make(
+            "all/function-too-long",
+            "function is longer than the limit (thresholds.max-function-lines, default 80)",
+            "Long functions do several things; they are hard to name, test and review.",
+            "a function body of 200 lines",
+            Metric::Length,
+        )?,
+        make(
+            "all/complexity",
+            "function is too complex (thresholds.max-complexity, default 10)",
+            "Cyclomatic complexity counts independent paths; each one needs a test.",
+            "a function with a dozen nested ifs and boolean conditions",
+            Metric::Complexity,
+        )?,
+        make(
+            "all/nesting-too-deep",
+            "blocks are nested deeper than the limit (thresholds.max-nesting, default 4)",
+            "Deep nesting hides the main path; early returns and helper functions flatten it.",
+            "if a:\n    for b in c:\n        while d:\n            if e:\n                with f:",
+            Metric::Nesting,
+        )?,
+    ])
+}
+
+/// The functions of a file and, for each syntax node position, which function it belongs to.
+fn functions(ctx: &FileContext<'_>) -> Vec<Symbol> {
+    ctx.symbols()
+        .iter()
+        .filter(|s| matches!(s.kind, SymbolKind::Function | SymbolKind::Method))
+        .cloned()
+        .collect()
+}
+
+/// Index of the innermost function containing `node`.
+fn owner(functions: &[Symbol], node: Node<'_>) -> Option<usize> {
+    functions
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            f.span.start_byte <= node.start_byte() && node.end_byte() <= f.span.end_byte
+        })
+        .max_by_key(|(_, f)| f.span.start_byte)
+        .map(|(i, _)| i)
+}
+
+impl Rule for MetricRule {
+    fn info(&self) -> &RuleInfo {
+        &self.info
+    }
+
+    fn check(&self, ctx: &FileContext<'_>, out: &mut Vec<RawFinding>) {
+        let functions = functions(ctx);
+        if functions.is_empty() {
+            return;
+        }
+        let limits = ctx.thresholds;
+        let at_name = |f: &Symbol| RawFinding {
+            location: crate::rule::Location {
+                line: f.name_span.start.line,
+                column: f.name_span.start.column,
+                end_line: f.name_span.end.line,
+                end_column: f.name_span.end.column,
+                start_byte: f.name_span.start_byte,
+                end_byte: f.name_span.end_byte,
+            },
+            message: None,
+            fix: None,
+        };
+        if let Metric::Length = self.metric {
+            for f in &functions {
+                let lines = f.span.last_line() - f.span.start.line + 1;
+                if lines > limits.max_function_lines {
+                    out.push(at_name(f).with_message(format!(
+                        "`{}` is {lines} lines long (limit {})",
+                        f.qualified_name, limits.max_function_lines
+                    )));
+                }
+            }
+            return;
+        }
+        let Some(query) = self
+            .queries
+            .iter()
+            .find(|q| q.language == ctx.file.language())
+        else {
+            return;
+        };
+        let captures = ctx.captures(&query.query);
+        match self.metric {
+            Metric::Complexity => {
+                let mut complexity = vec![1usize; functions.len()];
+                for (ix, node) in captures.iter() {
+                    if *ix == query.branch {
+                        if let Some(f) = owner(&functions, *node) {
+                            complexity[f] += 1;
+                        }
+                    }
+                }
+                for (f, value) in functions.iter().zip(complexity) {
+                    if value > limits.max_complexity {
+                        out.push(at_name(f).with_message(format!(
+                            "`{}` has cyclomatic complexity {value} (limit {})",
+                            f.qualified_name, limits.max_complexity
+                        )));
+                    }
+                }
+            }
+            Metric::Nesting => {
+                // Nesting nodes in document order, parents before children; `else if` continues
+                // its `if` rather than nesting in it.
+                let nests: Vec<Node<'_>> = captures
+                    .iter()
+                    .filter(|(ix, _)| *ix == query.nest)
+                    .map(|(_, n)| *n)
+                    .filter(|n| n.parent().is_none_or(|p| p.kind() != "else_clause"))
+                    .collect();
+                let mut reported = vec![false; functions.len()];
+                let mut open: Vec<Node<'_>> = Vec::new();
+                for node in nests {
+                    while open
+                        .last()
+                        .is_some_and(|o| o.end_byte() <= node.start_byte())
+                    {
+                        open.pop();
+                    }
+                    let Some(f) = owner(&functions, node) else {
+                        open.push(node);
+                        continue;
+                    };
+                    let span = functions[f].span;
+                    let depth = 1 + open
+                        .iter()
+                        .filter(|o| {
+                            span.start_byte <= o.start_byte() && o.end_byte() <= span.end_byte
+                        })
+                        .filter(|o| owner(&functions, **o) == Some(f))
+                        .count();
+                    open.push(node);
+                    if depth > limits.max_nesting && !reported[f] {
+                        reported[f] = true;
+                        out.push(RawFinding::at(node).with_message(format!(
+                            "blocks nested {depth} deep in `{}` (limit {})",
+                            functions[f].qualified_name, limits.max_nesting
+                        )));
+                    }
+                }
+            }
+            Metric::Length => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn branch_queries_compile() {
+        let queries = super::branch_queries().unwrap();
+        assert_eq!(queries.len(), 3);
+    }
+}

@@ -1,0 +1,349 @@
+//! Python rules that need more than a query: unused imports and variables, f-string and
+//! None-comparison details.
+
+use std::collections::{HashMap, HashSet};
+
+use arbor_syntax::tree_sitter::{Node, Query};
+use arbor_syntax::{Language, SymbolKind};
+
+use super::compile;
+use crate::rule::{Edit, FileContext, RawFinding, Rule, RuleInfo, Severity};
+
+/// `py/fstring-no-placeholder`: the f-string has no `{…}` inside.
+pub fn has_no_placeholder(_ctx: &FileContext<'_>, node: Node<'_>) -> bool {
+    let mut cursor = node.walk();
+    let has_interpolation = node
+        .children(&mut cursor)
+        .any(|child| child.kind() == "interpolation");
+    !has_interpolation
+}
+
+/// `py/none-comparison`: `x == None` → `x is None`, `x != None` → `x is not None`.
+pub fn fix_none_comparison(_ctx: &FileContext<'_>, node: Node<'_>) -> Option<Vec<Edit>> {
+    if node.named_child_count() != 2 {
+        return None; // a chained comparison: leave it to a person
+    }
+    let mut cursor = node.walk();
+    let operator = node
+        .children(&mut cursor)
+        .find(|c| !c.is_named() && matches!(c.kind(), "==" | "!="))?;
+    let replacement = if operator.kind() == "==" {
+        "is"
+    } else {
+        "is not"
+    };
+    Some(vec![Edit {
+        start_byte: operator.start_byte(),
+        end_byte: operator.end_byte(),
+        replacement: replacement.to_string(),
+    }])
+}
+
+fn info(
+    id: &str,
+    severity: Severity,
+    message: &str,
+    rationale: &str,
+    example: &str,
+    fixable: bool,
+) -> RuleInfo {
+    RuleInfo {
+        id: id.to_string(),
+        language: Some(Language::Python),
+        severity,
+        message: message.to_string(),
+        rationale: rationale.to_string(),
+        example: example.to_string(),
+        fixable,
+    }
+}
+
+/// The query both name rules share (its captures are computed once per file).
+fn names_query() -> &'static Query {
+    static QUERY: std::sync::OnceLock<Query> = std::sync::OnceLock::new();
+    QUERY.get_or_init(|| {
+        compile(
+            Language::Python,
+            "(identifier) @id
+             (assignment left: (identifier) @target)
+             (global_statement (identifier) @declared)
+             (nonlocal_statement (identifier) @declared)",
+        )
+    })
+}
+
+fn capture_index(query: &Query, name: &str) -> u32 {
+    query.capture_index_for_name(name).unwrap_or(u32::MAX)
+}
+
+/// `py/unused-import`: a module-level import whose name is never used in the module.
+pub struct UnusedImport {
+    info: RuleInfo,
+}
+
+impl UnusedImport {
+    /// The rule.
+    pub fn new() -> UnusedImport {
+        UnusedImport {
+            info: info(
+                "py/unused-import",
+                Severity::Warning,
+                "imported but unused",
+                "Unused imports slow start-up, hide real dependencies and create import cycles.",
+                "import os  # os is never used",
+                true,
+            ),
+        }
+    }
+}
+
+/// The names an import statement binds, with the node to report.
+fn bound_names<'t>(ctx: &FileContext<'_>, statement: Node<'t>) -> Vec<(String, Node<'t>)> {
+    let mut names = Vec::new();
+    if statement.kind() == "import_from_statement" {
+        let module = statement.child_by_field_name("module_name");
+        if module.is_some_and(|m| ctx.text(m) == "__future__") {
+            return names;
+        }
+    }
+    let mut cursor = statement.walk();
+    for child in statement.children_by_field_name("name", &mut cursor) {
+        match child.kind() {
+            "aliased_import" => {
+                if let Some(alias) = child.child_by_field_name("alias") {
+                    names.push((ctx.text(alias).to_string(), child));
+                }
+            }
+            "dotted_name" => {
+                // `import a.b` binds `a`; `from m import b` binds `b`.
+                let bound = if statement.kind() == "import_statement" {
+                    child.named_child(0).map_or("", |first| ctx.text(first))
+                } else {
+                    ctx.text(child)
+                };
+                names.push((bound.to_string(), child));
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+/// The strings listed in a module-level `__all__ = [...]`.
+fn dunder_all(ctx: &FileContext<'_>) -> HashSet<String> {
+    let mut names = HashSet::new();
+    let root = ctx.file.root();
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        let Some(assignment) = statement
+            .named_child(0)
+            .filter(|n| n.kind() == "assignment")
+        else {
+            continue;
+        };
+        let is_all = assignment
+            .child_by_field_name("left")
+            .is_some_and(|l| ctx.text(l) == "__all__");
+        if let (true, Some(right)) = (is_all, assignment.child_by_field_name("right")) {
+            let mut inner = right.walk();
+            for item in right.named_children(&mut inner) {
+                let text = ctx.text(item).trim_matches(|c| c == '"' || c == '\'');
+                names.insert(text.to_string());
+            }
+        }
+    }
+    names
+}
+
+impl Rule for UnusedImport {
+    fn info(&self) -> &RuleInfo {
+        &self.info
+    }
+
+    fn check(&self, ctx: &FileContext<'_>, out: &mut Vec<RawFinding>) {
+        if ctx.path.ends_with("__init__.py") || ctx.path == "__init__.py" {
+            return; // imports in a package's __init__ are its public interface
+        }
+        let root = ctx.file.root();
+        let mut cursor = root.walk();
+        let imports: Vec<Node<'_>> = root
+            .named_children(&mut cursor)
+            .filter(|n| matches!(n.kind(), "import_statement" | "import_from_statement"))
+            .collect();
+        if imports.is_empty() {
+            return;
+        }
+        let inside_import = |n: Node<'_>| {
+            imports
+                .iter()
+                .any(|i| i.start_byte() <= n.start_byte() && n.end_byte() <= i.end_byte())
+        };
+        let query = names_query();
+        let id_ix = capture_index(query, "id");
+        let captures = ctx.captures(query);
+        let mut used: HashSet<&str> = HashSet::new();
+        for &(ix, id) in captures.iter() {
+            if ix == id_ix && !inside_import(id) {
+                used.insert(ctx.text(id));
+            }
+        }
+        let exported = dunder_all(ctx);
+        let source = ctx.file.source();
+        for statement in imports {
+            let names = bound_names(ctx, statement);
+            let unused: Vec<&(String, Node<'_>)> = names
+                .iter()
+                .filter(|(name, _)| !used.contains(name.as_str()) && !exported.contains(name))
+                .collect();
+            // The whole statement can go when all its names are unused and it has its lines to itself.
+            let whole = unused.len() == names.len() && !unused.is_empty() && {
+                let start = source[..statement.start_byte()]
+                    .rfind('\n')
+                    .map_or(0, |i| i + 1);
+                let end = source[statement.end_byte()..]
+                    .find('\n')
+                    .map_or(source.len(), |i| statement.end_byte() + i + 1);
+                source[start..statement.start_byte()].trim().is_empty()
+                    && source[statement.end_byte()..end].trim().is_empty()
+            };
+            for (name, node) in unused {
+                let mut finding =
+                    RawFinding::at(*node).with_message(format!("`{name}` imported but unused"));
+                if whole {
+                    let start = source[..statement.start_byte()]
+                        .rfind('\n')
+                        .map_or(0, |i| i + 1);
+                    let end = source[statement.end_byte()..]
+                        .find('\n')
+                        .map_or(source.len(), |i| statement.end_byte() + i + 1);
+                    finding.fix = Some(vec![Edit {
+                        start_byte: start,
+                        end_byte: end,
+                        replacement: String::new(),
+                    }]);
+                }
+                out.push(finding);
+            }
+        }
+    }
+}
+
+/// `py/unused-variable`: a local variable assigned in a function and never read there.
+pub struct UnusedVariable {
+    info: RuleInfo,
+}
+
+impl UnusedVariable {
+    /// The rule.
+    pub fn new() -> UnusedVariable {
+        UnusedVariable {
+            info: info(
+                "py/unused-variable",
+                Severity::Warning,
+                "local variable is assigned but never used",
+                "A value computed and dropped is dead code or a bug (a typo in the name that reads it).",
+                "def f():\n    result = compute()\n    return None",
+                false,
+            ),
+        }
+    }
+}
+
+impl Rule for UnusedVariable {
+    fn info(&self) -> &RuleInfo {
+        &self.info
+    }
+
+    fn check(&self, ctx: &FileContext<'_>, out: &mut Vec<RawFinding>) {
+        let symbols = ctx.symbols();
+        let functions: Vec<_> = symbols
+            .iter()
+            .filter(|s| matches!(s.kind, SymbolKind::Function | SymbolKind::Method))
+            .collect();
+        let classes: Vec<_> = symbols
+            .iter()
+            .filter(|s| s.kind == SymbolKind::Class)
+            .collect();
+        if functions.is_empty() {
+            return;
+        }
+        let query = names_query();
+        let captures = ctx.captures(query);
+        let (id_ix, target_ix, declared_ix) = (
+            capture_index(query, "id"),
+            capture_index(query, "target"),
+            capture_index(query, "declared"),
+        );
+        let targets: HashSet<usize> = captures
+            .iter()
+            .filter(|(i, _)| *i == target_ix)
+            .map(|(_, n)| n.id())
+            .collect();
+        // The innermost function holding a byte offset.
+        let innermost = |offset: usize| {
+            functions
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.span.start_byte <= offset && offset < f.span.end_byte)
+                .max_by_key(|(_, f)| f.span.start_byte)
+                .map(|(i, _)| i)
+        };
+        // An assignment in a class body (a class defined in a function) sets an attribute.
+        let in_class_body = |node: Node<'_>, f: usize| {
+            classes.iter().any(|c| {
+                c.span.start_byte > functions[f].span.start_byte
+                    && c.span.start_byte <= node.start_byte()
+                    && node.end_byte() <= c.span.end_byte
+                    && innermost(node.start_byte()) == Some(f)
+            })
+        };
+        let mut assigned: HashMap<(usize, &str), Node<'_>> = HashMap::new();
+        let mut skip: HashSet<(usize, &str)> = HashSet::new();
+        let mut skip_function: HashSet<usize> = HashSet::new();
+        for (ix, node) in captures.iter() {
+            let text = ctx.text(*node);
+            if *ix == declared_ix {
+                if let Some(f) = innermost(node.start_byte()) {
+                    skip.insert((f, text));
+                }
+            } else if *ix == target_ix {
+                if let Some(f) = innermost(node.start_byte()).filter(|&f| !in_class_body(*node, f))
+                {
+                    assigned.entry((f, text)).or_insert(*node);
+                }
+            } else if *ix == id_ix && text == "locals" {
+                if let Some(f) = innermost(node.start_byte()) {
+                    skip_function.insert(f);
+                }
+            }
+        }
+        // Reads of each name: identifiers that are not assignment targets.
+        let mut reads: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (ix, n) in captures.iter() {
+            if *ix == id_ix && !targets.contains(&n.id()) {
+                reads.entry(ctx.text(*n)).or_default().push(n.start_byte());
+            }
+        }
+        let mut findings: Vec<(usize, RawFinding)> = Vec::new();
+        for ((f, name), node) in assigned {
+            if name.starts_with('_') || skip.contains(&(f, name)) || skip_function.contains(&f) {
+                continue;
+            }
+            let span = functions[f].span;
+            let read = reads.get(name).is_some_and(|offsets| {
+                offsets
+                    .iter()
+                    .any(|&o| span.start_byte <= o && o < span.end_byte)
+            });
+            if !read {
+                let message = format!("local variable `{name}` is assigned but never used");
+                findings.push((
+                    node.start_byte(),
+                    RawFinding::at(node).with_message(message),
+                ));
+            }
+        }
+        findings.sort_by_key(|(offset, _)| *offset);
+        out.extend(findings.into_iter().map(|(_, f)| f));
+    }
+}

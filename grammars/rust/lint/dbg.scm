@@ -1,0 +1,9 @@
+; id: rs/dbg
+; severity: warning
+; message: `dbg!()` left in code
+; rationale: Debug output on stderr left behind after debugging.
+; example: let x = dbg!(compute());
+
+(macro_invocation
+  macro: (identifier) @_name
+  (#eq? @_name "dbg")) @finding
