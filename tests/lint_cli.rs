@@ -274,3 +274,167 @@ fn bad_input_is_skipped_or_reported_never_fatal() {
         "what parses is still linted: {rules:?}"
     );
 }
+
+#[test]
+fn sarif_validates_against_the_official_schema() {
+    // Every rule's fixture, findings with fixes and without, syntax errors, and suppressions.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "broken.py",
+        "import os  # arbor: ignore[js]\ndef f(:\n",
+    );
+    let fixtures = root.join("tests/fixtures/lint");
+    let out = lint(
+        &root,
+        &[
+            fixtures.to_str().unwrap(),
+            dir.path().to_str().unwrap(),
+            "--format",
+            "sarif",
+            "--report-unused-suppressions",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let log = dir.path().join("log.sarif");
+    std::fs::write(&log, &out.stdout).unwrap();
+    let results: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(results["runs"][0]["results"].as_array().unwrap().len() > 50);
+    let check = Command::new("python3")
+        .arg(root.join("tests/sarif/validate.py"))
+        .arg(&log)
+        .output()
+        .expect("python3");
+    assert!(
+        check.status.success(),
+        "SARIF does not validate:\n{}{}",
+        text(&check.stdout),
+        text(&check.stderr)
+    );
+}
+
+#[test]
+fn fix_applies_safe_fixes_and_keeps_files_parseable() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.py", "import os\nimport sys\nfrom typing import List, Optional\n\nif sys.argv == None or sys.argv != None:\n    print(List)\n");
+    write(
+        dir.path(),
+        "b.js",
+        "function f(a, b) {\n  return a == b || a != 1;\n}\nf(1, 2);\n",
+    );
+    let out = lint(dir.path(), &["--fix", "--format", "json"]);
+    assert!(
+        text(&out.stderr).contains("; 5 fixed"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.py")).unwrap(),
+        "import sys\nfrom typing import List, Optional\n\nif sys.argv is None or sys.argv is not None:\n    print(List)\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("b.js")).unwrap(),
+        "function f(a, b) {\n  return a === b || a !== 1;\n}\nf(1, 2);\n"
+    );
+    // What is left is reported against the fixed files: `Optional` has no safe fix.
+    assert_eq!(rules_of(&out), ["py/unused-import:2"]);
+    let again = lint(dir.path(), &["--fix", "--format", "json"]);
+    assert!(
+        text(&again.stderr).contains("; 0 fixed"),
+        "{}",
+        text(&again.stderr)
+    );
+}
+
+#[test]
+fn baseline_hides_known_findings_across_line_shifts() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.py",
+        "x = eval(s)\ny = eval(s)\nx = eval(s)\n",
+    );
+    let out = lint(dir.path(), &["--write-baseline", "baseline.json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("wrote 3 findings"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        lint(dir.path(), &["--baseline", "baseline.json"])
+            .status
+            .code(),
+        Some(0)
+    );
+    // Lines move, one known finding is repeated once more, one new kind appears.
+    write(
+        dir.path(),
+        "a.py",
+        "import os\n\n\nx = eval(s)\ny = eval(s)\nx = eval(s)\nx = eval(s)\nexec(s)\n",
+    );
+    let out = lint(
+        dir.path(),
+        &["--baseline", "baseline.json", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        rules_of(&out),
+        ["py/unused-import:1", "py/eval-exec:7", "py/eval-exec:8"]
+    );
+    std::fs::write(dir.path().join("bad.json"), "{\"version\": 1}").unwrap();
+    let out = lint(dir.path(), &["--baseline", "bad.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("bad.json: not a baseline file"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn diff_mode_reports_only_changed_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.invalid",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    write(dir.path(), "old.py", "x = eval(a)\n\ny = 1\n");
+    write(dir.path(), "same.py", "z = eval(b)\n");
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "first"]);
+    write(dir.path(), "old.py", "x = eval(a)\n\ny = eval(c)\n");
+    write(dir.path(), "new.py", "exec(d)\n");
+    let out = lint(dir.path(), &["--diff", "HEAD", "--format", "json"]);
+    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<String> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{}:{}", f["path"].as_str().unwrap(), f["line"]))
+        .collect();
+    assert_eq!(got, ["new.py:1", "old.py:3"]);
+    let out = lint(dir.path(), &["--diff", "no-such-rev"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("git diff"),
+        "{}",
+        text(&out.stderr)
+    );
+}

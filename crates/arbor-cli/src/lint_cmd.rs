@@ -3,6 +3,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use arbor_lint::baseline::Baseline;
+use arbor_lint::diff::ChangedLines;
 use arbor_lint::report::{self, Format};
 use arbor_lint::{Config, LintOptions, Linter, Severity};
 use clap::{Args, ValueEnum};
@@ -36,6 +38,18 @@ pub struct LintArgs {
     /// List the rules and exit.
     #[arg(long)]
     list_rules: bool,
+    /// Apply the safe fixes (files stay parseable), then report what is left.
+    #[arg(long)]
+    fix: bool,
+    /// Report only findings not in this baseline file (matched by rule, path and code, not line).
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    baseline: Option<PathBuf>,
+    /// Write the current findings to this baseline file and exit 0.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Report only findings on lines changed since this git revision (and in untracked files).
+    #[arg(long, value_name = "GIT_REV")]
+    diff: Option<String>,
     /// Skip files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = arbor_syntax::DEFAULT_MAX_FILE_SIZE)]
     max_file_size: u64,
@@ -94,10 +108,46 @@ pub fn run(args: LintArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let options = LintOptions {
         report_unused_suppressions: args.report_unused_suppressions,
         max_file_size: args.max_file_size,
+        fix: args.fix,
     };
-    let report = linter.lint_paths(&args.paths, &options)?;
+    // Read the baseline and the diff first: a bad one fails before any work.
+    let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
+    let cwd = std::env::current_dir()?;
+    let changed = args
+        .diff
+        .as_deref()
+        .map(|rev| ChangedLines::since(&cwd, rev))
+        .transpose()?;
+    let mut report = linter.lint_paths(&args.paths, &options)?;
     for skip in &report.skipped {
         eprintln!("arbor: skipped {}: {}", skip.path.display(), skip.reason);
+    }
+    for (path, reason) in &report.unfixable {
+        eprintln!("arbor: not fixed {}: {reason}", path.display());
+    }
+    if let Some(path) = &args.write_baseline {
+        Baseline::of(&report.findings).write(path)?;
+        eprintln!(
+            "arbor: wrote {} findings to the baseline {}",
+            report.findings.len(),
+            path.display()
+        );
+        return Ok(Outcome::Ok);
+    }
+    let mut hidden = Vec::new();
+    if let Some(baseline) = &baseline {
+        hidden.push(format!(
+            "{} in the baseline",
+            baseline.filter(&mut report.findings)
+        ));
+    }
+    if let Some(changed) = &changed {
+        let before = report.findings.len();
+        report.findings.retain(|f| changed.contains(&cwd, f));
+        hidden.push(format!(
+            "{} on unchanged lines",
+            before - report.findings.len()
+        ));
     }
     let format = match args.format {
         FormatArg::Text => Format::Text,
@@ -108,10 +158,17 @@ pub fn run(args: LintArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let rules: Vec<_> = linter.rules().cloned().collect();
     report::write(format, &report, &rules, out)?;
     let (errors, warnings, infos) = report::counts(&report.findings);
-    if matches!(format, Format::Text) {
+    {
+        // The summary goes to stderr in every format, so stdout stays machine-readable.
         out.flush()?;
+        let fixed = if args.fix {
+            format!("; {} fixed", report.fixed)
+        } else {
+            String::new()
+        };
+        let hidden = hidden.iter().map(|h| format!("; {h}")).collect::<String>();
         eprintln!(
-            "arbor: {} findings ({errors} errors, {warnings} warnings, {infos} info) in {} files; {} suppressed",
+            "arbor: {} findings ({errors} errors, {warnings} warnings, {infos} info) in {} files; {} suppressed{fixed}{hidden}",
             report.findings.len(),
             report.files,
             report.suppressed

@@ -2,8 +2,11 @@
 //! and Rust code for what needs scopes), user rules from the configuration, suppression
 //! comments, and reporters (text, JSON, SARIF 2.1.0, GitHub workflow commands).
 
+pub mod baseline;
 pub mod config;
+pub mod diff;
 pub mod error;
+pub mod fix;
 pub mod query_rule;
 pub mod report;
 pub mod rule;
@@ -44,6 +47,8 @@ pub struct LintOptions {
     pub report_unused_suppressions: bool,
     /// Files larger than this are skipped.
     pub max_file_size: u64,
+    /// Apply the safe fixes to the files (findings then describe the fixed files).
+    pub fix: bool,
 }
 
 impl Default for LintOptions {
@@ -51,6 +56,7 @@ impl Default for LintOptions {
         LintOptions {
             report_unused_suppressions: false,
             max_file_size: arbor_syntax::DEFAULT_MAX_FILE_SIZE,
+            fix: false,
         }
     }
 }
@@ -66,6 +72,17 @@ pub struct LintReport {
     pub skipped: Vec<Skipped>,
     /// Findings hidden by suppression comments.
     pub suppressed: usize,
+    /// Findings repaired by `--fix`.
+    pub fixed: usize,
+    /// Files whose fixes were not written, with the reason.
+    pub unfixable: Vec<(PathBuf, String)>,
+}
+
+struct FileOutcome {
+    findings: Vec<Finding>,
+    suppressed: usize,
+    fixed: usize,
+    unfixable: Option<(PathBuf, String)>,
 }
 
 struct CompiledOverride {
@@ -263,6 +280,7 @@ impl Linter {
                 location: raw.location,
                 message: raw.message.unwrap_or_else(|| info.message.clone()),
                 fix: raw.fix,
+                fingerprint: String::new(),
             });
         };
         let applies = |info: &RuleInfo| {
@@ -312,6 +330,7 @@ impl Linter {
                     },
                     message,
                     fix: None,
+                    fingerprint: String::new(),
                 });
             }
         }
@@ -331,6 +350,7 @@ impl Linter {
                     location: s.location,
                     message: "this suppression comment suppresses nothing".into(),
                     fix: None,
+                    fingerprint: String::new(),
                 });
             }
         }
@@ -341,6 +361,9 @@ impl Linter {
                 &b.rule,
             ))
         });
+        for f in &mut findings {
+            f.fingerprint = rule::fingerprint(&f.rule, path, file.source(), &f.location);
+        }
         (findings, suppressed)
     }
 
@@ -368,7 +391,7 @@ impl Linter {
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files.dedup_by(|a, b| a.path == b.path);
-        let results: Vec<Result<(Vec<Finding>, usize), Skipped>> = files
+        let results: Vec<Result<FileOutcome, Skipped>> = files
             .par_iter()
             .map(|file| {
                 let skipped = |reason| Skipped {
@@ -378,15 +401,42 @@ impl Linter {
                 let source = read_source(&file.path, options.max_file_size).map_err(skipped)?;
                 let parsed = ParsedFile::parse(&file.path, file.language, source)
                     .map_err(|e| skipped(SkipReason::Io(e.to_string())))?;
-                Ok(self.lint_file(&parsed, &slash_path(&file.path), options))
+                let path = slash_path(&file.path);
+                let (findings, suppressed) = self.lint_file(&parsed, &path, options);
+                let mut outcome = FileOutcome {
+                    findings,
+                    suppressed,
+                    fixed: 0,
+                    unfixable: None,
+                };
+                if options.fix && outcome.findings.iter().any(|f| f.fix.is_some()) {
+                    match fix::fix_file(&parsed, &outcome.findings) {
+                        Ok(Some((fixed_file, applied))) => {
+                            // Report what is left in the fixed file.
+                            let (findings, suppressed) =
+                                self.lint_file(&fixed_file, &path, options);
+                            outcome = FileOutcome {
+                                findings,
+                                suppressed,
+                                fixed: applied,
+                                unfixable: None,
+                            };
+                        }
+                        Ok(None) => {}
+                        Err(reason) => outcome.unfixable = Some((file.path.clone(), reason)),
+                    }
+                }
+                Ok(outcome)
             })
             .collect();
         for result in results {
             match result {
-                Ok((findings, suppressed)) => {
+                Ok(outcome) => {
                     report.files += 1;
-                    report.suppressed += suppressed;
-                    report.findings.extend(findings);
+                    report.suppressed += outcome.suppressed;
+                    report.fixed += outcome.fixed;
+                    report.findings.extend(outcome.findings);
+                    report.unfixable.extend(outcome.unfixable);
                 }
                 Err(skip) => report.skipped.push(skip),
             }

@@ -158,6 +158,9 @@ pub fn sarif(report: &LintReport, rules: &[RuleInfo]) -> serde_json::Value {
                     }
                 }],
             });
+            if !f.fingerprint.is_empty() {
+                result["partialFingerprints"] = json!({ "arbor/v1": f.fingerprint });
+            }
             if let Some(index) = ids.iter().position(|id| *id == f.rule) {
                 result["ruleIndex"] = json!(index);
             }

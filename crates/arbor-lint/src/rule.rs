@@ -134,6 +134,33 @@ pub struct Finding {
     /// A safe repair, when the rule has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<Vec<Edit>>,
+    /// Identifies the finding across edits that move it: a hash of the rule, the path and the
+    /// code of its line and node, not of line numbers.
+    pub fingerprint: String,
+}
+
+/// The fingerprint of a finding of `rule` in `path` at `location` of `source`.
+pub fn fingerprint(rule: &str, path: &str, source: &str, location: &Location) -> String {
+    let start = location.start_byte.min(source.len());
+    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = source[start..]
+        .find('\n')
+        .map_or(source.len(), |i| start + i);
+    let line: String = source[line_start..line_end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let end = location.end_byte.clamp(start, source.len());
+    let node: String = source[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut hasher = blake3::Hasher::new();
+    for part in [rule, path, &line, &node] {
+        hasher.update(part.as_bytes());
+        hasher.update(&[0]);
+    }
+    hasher.finalize().to_hex()[..16].to_string()
 }
 
 /// What a rule sees of a file.
