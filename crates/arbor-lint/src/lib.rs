@@ -190,7 +190,7 @@ impl Linter {
                 })
             })
             .collect::<Result<Vec<_>, LintError>>()?;
-        let query_set = query_rule::QuerySet::build(&query_rules)?;
+        let query_set = query_rule::QuerySet::build(&query_rules, &rules::aux_queries()?)?;
         Ok(Linter {
             query_rules,
             query_set,

@@ -323,73 +323,108 @@ mod tests {
     }
 }
 
-/// All query rules of a linter as one query per language, so a file's tree is walked once
-/// however many rules there are (a query cursor per rule walked it once per rule).
+/// A query a Rust rule runs (names, branches), walked together with the query rules; its
+/// captures are handed to the rules through [`FileContext::captures`].
+#[derive(Clone, Copy)]
+pub struct AuxQuery {
+    /// The language of the query.
+    pub language: Language,
+    /// Its text.
+    pub text: &'static str,
+    /// The compiled query the rule looks its captures up with.
+    pub query: &'static Query,
+}
+
+/// All query rules of a linter, and the queries its Rust rules need, as one query per
+/// language: a file's tree is walked once however many rules there are (a query cursor per
+/// rule walked it once per rule, and each walk costs as much as parsing).
 pub struct QuerySet {
     languages: Vec<CombinedQuery>,
+}
+
+#[derive(Clone, Copy)]
+enum Owner {
+    Rule(usize),
+    Aux(usize),
 }
 
 struct CombinedQuery {
     language: Language,
     query: Query,
     finding: u32,
-    /// For each pattern of the combined query, the index of its rule.
-    pattern_rule: Vec<usize>,
+    /// For each pattern of the combined query, the rule or auxiliary query it belongs to.
+    owner: Vec<Owner>,
+    /// The auxiliary queries of this language, with the map from combined capture indices to
+    /// their own.
+    aux: Vec<(AuxQuery, Vec<Option<u32>>)>,
 }
 
 impl QuerySet {
-    /// Combines the queries of `rules` (each already compiled alone, so errors name their rule).
-    pub fn build(rules: &[QueryRule]) -> Result<QuerySet, LintError> {
+    /// Combines the queries of `rules` (each already compiled alone, so errors name their rule)
+    /// and the auxiliary queries.
+    pub fn build(rules: &[QueryRule], aux: &[AuxQuery]) -> Result<QuerySet, LintError> {
         let mut languages = Vec::new();
         for language in Language::ALL {
             let mut text = String::new();
-            let mut segments: Vec<(usize, usize)> = Vec::new(); // (end byte, rule index)
+            let mut segments: Vec<(usize, Owner)> = Vec::new(); // (end byte, owner)
             for (index, rule) in rules.iter().enumerate() {
                 for lq in rule.queries.iter().filter(|q| q.language == language) {
                     text.push_str(&lq.text);
                     text.push('\n');
-                    segments.push((text.len(), index));
+                    segments.push((text.len(), Owner::Rule(index)));
                 }
+            }
+            let mut own_aux = Vec::new();
+            for a in aux.iter().filter(|a| a.language == language) {
+                text.push_str(a.text);
+                text.push('\n');
+                segments.push((text.len(), Owner::Aux(own_aux.len())));
+                own_aux.push(*a);
             }
             if segments.is_empty() {
                 continue;
             }
-            let origin = format!("the combined {language} lint rules");
+            let origin = format!("the combined {language} lint queries");
             let query =
                 Query::new(&language.grammar(), &text).map_err(|e| LintError::RuleFile {
                     file: origin.clone(),
                     line: e.row + 1,
                     message: e.message.trim().to_string(),
                 })?;
-            let finding =
-                query
-                    .capture_index_for_name("finding")
-                    .ok_or_else(|| LintError::RuleFile {
-                        file: origin,
-                        line: 1,
-                        message: "no @finding capture".into(),
-                    })?;
-            let pattern_rule = (0..query.pattern_count())
+            let finding = query.capture_index_for_name("finding").unwrap_or(u32::MAX);
+            let owner = (0..query.pattern_count())
                 .map(|pattern| {
                     let start = query.start_byte_for_pattern(pattern);
                     segments
                         .iter()
                         .find(|(end, _)| start < *end)
-                        .map_or(0, |(_, rule)| *rule)
+                        .map_or(Owner::Rule(0), |(_, owner)| *owner)
+                })
+                .collect();
+            let aux = own_aux
+                .into_iter()
+                .map(|a| {
+                    let map = query
+                        .capture_names()
+                        .iter()
+                        .map(|name| a.query.capture_index_for_name(name))
+                        .collect();
+                    (a, map)
                 })
                 .collect();
             languages.push(CombinedQuery {
                 language,
                 query,
                 finding,
-                pattern_rule,
+                owner,
+                aux,
             });
         }
         Ok(QuerySet { languages })
     }
 
-    /// Runs every query rule for which `enabled(rule index)` holds on the file; findings come
-    /// with their rule's index.
+    /// Runs every query rule for which `enabled(rule index)` holds on the file (findings come
+    /// with their rule's index), and hands the auxiliary queries' captures to `ctx`.
     pub fn run(
         &self,
         rules: &[QueryRule],
@@ -402,9 +437,8 @@ impl QuerySet {
             return;
         };
         let on: Vec<bool> = (0..rules.len()).map(&enabled).collect();
-        if !on.iter().any(|&b| b) {
-            return;
-        }
+        let mut aux_captures: Vec<Vec<(u32, arbor_syntax::tree_sitter::Node<'_>)>> =
+            vec![Vec::new(); combined.aux.len()];
         let mut cursor = QueryCursor::new();
         let mut matches = cursor.matches(
             &combined.query,
@@ -413,7 +447,18 @@ impl QuerySet {
         );
         let mut seen = std::collections::HashSet::new();
         while let Some(m) = matches.next() {
-            let index = combined.pattern_rule[m.pattern_index];
+            let index = match combined.owner[m.pattern_index] {
+                Owner::Aux(a) => {
+                    let map = &combined.aux[a].1;
+                    for capture in m.captures {
+                        if let Some(own) = map[capture.index as usize] {
+                            aux_captures[a].push((own, capture.node));
+                        }
+                    }
+                    continue;
+                }
+                Owner::Rule(index) => index,
+            };
             if !on[index] {
                 continue;
             }
@@ -428,6 +473,11 @@ impl QuerySet {
                 finding.fix = rule.fixer.and_then(|f| f(ctx, node));
                 out.push((index, finding));
             }
+        }
+        for ((a, _), mut captures) in combined.aux.iter().zip(aux_captures) {
+            captures.sort_by_key(|(_, n)| (n.start_byte(), std::cmp::Reverse(n.end_byte())));
+            captures.dedup_by_key(|(i, n)| (*i, n.id()));
+            ctx.prefill(a.query, captures);
         }
     }
 }

@@ -190,6 +190,14 @@ impl<'a> FileContext<'a> {
         }
     }
 
+    /// Records the captures of `query`, computed elsewhere (by the combined query walk).
+    pub fn prefill(&self, query: &Query, captures: Vec<(u32, Node<'a>)>) {
+        let key = query as *const Query as usize;
+        self.captures
+            .borrow_mut()
+            .push((key, std::rc::Rc::new(captures)));
+    }
+
     /// Every capture of `query` in the file, in document order, computed once per query for
     /// all the rules that share it (the query is told apart by its address: use a `static`).
     pub fn captures(&self, query: &Query) -> Captures<'a> {

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use arbor_syntax::tree_sitter::{Node, Query};
 use arbor_syntax::Language;
 
-use super::{captured, compile};
+use super::compile;
 use crate::rule::{Edit, FileContext, RawFinding, Rule, RuleInfo, Severity};
 
 /// `js/eqeqeq`: comparisons with `null` are the accepted idiom (`x == null` matches undefined).
@@ -31,10 +31,22 @@ pub fn fix_eqeqeq(_ctx: &FileContext<'_>, operator: Node<'_>) -> Option<Vec<Edit
     }])
 }
 
+/// The query of `js/unused-variable`: names, declarations and function scopes.
+pub const SCOPE_QUERY: &str =
+    "[(identifier) (shorthand_property_identifier) (shorthand_property_identifier_pattern)] @id
+(variable_declarator name: (identifier) @declared)
+[(function_declaration) (generator_function_declaration) (function_expression)
+ (arrow_function) (method_definition)] @scope";
+
+/// [`SCOPE_QUERY`], compiled once.
+pub fn scope_query() -> &'static Query {
+    static QUERY: std::sync::OnceLock<Query> = std::sync::OnceLock::new();
+    QUERY.get_or_init(|| compile(Language::JavaScript, SCOPE_QUERY))
+}
+
 /// `js/unused-variable`: a variable declared in a function and never used there.
 pub struct UnusedVariable {
     info: RuleInfo,
-    query: Query,
 }
 
 impl UnusedVariable {
@@ -50,13 +62,6 @@ impl UnusedVariable {
                 example: "function f() {\n  const unused = compute();\n}".into(),
                 fixable: false,
             },
-            query: compile(
-                Language::JavaScript,
-                "[(identifier) (shorthand_property_identifier) (shorthand_property_identifier_pattern)] @id
-                 (variable_declarator name: (identifier) @declared)
-                 [(function_declaration) (generator_function_declaration) (function_expression)
-                  (arrow_function) (method_definition)] @scope",
-            ),
         }
     }
 }
@@ -67,9 +72,9 @@ impl Rule for UnusedVariable {
     }
 
     fn check(&self, ctx: &FileContext<'_>, out: &mut Vec<RawFinding>) {
-        let captures = captured(&self.query, ctx.file);
-        let names = self.query.capture_names();
-        let index = |name: &str| names.iter().position(|n| *n == name).unwrap_or(usize::MAX) as u32;
+        let query = scope_query();
+        let captures = ctx.captures(query);
+        let index = |name: &str| query.capture_index_for_name(name).unwrap_or(u32::MAX);
         let (id_ix, declared_ix, scope_ix) = (index("id"), index("declared"), index("scope"));
         let scopes: Vec<Node<'_>> = captures
             .iter()
@@ -81,7 +86,7 @@ impl Rule for UnusedVariable {
             .filter(|(i, _)| *i == declared_ix)
             .map(|(_, n)| n.id())
             .collect();
-        for (ix, node) in &captures {
+        for (ix, node) in captures.iter() {
             if *ix != declared_ix {
                 continue;
             }

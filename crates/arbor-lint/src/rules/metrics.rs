@@ -84,6 +84,19 @@ fn shared_branch_queries() -> Result<&'static [BranchQuery], LintError> {
     Ok(QUERIES.get_or_init(|| queries))
 }
 
+/// The branch queries, for the combined walk.
+pub fn aux_queries() -> Result<Vec<crate::query_rule::AuxQuery>, LintError> {
+    Ok(shared_branch_queries()?
+        .iter()
+        .zip(BRANCH_FILES)
+        .map(|(q, (_, _, text))| crate::query_rule::AuxQuery {
+            language: q.language,
+            text,
+            query: &q.query,
+        })
+        .collect())
+}
+
 /// The three metric rules.
 pub fn rules() -> Result<Vec<Box<dyn Rule>>, LintError> {
     let make = |id: &str,

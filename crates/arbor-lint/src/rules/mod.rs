@@ -6,7 +6,7 @@ mod python;
 mod rust;
 
 use crate::error::LintError;
-use crate::query_rule::{load_builtin, Fixer, Predicate, QueryRule};
+use crate::query_rule::{load_builtin, AuxQuery, Fixer, Predicate, QueryRule};
 use crate::rule::Rule;
 
 /// Predicates and fixes of query rules, by rule id.
@@ -34,6 +34,24 @@ pub fn builtin_query_rules() -> Result<Vec<QueryRule>, LintError> {
             rule.with_code(predicate, fixer)
         })
         .collect())
+}
+
+/// The queries the Rust rules run, walked together with the query rules.
+pub fn aux_queries() -> Result<Vec<AuxQuery>, LintError> {
+    let mut aux = vec![
+        AuxQuery {
+            language: arbor_syntax::Language::Python,
+            text: python::NAMES_QUERY,
+            query: python::names_query(),
+        },
+        AuxQuery {
+            language: arbor_syntax::Language::JavaScript,
+            text: javascript::SCOPE_QUERY,
+            query: javascript::scope_query(),
+        },
+    ];
+    aux.extend(metrics::aux_queries()?);
+    Ok(aux)
 }
 
 /// The built-in rules written in Rust.

@@ -59,17 +59,15 @@ fn info(
 }
 
 /// The query both name rules share (its captures are computed once per file).
-fn names_query() -> &'static Query {
+pub const NAMES_QUERY: &str = "(identifier) @id
+(assignment left: (identifier) @target)
+(global_statement (identifier) @declared)
+(nonlocal_statement (identifier) @declared)";
+
+/// [`NAMES_QUERY`], compiled once.
+pub fn names_query() -> &'static Query {
     static QUERY: std::sync::OnceLock<Query> = std::sync::OnceLock::new();
-    QUERY.get_or_init(|| {
-        compile(
-            Language::Python,
-            "(identifier) @id
-             (assignment left: (identifier) @target)
-             (global_statement (identifier) @declared)
-             (nonlocal_statement (identifier) @declared)",
-        )
-    })
+    QUERY.get_or_init(|| compile(Language::Python, NAMES_QUERY))
 }
 
 fn capture_index(query: &Query, name: &str) -> u32 {
