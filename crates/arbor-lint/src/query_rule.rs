@@ -346,6 +346,8 @@ pub struct QuerySet {
 enum Owner {
     Rule(usize),
     Aux(usize),
+    /// The syntax layer's tags query, for the file's symbols.
+    Tags,
 }
 
 struct CombinedQuery {
@@ -357,6 +359,8 @@ struct CombinedQuery {
     /// The auxiliary queries of this language, with the map from combined capture indices to
     /// their own.
     aux: Vec<(AuxQuery, Vec<Option<u32>>)>,
+    /// The first pattern of the tags query and the map to its capture indices.
+    tags: Option<(usize, Vec<Option<u32>>)>,
 }
 
 impl QuerySet {
@@ -381,9 +385,11 @@ impl QuerySet {
                 segments.push((text.len(), Owner::Aux(own_aux.len())));
                 own_aux.push(*a);
             }
-            if segments.is_empty() {
-                continue;
-            }
+            let tags_text = arbor_syntax::tags_query_text(language);
+            let tags_start = text.len();
+            text.push_str(tags_text);
+            text.push('\n');
+            segments.push((text.len(), Owner::Tags));
             let origin = format!("the combined {language} lint queries");
             let query =
                 Query::new(&language.grammar(), &text).map_err(|e| LintError::RuleFile {
@@ -412,12 +418,29 @@ impl QuerySet {
                     (a, map)
                 })
                 .collect();
+            let tags_query =
+                Query::new(&language.grammar(), tags_text).map_err(|e| LintError::RuleFile {
+                    file: format!("grammars/{language}/tags.scm"),
+                    line: e.row + 1,
+                    message: e.message.trim().to_string(),
+                })?;
+            let first_tags =
+                (0..query.pattern_count()).find(|&p| query.start_byte_for_pattern(p) >= tags_start);
+            let tags = first_tags.map(|first| {
+                let map = query
+                    .capture_names()
+                    .iter()
+                    .map(|name| tags_query.capture_index_for_name(name))
+                    .collect();
+                (first, map)
+            });
             languages.push(CombinedQuery {
                 language,
                 query,
                 finding,
                 owner,
                 aux,
+                tags,
             });
         }
         Ok(QuerySet { languages })
@@ -439,6 +462,7 @@ impl QuerySet {
         let on: Vec<bool> = (0..rules.len()).map(&enabled).collect();
         let mut aux_captures: Vec<Vec<(u32, arbor_syntax::tree_sitter::Node<'_>)>> =
             vec![Vec::new(); combined.aux.len()];
+        let mut tag_matches = Vec::new();
         let mut cursor = QueryCursor::new();
         let mut matches = cursor.matches(
             &combined.query,
@@ -448,6 +472,19 @@ impl QuerySet {
         let mut seen = std::collections::HashSet::new();
         while let Some(m) = matches.next() {
             let index = match combined.owner[m.pattern_index] {
+                Owner::Tags => {
+                    if let Some((first, map)) = &combined.tags {
+                        tag_matches.push(arbor_syntax::TagMatch {
+                            pattern: m.pattern_index - first,
+                            captures: m
+                                .captures
+                                .iter()
+                                .filter_map(|c| map[c.index as usize].map(|i| (i, c.node)))
+                                .collect(),
+                        });
+                    }
+                    continue;
+                }
                 Owner::Aux(a) => {
                     let map = &combined.aux[a].1;
                     for capture in m.captures {
@@ -473,6 +510,11 @@ impl QuerySet {
                 finding.fix = rule.fixer.and_then(|f| f(ctx, node));
                 out.push((index, finding));
             }
+        }
+        if combined.tags.is_some() {
+            ctx.prefill_symbols(
+                arbor_syntax::extract_symbols_from(ctx.file, tag_matches).unwrap_or_default(),
+            );
         }
         for ((a, _), mut captures) in combined.aux.iter().zip(aux_captures) {
             captures.sort_by_key(|(_, n)| (n.start_byte(), std::cmp::Reverse(n.end_byte())));

@@ -190,6 +190,11 @@ impl<'a> FileContext<'a> {
         }
     }
 
+    /// Records the file's symbols, extracted elsewhere (by the combined query walk).
+    pub fn prefill_symbols(&self, symbols: Vec<Symbol>) {
+        let _ = self.symbols.set(symbols);
+    }
+
     /// Records the captures of `query`, computed elsewhere (by the combined query walk).
     pub fn prefill(&self, query: &Query, captures: Vec<(u32, Node<'a>)>) {
         let key = query as *const Query as usize;

@@ -41,7 +41,9 @@ pub use chunks::{chunk_file, Chunk, ChunkKind, ChunkOptions};
 pub use error::SyntaxError;
 pub use language::Language;
 pub use parse::{ParsedFile, Position, Span, SyntaxIssue, SyntaxIssueKind, TreeStats};
-pub use symbols::{extract_symbols, Symbol, SymbolKind};
+pub use symbols::{
+    extract_symbols, extract_symbols_from, tags_query_text, Symbol, SymbolKind, TagMatch,
+};
 pub use walk::{
     parse_files, read_source, walk, SkipReason, Skipped, SourceFile, Walk, WalkOptions,
     DEFAULT_MAX_FILE_SIZE,

@@ -152,23 +152,58 @@ impl ParsedFile {
     }
 }
 
+/// One match of a language's tags query: its pattern index and its captures as (capture index
+/// in the tags query, node). Lets a caller that runs the tags query inside a bigger combined
+/// query (the linter) hand the matches over instead of walking the tree again.
+#[derive(Debug, Clone)]
+pub struct TagMatch<'t> {
+    /// Index of the pattern in the tags query.
+    pub pattern: usize,
+    /// The captures, by their index in the tags query.
+    pub captures: Vec<(u32, Node<'t>)>,
+}
+
 /// The definitions in `file`; see [`ParsedFile::symbols`].
 pub fn extract_symbols(file: &ParsedFile) -> Result<Vec<Symbol>, SyntaxError> {
     let tags = tags_query(file.language())?;
     let source = file.source().as_bytes();
     let mut cursor = QueryCursor::new();
     let mut matches = cursor.matches(&tags.query, file.root(), source);
+    let mut collected = Vec::new();
+    while let Some(m) = matches.next() {
+        collected.push(TagMatch {
+            pattern: m.pattern_index,
+            captures: m.captures.iter().map(|c| (c.index, c.node)).collect(),
+        });
+    }
+    extract_symbols_from(file, collected)
+}
 
+/// The tags query of `language` as written (`grammars/<lang>/tags.scm`), to combine with others.
+pub fn tags_query_text(language: Language) -> &'static str {
+    crate::query::TAGS_QUERIES
+        .iter()
+        .find(|q| q.language == language)
+        .map_or("", |q| q.text)
+}
+
+/// The definitions in `file` from matches of its language's tags query; see [`TagMatch`].
+pub fn extract_symbols_from<'t>(
+    file: &'t ParsedFile,
+    matches: impl IntoIterator<Item = TagMatch<'t>>,
+) -> Result<Vec<Symbol>, SyntaxError> {
+    let tags = tags_query(file.language())?;
     // One candidate per name node: the widest definition, then the earliest pattern.
     let mut by_name: HashMap<usize, Candidate<'_>> = HashMap::new();
-    while let Some(m) = matches.next() {
+    for m in matches {
         let mut definition = None;
         let mut name = None;
-        for capture in m.captures {
-            if capture.index == tags.name_capture {
-                name = Some(capture.node);
-            } else if let Some(kind) = tags.definition_kinds[capture.index as usize] {
-                definition = Some((capture.node, kind));
+        for &(index, node) in &m.captures {
+            if index == tags.name_capture {
+                name = Some(node);
+            } else if let Some(kind) = tags.definition_kinds.get(index as usize).copied().flatten()
+            {
+                definition = Some((node, kind));
             }
         }
         let (Some((definition, kind)), Some(name)) = (definition, name) else {
@@ -178,7 +213,7 @@ pub fn extract_symbols(file: &ParsedFile) -> Result<Vec<Symbol>, SyntaxError> {
             definition,
             name,
             kind,
-            pattern: m.pattern_index,
+            pattern: m.pattern,
         };
         let len = |c: &Candidate<'_>| c.definition.byte_range().len();
         match by_name.get(&name.id()) {
