@@ -35,7 +35,7 @@ pub struct LintArgs {
     /// Report suppression comments that suppress nothing.
     #[arg(long)]
     report_unused_suppressions: bool,
-    /// List the rules and exit.
+    /// List the selected rules and exit.
     #[arg(long)]
     list_rules: bool,
     /// Apply the safe fixes (files stay parseable), then report what is left.
@@ -86,7 +86,7 @@ pub fn run(args: LintArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     config.ignore.extend(args.ignore.iter().cloned());
     let linter = Linter::new(config)?;
     if args.list_rules {
-        for rule in linter.rules() {
+        for rule in linter.rules().filter(|r| linter.selected(&r.id)) {
             let language = rule.language.map_or("all", |l| l.name());
             let fix = if rule.fixable { " (fixable)" } else { "" };
             writeln!(

@@ -212,11 +212,17 @@ impl Linter {
         self.infos.iter()
     }
 
+    /// Whether rule `id` is selected by the configuration (before per-path overrides).
+    pub fn selected(&self, id: &str) -> bool {
+        let selected = |list: &[String]| list.iter().any(|s| selector_matches(s, id));
+        (self.config.select.is_empty() || selected(&self.config.select))
+            && !selected(&self.config.ignore)
+    }
+
     /// Whether rule `id` runs on `path` (relative to the configuration).
     fn enabled(&self, id: &str, path: &str) -> bool {
         let selected = |list: &[String]| list.iter().any(|s| selector_matches(s, id));
-        let mut on = (self.config.select.is_empty() || selected(&self.config.select))
-            && !selected(&self.config.ignore);
+        let mut on = self.selected(id);
         for o in self.overrides.iter().filter(|o| o.paths.is_match(path)) {
             if selected(&o.select) {
                 on = true;

@@ -193,27 +193,22 @@ impl Rule for UnusedImport {
                 .iter()
                 .filter(|(name, _)| !used.contains(name.as_str()) && !exported.contains(name))
                 .collect();
+            // The statement's lines, newline included.
+            let start = source[..statement.start_byte()]
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            let end = source[statement.end_byte()..]
+                .find('\n')
+                .map_or(source.len(), |i| statement.end_byte() + i + 1);
             // The whole statement can go when all its names are unused and it has its lines to itself.
-            let whole = unused.len() == names.len() && !unused.is_empty() && {
-                let start = source[..statement.start_byte()]
-                    .rfind('\n')
-                    .map_or(0, |i| i + 1);
-                let end = source[statement.end_byte()..]
-                    .find('\n')
-                    .map_or(source.len(), |i| statement.end_byte() + i + 1);
-                source[start..statement.start_byte()].trim().is_empty()
-                    && source[statement.end_byte()..end].trim().is_empty()
-            };
+            let whole = unused.len() == names.len()
+                && !unused.is_empty()
+                && source[start..statement.start_byte()].trim().is_empty()
+                && source[statement.end_byte()..end].trim().is_empty();
             for (name, node) in unused {
                 let mut finding =
                     RawFinding::at(*node).with_message(format!("`{name}` imported but unused"));
                 if whole {
-                    let start = source[..statement.start_byte()]
-                        .rfind('\n')
-                        .map_or(0, |i| i + 1);
-                    let end = source[statement.end_byte()..]
-                        .find('\n')
-                        .map_or(source.len(), |i| statement.end_byte() + i + 1);
                     finding.fix = Some(vec![Edit {
                         start_byte: start,
                         end_byte: end,
