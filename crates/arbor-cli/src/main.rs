@@ -1,6 +1,7 @@
 //! `arbor`: code intelligence on your own machine. This binary only parses arguments, calls the
 //! library crates and prints; exit codes are 0 (ok), 1 (findings) and 2 (usage or input error).
 
+mod generate_cmd;
 mod index_cmd;
 mod lint_cmd;
 mod parse_cmd;
@@ -39,6 +40,8 @@ enum Command {
     Search(search_cmd::SearchArgs),
     /// Review code with the built-in and configured rules (exit 1 on findings).
     Lint(lint_cmd::LintArgs),
+    /// Generate text with a local GGUF model (llama architecture).
+    Generate(generate_cmd::GenerateArgs),
 }
 
 /// Options shared by commands that read source files.
@@ -76,6 +79,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Index(args) => index_cmd::run(args, &mut out)?,
         Command::Search(args) => search_cmd::run(args, &mut out)?,
         Command::Lint(args) => lint_cmd::run(args, &mut out)?,
+        Command::Generate(args) => generate_cmd::run(args, &mut out)?,
     };
     out.flush()?;
     Ok(outcome)

@@ -40,6 +40,9 @@ pub enum LmError {
         /// What is wrong.
         message: String,
     },
+    /// An error while running the model.
+    #[error("model: {0}")]
+    Model(String),
     /// An error of the tokenizer.
     #[error("tokenizer: {0}")]
     Tokenizer(String),

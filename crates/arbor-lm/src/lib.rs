@@ -1,12 +1,16 @@
 //! Arbor's local code model. This first part reads GGUF files — header, metadata, tensor
 //! directory, checked for truncation and architecture — and builds the tokenizer from the
-//! file's own `tokenizer.ggml.*` metadata. Generation comes next (issue 5).
+//! file's own `tokenizer.ggml.*` metadata; loads llama-architecture models with candle and
+//! generates with a KV cache, greedy or sampled (temperature, top-k, top-p, repeat penalty,
+//! seed), stopping at EOS, stop sequences or a token budget.
 
 pub mod error;
+pub mod generate;
 pub mod gguf;
 pub mod testing;
 pub mod tokenizer;
 
 pub use error::LmError;
+pub use generate::{Completion, GenerationParams, LlamaModel, StopReason};
 pub use gguf::GgufFile;
 pub use tokenizer::LmTokenizer;

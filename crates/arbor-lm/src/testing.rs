@@ -76,3 +76,131 @@ pub fn write_tiny_gguf(path: &Path, architecture: &str) -> candle_core::Result<(
     let mut file = std::fs::File::create(path)?;
     gguf_file::write(&mut file, &refs, &[])
 }
+
+/// Dimensions of the tiny llama model.
+pub const TINY_DIM: usize = 16;
+const TINY_HEADS: usize = 2;
+const TINY_KV_HEADS: usize = 1;
+const TINY_FF: usize = 32;
+const TINY_LAYERS: usize = 2;
+
+/// Deterministic pseudo-random weights (a xorshift generator), scaled to ±`scale`.
+fn weights(
+    shape: &[usize],
+    seed: u64,
+    scale: f32,
+) -> candle_core::Result<candle_core::quantized::QTensor> {
+    let count: usize = shape.iter().product();
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let values: Vec<f32> = (0..count)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) as f32 * scale
+        })
+        .collect();
+    let tensor = candle_core::Tensor::from_vec(values, shape, &candle_core::Device::Cpu)?;
+    candle_core::quantized::QTensor::quantize(&tensor, candle_core::quantized::GgmlDType::F32)
+}
+
+/// Writes a tiny llama model with random weights (deterministic for a `seed`) and the tiny
+/// tokenizer: two layers, grouped-query attention, a 16-wide residual stream.
+pub fn write_tiny_model(path: &Path, seed: u64) -> candle_core::Result<()> {
+    let (tokens, merges, types) = tiny_vocabulary();
+    let vocab = tokens.len();
+    let strings =
+        |items: &[String]| Value::Array(items.iter().cloned().map(Value::String).collect());
+    let eos = (tokens.len() - TINY_SPECIALS.len()) as u32;
+    let metadata: Vec<(&str, Value)> = vec![
+        ("general.architecture", Value::String("llama".into())),
+        ("general.name", Value::String("arbor-tiny-llama".into())),
+        ("llama.attention.head_count", Value::U32(TINY_HEADS as u32)),
+        (
+            "llama.attention.head_count_kv",
+            Value::U32(TINY_KV_HEADS as u32),
+        ),
+        ("llama.block_count", Value::U32(TINY_LAYERS as u32)),
+        ("llama.embedding_length", Value::U32(TINY_DIM as u32)),
+        ("llama.feed_forward_length", Value::U32(TINY_FF as u32)),
+        (
+            "llama.rope.dimension_count",
+            Value::U32((TINY_DIM / TINY_HEADS) as u32),
+        ),
+        ("llama.attention.layer_norm_rms_epsilon", Value::F32(1e-5)),
+        ("llama.context_length", Value::U32(512)),
+        ("tokenizer.ggml.model", Value::String("gpt2".into())),
+        ("tokenizer.ggml.pre", Value::String("smollm".into())),
+        ("tokenizer.ggml.tokens", strings(&tokens)),
+        ("tokenizer.ggml.merges", strings(&merges)),
+        (
+            "tokenizer.ggml.token_type",
+            Value::Array(types.into_iter().map(Value::I32).collect()),
+        ),
+        ("tokenizer.ggml.bos_token_id", Value::U32(eos)),
+        ("tokenizer.ggml.eos_token_id", Value::U32(eos)),
+        ("tokenizer.ggml.add_bos_token", Value::Bool(false)),
+    ];
+    let kv_dim = TINY_DIM / TINY_HEADS * TINY_KV_HEADS;
+    let mut tensors: Vec<(String, candle_core::quantized::QTensor)> = vec![
+        (
+            "token_embd.weight".into(),
+            weights(&[vocab, TINY_DIM], seed, 1.0)?,
+        ),
+        (
+            "output_norm.weight".into(),
+            weights(&[TINY_DIM], seed + 1, 1.0)?,
+        ),
+        (
+            "output.weight".into(),
+            weights(&[vocab, TINY_DIM], seed + 2, 1.0)?,
+        ),
+    ];
+    for layer in 0..TINY_LAYERS {
+        let s = seed + 100 * (layer as u64 + 1);
+        let p = format!("blk.{layer}");
+        tensors.extend([
+            (
+                format!("{p}.attn_norm.weight"),
+                weights(&[TINY_DIM], s, 1.0)?,
+            ),
+            (
+                format!("{p}.attn_q.weight"),
+                weights(&[TINY_DIM, TINY_DIM], s + 1, 0.5)?,
+            ),
+            (
+                format!("{p}.attn_k.weight"),
+                weights(&[kv_dim, TINY_DIM], s + 2, 0.5)?,
+            ),
+            (
+                format!("{p}.attn_v.weight"),
+                weights(&[kv_dim, TINY_DIM], s + 3, 0.5)?,
+            ),
+            (
+                format!("{p}.attn_output.weight"),
+                weights(&[TINY_DIM, TINY_DIM], s + 4, 0.5)?,
+            ),
+            (
+                format!("{p}.ffn_norm.weight"),
+                weights(&[TINY_DIM], s + 5, 1.0)?,
+            ),
+            (
+                format!("{p}.ffn_gate.weight"),
+                weights(&[TINY_FF, TINY_DIM], s + 6, 0.5)?,
+            ),
+            (
+                format!("{p}.ffn_up.weight"),
+                weights(&[TINY_FF, TINY_DIM], s + 7, 0.5)?,
+            ),
+            (
+                format!("{p}.ffn_down.weight"),
+                weights(&[TINY_DIM, TINY_FF], s + 8, 0.5)?,
+            ),
+        ]);
+    }
+    let meta_refs: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (*k, v)).collect();
+    let tensor_refs: Vec<(&str, &candle_core::quantized::QTensor)> =
+        tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let mut file = std::fs::File::create(path)?;
+    gguf_file::write(&mut file, &meta_refs, &tensor_refs)
+}
