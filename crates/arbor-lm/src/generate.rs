@@ -194,6 +194,9 @@ impl LlamaModel {
                 stop_reason = StopReason::StopSequence;
                 break;
             }
+            if generated.len() == params.max_tokens {
+                break; // no forward pass for a token that will not be sampled
+            }
             logits = self.logits(&[next], context.len() - 1)?;
         }
         Ok(Completion {
