@@ -44,15 +44,13 @@ pub fn tiny_vocabulary() -> (Vec<String>, Vec<String>, Vec<i32>) {
     (tokens, merges, types)
 }
 
-/// Writes a tensor-less GGUF file of architecture `architecture` with the tiny tokenizer.
-pub fn write_tiny_gguf(path: &Path, architecture: &str) -> candle_core::Result<()> {
+/// The `tokenizer.*` metadata of the tiny vocabulary.
+fn tokenizer_metadata() -> Vec<(&'static str, Value)> {
     let (tokens, merges, types) = tiny_vocabulary();
     let strings =
         |items: &[String]| Value::Array(items.iter().cloned().map(Value::String).collect());
     let eos = (tokens.len() - TINY_SPECIALS.len()) as u32;
-    let metadata: Vec<(&str, Value)> = vec![
-        ("general.architecture", Value::String(architecture.into())),
-        ("general.name", Value::String("arbor-tiny".into())),
+    vec![
         ("tokenizer.ggml.model", Value::String("gpt2".into())),
         ("tokenizer.ggml.pre", Value::String("smollm".into())),
         ("tokenizer.ggml.tokens", strings(&tokens)),
@@ -71,7 +69,16 @@ pub fn write_tiny_gguf(path: &Path, architecture: &str) -> candle_core::Result<(
                     .into(),
             ),
         ),
+    ]
+}
+
+/// Writes a tensor-less GGUF file of architecture `architecture` with the tiny tokenizer.
+pub fn write_tiny_gguf(path: &Path, architecture: &str) -> candle_core::Result<()> {
+    let mut metadata: Vec<(&str, Value)> = vec![
+        ("general.architecture", Value::String(architecture.into())),
+        ("general.name", Value::String("arbor-tiny".into())),
     ];
+    metadata.extend(tokenizer_metadata());
     let refs: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (*k, v)).collect();
     let mut file = std::fs::File::create(path)?;
     gguf_file::write(&mut file, &refs, &[])
@@ -107,12 +114,8 @@ fn weights(
 /// Writes a tiny llama model with random weights (deterministic for a `seed`) and the tiny
 /// tokenizer: two layers, grouped-query attention, a 16-wide residual stream.
 pub fn write_tiny_model(path: &Path, seed: u64) -> candle_core::Result<()> {
-    let (tokens, merges, types) = tiny_vocabulary();
-    let vocab = tokens.len();
-    let strings =
-        |items: &[String]| Value::Array(items.iter().cloned().map(Value::String).collect());
-    let eos = (tokens.len() - TINY_SPECIALS.len()) as u32;
-    let metadata: Vec<(&str, Value)> = vec![
+    let vocab = tiny_vocabulary().0.len();
+    let mut metadata: Vec<(&str, Value)> = vec![
         ("general.architecture", Value::String("llama".into())),
         ("general.name", Value::String("arbor-tiny-llama".into())),
         ("llama.attention.head_count", Value::U32(TINY_HEADS as u32)),
@@ -129,18 +132,8 @@ pub fn write_tiny_model(path: &Path, seed: u64) -> candle_core::Result<()> {
         ),
         ("llama.attention.layer_norm_rms_epsilon", Value::F32(1e-5)),
         ("llama.context_length", Value::U32(512)),
-        ("tokenizer.ggml.model", Value::String("gpt2".into())),
-        ("tokenizer.ggml.pre", Value::String("smollm".into())),
-        ("tokenizer.ggml.tokens", strings(&tokens)),
-        ("tokenizer.ggml.merges", strings(&merges)),
-        (
-            "tokenizer.ggml.token_type",
-            Value::Array(types.into_iter().map(Value::I32).collect()),
-        ),
-        ("tokenizer.ggml.bos_token_id", Value::U32(eos)),
-        ("tokenizer.ggml.eos_token_id", Value::U32(eos)),
-        ("tokenizer.ggml.add_bos_token", Value::Bool(false)),
     ];
+    metadata.extend(tokenizer_metadata());
     let kv_dim = TINY_DIM / TINY_HEADS * TINY_KV_HEADS;
     let mut tensors: Vec<(String, candle_core::quantized::QTensor)> = vec![
         (
