@@ -101,6 +101,8 @@ pub struct Linter {
     infos: Vec<RuleInfo>,
     config: Config,
     exclude: GlobSet,
+    /// The configuration's directory, canonical, for `exclude` and `overrides`.
+    base: Option<PathBuf>,
     overrides: Vec<CompiledOverride>,
 }
 
@@ -191,6 +193,9 @@ impl Linter {
             })
             .collect::<Result<Vec<_>, LintError>>()?;
         let query_set = query_rule::QuerySet::build(&query_rules, &rules::aux_queries()?)?;
+        let base = config
+            .base_dir()
+            .map(|b| std::fs::canonicalize(b).unwrap_or_else(|_| b.to_path_buf()));
         Ok(Linter {
             query_rules,
             query_set,
@@ -198,6 +203,7 @@ impl Linter {
             infos,
             config,
             exclude,
+            base,
             overrides,
         })
     }
@@ -256,11 +262,8 @@ impl Linter {
     /// `path` relative to the configuration's directory, for `exclude` and `overrides`.
     fn config_relative(&self, path: &Path) -> String {
         let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        let base = self
-            .config
-            .base_dir()
-            .map(|b| std::fs::canonicalize(b).unwrap_or_else(|_| b.to_path_buf()));
-        let rel = base
+        let rel = self
+            .base
             .as_deref()
             .and_then(|b| absolute.strip_prefix(b).ok())
             .unwrap_or(path);
@@ -274,8 +277,18 @@ impl Linter {
         path: &str,
         options: &LintOptions,
     ) -> (Vec<Finding>, usize) {
-        let config_path = self.config_relative(file.path());
-        let thresholds = self.thresholds(&config_path);
+        self.lint_at(file, path, &self.config_relative(file.path()), options)
+    }
+
+    /// [`Linter::lint_file`] with the file's path relative to the configuration already known.
+    fn lint_at(
+        &self,
+        file: &ParsedFile,
+        path: &str,
+        config_path: &str,
+        options: &LintOptions,
+    ) -> (Vec<Finding>, usize) {
+        let thresholds = self.thresholds(config_path);
         let ctx = FileContext::new(file, path, &thresholds);
         let mut findings = Vec::new();
         let push = |findings: &mut Vec<Finding>, info: &RuleInfo, raw: RawFinding| {
@@ -291,7 +304,7 @@ impl Linter {
         };
         let applies = |info: &RuleInfo| {
             info.language.is_none_or(|l| l == file.language())
-                && self.enabled(&info.id, &config_path)
+                && self.enabled(&info.id, config_path)
         };
         let mut raw = Vec::new();
         self.query_set.run(
@@ -314,7 +327,7 @@ impl Linter {
                 push(&mut findings, info, r);
             }
         }
-        if self.enabled(SYNTAX_ERROR, &config_path) {
+        if self.enabled(SYNTAX_ERROR, config_path) {
             for issue in file.syntax_errors() {
                 let message = match &issue.kind {
                     SyntaxIssueKind::Error => "syntax error: this code does not parse".to_string(),
@@ -347,7 +360,7 @@ impl Linter {
                 || !suppress::suppressed(&mut suppressions, &f.rule, f.location.line)
         });
         let suppressed = before - findings.len();
-        if options.report_unused_suppressions && self.enabled(UNUSED_SUPPRESSION, &config_path) {
+        if options.report_unused_suppressions && self.enabled(UNUSED_SUPPRESSION, config_path) {
             for s in suppressions.iter().filter(|s| s.used == 0) {
                 findings.push(Finding {
                     rule: UNUSED_SUPPRESSION.into(),
@@ -388,18 +401,18 @@ impl Linter {
         for path in paths {
             let walked = walk(path, &walk_options)?;
             report.skipped.extend(walked.skipped);
-            files.extend(
-                walked
-                    .files
-                    .into_iter()
-                    .filter(|f| !self.exclude.is_match(self.config_relative(&f.path))),
-            );
+            for file in walked.files {
+                let config_path = self.config_relative(&file.path);
+                if !self.exclude.is_match(&config_path) {
+                    files.push((file, config_path));
+                }
+            }
         }
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        files.dedup_by(|a, b| a.path == b.path);
+        files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+        files.dedup_by(|a, b| a.0.path == b.0.path);
         let results: Vec<Result<FileOutcome, Skipped>> = files
             .par_iter()
-            .map(|file| {
+            .map(|(file, config_path)| {
                 let skipped = |reason| Skipped {
                     path: file.path.clone(),
                     reason,
@@ -408,7 +421,7 @@ impl Linter {
                 let parsed = ParsedFile::parse(&file.path, file.language, source)
                     .map_err(|e| skipped(SkipReason::Io(e.to_string())))?;
                 let path = slash_path(&file.path);
-                let (findings, suppressed) = self.lint_file(&parsed, &path, options);
+                let (findings, suppressed) = self.lint_at(&parsed, &path, config_path, options);
                 let mut outcome = FileOutcome {
                     findings,
                     suppressed,
@@ -420,7 +433,7 @@ impl Linter {
                         Ok(Some((fixed_file, applied))) => {
                             // Report what is left in the fixed file.
                             let (findings, suppressed) =
-                                self.lint_file(&fixed_file, &path, options);
+                                self.lint_at(&fixed_file, &path, config_path, options);
                             outcome = FileOutcome {
                                 findings,
                                 suppressed,

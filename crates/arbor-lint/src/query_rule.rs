@@ -11,7 +11,7 @@ use arbor_syntax::tree_sitter::{Node, Query, QueryCursor};
 use arbor_syntax::Language;
 
 use crate::error::LintError;
-use crate::rule::{Edit, FileContext, RawFinding, Rule, RuleInfo, Severity};
+use crate::rule::{Edit, FileContext, RawFinding, RuleInfo, Severity};
 
 /// A predicate in Rust: whether a `@finding` node really is a finding.
 pub type Predicate = fn(&FileContext<'_>, Node<'_>) -> bool;
@@ -117,10 +117,10 @@ fn parse_header(file: &str, text: &str) -> Result<Header, LintError> {
 }
 
 /// One language's query of a rule.
+/// One language's query of a rule, compiled alone once to validate it; it runs as part of a
+/// [`QuerySet`].
 struct LanguageQuery {
     language: Language,
-    query: Query,
-    finding: u32,
     text: String,
 }
 
@@ -162,18 +162,15 @@ impl QueryRule {
                 e.message.trim()
             ),
         })?;
-        let finding =
-            query
-                .capture_index_for_name("finding")
-                .ok_or_else(|| LintError::RuleFile {
-                    file: origin.to_string(),
-                    line: 1,
-                    message: "the query has no @finding capture".into(),
-                })?;
+        if query.capture_index_for_name("finding").is_none() {
+            return Err(LintError::RuleFile {
+                file: origin.to_string(),
+                line: 1,
+                message: "the query has no @finding capture".into(),
+            });
+        }
         self.queries.push(LanguageQuery {
             language,
-            query,
-            finding,
             text: text.to_string(),
         });
         Ok(())
@@ -218,33 +215,10 @@ pub fn load_builtin() -> Result<Vec<QueryRule>, LintError> {
     Ok(rules)
 }
 
-impl Rule for QueryRule {
-    fn info(&self) -> &RuleInfo {
+impl QueryRule {
+    /// What the rule is.
+    pub fn info(&self) -> &RuleInfo {
         &self.info
-    }
-
-    fn check(&self, ctx: &FileContext<'_>, out: &mut Vec<RawFinding>) {
-        let language = ctx.file.language();
-        let source = ctx.file.source().as_bytes();
-        for lq in self.queries.iter().filter(|q| q.language == language) {
-            let mut cursor = QueryCursor::new();
-            let mut matches = cursor.matches(&lq.query, ctx.file.root(), source);
-            let mut seen = std::collections::HashSet::new();
-            while let Some(m) = matches.next() {
-                for capture in m.captures.iter().filter(|c| c.index == lq.finding) {
-                    let node = capture.node;
-                    if !seen.insert(node.id()) {
-                        continue;
-                    }
-                    if self.predicate.is_some_and(|p| !p(ctx, node)) {
-                        continue;
-                    }
-                    let mut finding = RawFinding::at(node);
-                    finding.fix = self.fixer.and_then(|f| f(ctx, node));
-                    out.push(finding);
-                }
-            }
-        }
     }
 }
 
@@ -517,8 +491,7 @@ impl QuerySet {
             );
         }
         for ((a, _), mut captures) in combined.aux.iter().zip(aux_captures) {
-            captures.sort_by_key(|(_, n)| (n.start_byte(), std::cmp::Reverse(n.end_byte())));
-            captures.dedup_by_key(|(i, n)| (*i, n.id()));
+            crate::rules::order_captures(&mut captures);
             ctx.prefill(a.query, captures);
         }
     }

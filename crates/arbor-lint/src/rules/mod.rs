@@ -77,9 +77,15 @@ pub(crate) fn captured<'t>(query: &Query, file: &'t ParsedFile) -> Vec<(u32, Nod
     while let Some(m) = matches.next() {
         out.extend(m.captures.iter().map(|c| (c.index, c.node)));
     }
-    out.sort_by_key(|(_, n)| (n.start_byte(), std::cmp::Reverse(n.end_byte())));
-    out.dedup_by_key(|(i, n)| (*i, n.id()));
+    order_captures(&mut out);
     out
+}
+
+/// Puts captures in document order (parents before children) and drops repeats of a node
+/// under the same capture (several patterns can capture it).
+pub(crate) fn order_captures(captures: &mut Vec<(u32, Node<'_>)>) {
+    captures.sort_by_key(|(_, n)| (n.start_byte(), std::cmp::Reverse(n.end_byte())));
+    captures.dedup_by_key(|(i, n)| (*i, n.id()));
 }
 
 /// Compiles a query the rules are built with (the test suite checks that each one compiles).
