@@ -240,13 +240,18 @@ impl CodeIndex {
         &self.dir
     }
 
+    /// The query for the one document per indexed file.
+    fn file_docs(&self) -> TermQuery {
+        TermQuery::new(
+            Term::from_field_text(self.fields.doc_type, "file"),
+            IndexRecordOption::Basic,
+        )
+    }
+
     /// Number of files in the index.
     pub fn file_count(&self) -> usize {
         let searcher = self.reader.searcher();
-        let query = TermQuery::new(
-            Term::from_field_text(self.fields.doc_type, "file"),
-            IndexRecordOption::Basic,
-        );
+        let query = self.file_docs();
         searcher
             .search(&query, &tantivy::collector::Count)
             .unwrap_or(0)
@@ -255,10 +260,7 @@ impl CodeIndex {
     /// Path → content hash of every indexed file.
     fn indexed_files(&self) -> Result<HashMap<String, String>, IndexError> {
         let searcher = self.reader.searcher();
-        let query = TermQuery::new(
-            Term::from_field_text(self.fields.doc_type, "file"),
-            IndexRecordOption::Basic,
-        );
+        let query = self.file_docs();
         let mut files = HashMap::new();
         for address in searcher.search(&query, &DocSetCollector)? {
             let doc: TantivyDocument = searcher.doc(address)?;
