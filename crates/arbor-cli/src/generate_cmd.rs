@@ -1,10 +1,12 @@
-//! `arbor generate --model PATH --prompt TEXT`: a completion from a local model.
+//! `arbor generate --model PATH --prompt TEXT`: completions from a local model, and the
+//! model options `arbor complete` shares.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use arbor_lm::{GenerationParams, LlamaModel};
+use arbor_lm::{Completion, GenerationParams, LlamaModel, StopReason};
 use clap::Args;
 
 use crate::Outcome;
@@ -49,12 +51,78 @@ pub fn model(command: ModelCommand, out: &mut impl Write) -> anyhow::Result<Outc
     Ok(Outcome::Ok)
 }
 
+/// Options of the model shared by `arbor generate` and `arbor complete`.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// A catalog model name (fetched on first use) or a llama-architecture GGUF file.
+    #[arg(long, value_name = "NAME|PATH", default_value = arbor_lm::catalog::DEFAULT_MODEL)]
+    pub model: String,
+    /// Threads for the model (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+impl ModelArgs {
+    /// Sets the thread count (before the first tensor operation) and loads the model.
+    pub fn load(&self) -> anyhow::Result<LlamaModel> {
+        if let Some(n) = self.threads {
+            if n == 0 {
+                anyhow::bail!("--threads must be at least 1");
+            }
+            // candle's pools read these once, when first used: nothing has run yet.
+            std::env::set_var("CANDLE_NUM_THREADS", n.to_string());
+            std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+        }
+        let path =
+            arbor_lm::catalog::resolve(&self.model, &|message| eprintln!("arbor: {message}"))?;
+        Ok(LlamaModel::load(&path)?)
+    }
+}
+
+/// Sampling options shared by `arbor generate` and `arbor complete`.
+#[derive(Debug, Args)]
+pub struct SamplingArgs {
+    /// Sampling temperature; 0 is greedy.
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f64,
+    /// Nucleus sampling threshold (1 = off).
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f64,
+    /// Sample among the k most likely tokens (0 = off).
+    #[arg(long, default_value_t = 0)]
+    pub top_k: usize,
+    /// Penalty for repeating recent tokens (1 = off).
+    #[arg(long, default_value_t = 1.0)]
+    pub repeat_penalty: f32,
+    /// Sampler seed: the same seed gives the same output.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl SamplingArgs {
+    /// Checked generation parameters.
+    pub fn params(&self, max_tokens: usize, stop: Vec<String>) -> anyhow::Result<GenerationParams> {
+        if !(0.0..=1.0).contains(&self.top_p) || self.temperature < 0.0 {
+            anyhow::bail!("--top-p must be in [0, 1] and --temperature at least 0");
+        }
+        Ok(GenerationParams {
+            max_tokens,
+            temperature: self.temperature,
+            top_p: self.top_p,
+            top_k: self.top_k,
+            repeat_penalty: self.repeat_penalty,
+            seed: self.seed,
+            stop,
+            ..GenerationParams::default()
+        })
+    }
+}
+
 /// Arguments of `arbor generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// A catalog model name (fetched on first use) or a llama-architecture GGUF file.
-    #[arg(long, value_name = "NAME|PATH", default_value = arbor_lm::catalog::DEFAULT_MODEL)]
-    model: String,
+    #[command(flatten)]
+    model: ModelArgs,
     /// The prompt.
     #[arg(
         long,
@@ -68,24 +136,66 @@ pub struct GenerateArgs {
     /// At most this many new tokens.
     #[arg(long, default_value_t = 256)]
     max_tokens: usize,
-    /// Sampling temperature; 0 is greedy.
-    #[arg(long, default_value_t = 0.0)]
-    temperature: f64,
-    /// Nucleus sampling threshold (1 = off).
-    #[arg(long, default_value_t = 1.0)]
-    top_p: f64,
-    /// Sample among the k most likely tokens (0 = off).
-    #[arg(long, default_value_t = 0)]
-    top_k: usize,
-    /// Penalty for repeating recent tokens (1 = off).
-    #[arg(long, default_value_t = 1.0)]
-    repeat_penalty: f32,
-    /// Sampler seed: the same seed gives the same output.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    sampling: SamplingArgs,
     /// Stop before this text (repeatable).
     #[arg(long)]
     stop: Vec<String>,
+    /// Samples to draw; they share the prompt's prefill and decode as one batch, sample i
+    /// with seed + i.
+    #[arg(short = 'n', long = "samples", default_value_t = 1)]
+    samples: usize,
+    /// One JSON object per sample (text, token counts, stop reason, timings).
+    #[arg(long)]
+    json: bool,
+}
+
+fn stop_reason(reason: StopReason) -> &'static str {
+    match reason {
+        StopReason::EndOfSequence => "eos",
+        StopReason::StopSequence => "stop",
+        StopReason::MaxTokens => "max_tokens",
+        StopReason::ContextFull => "context_full",
+        StopReason::Stopped => "block_end",
+    }
+}
+
+/// A completion as `--json` prints it.
+pub fn completion_json(c: &Completion) -> serde_json::Value {
+    serde_json::json!({
+        "text": c.text,
+        "prompt_tokens": c.prompt_tokens,
+        "completion_tokens": c.completion_tokens,
+        "stop_reason": stop_reason(c.stop_reason),
+        "prefill_secs": c.prefill_secs,
+        "decode_secs": c.decode_secs,
+    })
+}
+
+/// The timing line on stderr.
+pub fn report(completions: &[Completion]) {
+    let Some(first) = completions.first() else {
+        return;
+    };
+    let tokens: usize = completions.iter().map(|c| c.completion_tokens).sum();
+    let secs = completions
+        .iter()
+        .map(|c| c.decode_secs)
+        .fold(0.0, f64::max);
+    let reasons: Vec<&str> = completions
+        .iter()
+        .map(|c| stop_reason(c.stop_reason))
+        .collect();
+    eprintln!(
+        "arbor: {} prompt tokens in {:.2}s ({:.1} tokens/s), {} generated in {:.2}s ({:.1} tokens/s), stopped by {}",
+        first.prompt_tokens,
+        first.prefill_secs,
+        first.prompt_tokens as f64 / first.prefill_secs.max(1e-9),
+        tokens,
+        secs,
+        tokens as f64 / secs.max(1e-9),
+        reasons.join(", ")
+    );
 }
 
 pub fn run(args: GenerateArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
@@ -96,33 +206,43 @@ pub fn run(args: GenerateArgs, out: &mut impl Write) -> anyhow::Result<Outcome> 
         }
         (None, None) => unreachable!("clap requires one of them"),
     };
-    if !(0.0..=1.0).contains(&args.top_p) || args.temperature < 0.0 {
-        anyhow::bail!("--top-p must be in [0, 1] and --temperature at least 0");
+    if args.samples == 0 {
+        anyhow::bail!("--samples must be at least 1");
     }
-    let path = arbor_lm::catalog::resolve(&args.model, &|message| eprintln!("arbor: {message}"))?;
-    let mut model = LlamaModel::load(&path)?;
-    let params = GenerationParams {
-        max_tokens: args.max_tokens,
-        temperature: args.temperature,
-        top_p: args.top_p,
-        top_k: args.top_k,
-        repeat_penalty: args.repeat_penalty,
-        seed: args.seed,
-        stop: args.stop,
-        ..GenerationParams::default()
+    let mut params = args.sampling.params(args.max_tokens, args.stop)?;
+    params.n = args.samples;
+    let mut model = args.model.load()?;
+    // One sample to a terminal: show the text as it is generated.
+    let completions = if args.samples == 1 && !args.json && std::io::stdout().is_terminal() {
+        let mut failed = None;
+        let completion = model.generate_streaming(&prompt, &params, &mut |piece| {
+            if failed.is_none() {
+                if let Err(e) = out.write_all(piece.as_bytes()).and_then(|()| out.flush()) {
+                    failed = Some(e);
+                }
+            }
+            ControlFlow::Continue(())
+        })?;
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        writeln!(out)?;
+        vec![completion]
+    } else {
+        let completions = model.generate(&prompt, &params)?;
+        for (i, c) in completions.iter().enumerate() {
+            if args.json {
+                writeln!(out, "{}", completion_json(c))?;
+            } else {
+                if completions.len() > 1 {
+                    writeln!(out, "--- sample {} ---", i + 1)?;
+                }
+                writeln!(out, "{}", c.text)?;
+            }
+        }
+        completions
     };
-    let completion = model.generate(&prompt, &params)?;
-    writeln!(out, "{}", completion.text)?;
     out.flush()?;
-    eprintln!(
-        "arbor: {} prompt tokens in {:.2}s ({:.1} tokens/s), {} generated in {:.2}s ({:.1} tokens/s), stopped by {:?}",
-        completion.prompt_tokens,
-        completion.prefill_secs,
-        completion.prompt_tokens as f64 / completion.prefill_secs.max(1e-9),
-        completion.completion_tokens,
-        completion.decode_secs,
-        completion.completion_tokens as f64 / completion.decode_secs.max(1e-9),
-        completion.stop_reason
-    );
+    report(&completions);
     Ok(Outcome::Ok)
 }

@@ -1,6 +1,7 @@
 //! `arbor`: code intelligence on your own machine. This binary only parses arguments, calls the
 //! library crates and prints; exit codes are 0 (ok), 1 (findings) and 2 (usage or input error).
 
+mod complete_cmd;
 mod generate_cmd;
 mod index_cmd;
 mod lint_cmd;
@@ -20,7 +21,7 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "arbor",
     version,
-    about = "Code intelligence for Rust, Python and JavaScript: symbols, search and lint",
+    about = "Code intelligence for Rust, Python and JavaScript: symbols, search, lint, generation and completion",
     propagate_version = true
 )]
 struct Cli {
@@ -42,6 +43,8 @@ enum Command {
     Lint(lint_cmd::LintArgs),
     /// Generate text with a local GGUF model (llama architecture).
     Generate(generate_cmd::GenerateArgs),
+    /// Complete code at a cursor with a local model, using repository context.
+    Complete(complete_cmd::CompleteArgs),
     /// The model catalog: list the models, fetch one into the cache.
     #[command(subcommand)]
     Model(generate_cmd::ModelCommand),
@@ -83,6 +86,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Search(args) => search_cmd::run(args, &mut out)?,
         Command::Lint(args) => lint_cmd::run(args, &mut out)?,
         Command::Generate(args) => generate_cmd::run(args, &mut out)?,
+        Command::Complete(args) => complete_cmd::run(args, &mut out)?,
         Command::Model(command) => generate_cmd::model(command, &mut out)?,
     };
     out.flush()?;

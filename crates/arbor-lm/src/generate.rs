@@ -1,14 +1,19 @@
 //! Loading a llama-architecture GGUF model and generating text with it.
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
-use candle_core::{Device, Tensor};
+use candle_core::{Device, IndexOp, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
-use candle_transformers::models::quantized_llama::ModelWeights;
 
 use crate::error::LmError;
 use crate::gguf::GgufFile;
+use crate::llama::Llama;
 use crate::tokenizer::LmTokenizer;
+
+/// Prompt tokens per forward pass while prefilling: bounds the attention scores' memory
+/// (heads × chunk × context floats) on long prompts.
+const PREFILL_CHUNK: usize = 256;
 
 /// How to sample a completion.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +34,13 @@ pub struct GenerationParams {
     pub seed: u64,
     /// Stop when the completion contains one of these; the completion is cut before it.
     pub stop: Vec<String>,
+    /// Tokens that end a sample like the end-of-sequence token (a new file's `<file_sep>`).
+    pub stop_tokens: Vec<u32>,
+    /// Keep going past the end-of-sequence token (for benchmarks: a fixed amount of work).
+    pub ignore_eos: bool,
+    /// Samples to draw for the prompt (they share its prefill and decode as one batch);
+    /// sample `i` uses seed `seed + i`.
+    pub n: usize,
 }
 
 impl Default for GenerationParams {
@@ -42,6 +54,9 @@ impl Default for GenerationParams {
             repeat_last_n: 64,
             seed: 0,
             stop: Vec::new(),
+            stop_tokens: Vec::new(),
+            ignore_eos: false,
+            n: 1,
         }
     }
 }
@@ -55,6 +70,10 @@ pub enum StopReason {
     StopSequence,
     /// `max_tokens` were generated.
     MaxTokens,
+    /// The model's context length was reached.
+    ContextFull,
+    /// The streaming callback asked to stop.
+    Stopped,
 }
 
 /// A generated completion with its counts and timings.
@@ -68,45 +87,43 @@ pub struct Completion {
     pub completion_tokens: usize,
     /// Why it ended.
     pub stop_reason: StopReason,
-    /// Seconds spent on the prompt.
+    /// Seconds spent on the prompt (shared by all samples of one call).
     pub prefill_secs: f64,
-    /// Seconds spent generating.
+    /// Seconds from the end of the prefill until this sample ended.
     pub decode_secs: f64,
 }
 
+/// What streaming hands each piece of text to; `Break` ends generation.
+pub type TextCallback<'a> = dyn FnMut(&str) -> ControlFlow<()> + 'a;
+
 /// A loaded model with its tokenizer.
 pub struct LlamaModel {
-    weights: ModelWeights,
+    model: Llama,
     tokenizer: LmTokenizer,
-    device: Device,
 }
 
 impl LlamaModel {
-    /// Loads a llama-architecture GGUF model and the tokenizer in its metadata.
+    /// Loads a llama-architecture GGUF model. The tokenizer is a `tokenizer.json` in the same
+    /// folder when there is one, else the one in the GGUF metadata.
     pub fn load(path: &std::path::Path) -> Result<LlamaModel, LmError> {
-        let gguf = GgufFile::open(path)?;
-        let tokenizer = LmTokenizer::from_metadata(gguf.metadata())?;
+        let mut gguf = GgufFile::open(path)?;
+        let sibling = path.with_file_name("tokenizer.json");
+        let tokenizer = if sibling.is_file() {
+            LmTokenizer::from_json_file(&sibling, gguf.metadata())?
+        } else {
+            LmTokenizer::from_metadata(gguf.metadata())?
+        };
+        gguf.drop_tokenizer_metadata();
         let mut file = std::fs::File::open(path).map_err(|source| LmError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        let device = Device::Cpu;
-        let content = candle_core::quantized::gguf_file::Content::read(&mut file).map_err(|e| {
-            LmError::NotGguf {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            }
-        })?;
-        let weights =
-            ModelWeights::from_gguf(content, &mut file, &device).map_err(|e| LmError::NotGguf {
+        let model =
+            Llama::load(gguf.content(), &mut file, &Device::Cpu).map_err(|e| LmError::NotGguf {
                 path: path.to_path_buf(),
                 message: format!("cannot load the weights: {e}"),
             })?;
-        Ok(LlamaModel {
-            weights,
-            tokenizer,
-            device,
-        })
+        Ok(LlamaModel { model, tokenizer })
     }
 
     /// The model's tokenizer.
@@ -114,100 +131,329 @@ impl LlamaModel {
         &self.tokenizer
     }
 
-    fn logits(&mut self, tokens: &[u32], position: usize) -> Result<Tensor, LmError> {
-        let input = Tensor::new(tokens, &self.device)
-            .and_then(|t| t.unsqueeze(0))
-            .map_err(model_error)?;
-        let logits = self
-            .weights
-            .forward(&input, position)
-            .map_err(model_error)?;
-        logits.squeeze(0).map_err(model_error)
+    /// The model's hyper-parameters.
+    pub fn config(&self) -> &crate::llama::LlamaConfig {
+        self.model.config()
     }
 
-    /// Generates a completion of `prompt`.
+    /// Generates `params.n` completions of `prompt`. The prompt is run through the model once;
+    /// the samples then decode together as one batch.
     pub fn generate(
         &mut self,
         prompt: &str,
         params: &GenerationParams,
+    ) -> Result<Vec<Completion>, LmError> {
+        self.run(prompt, params, None)
+    }
+
+    /// Generates one completion of `prompt` (`params.n` is ignored), handing its text to
+    /// `on_text` piece by piece as it is decoded. The pieces never include part of a stop
+    /// sequence and add up to the returned completion's text. When `on_text` returns
+    /// `Break`, generation ends there ([`StopReason::Stopped`]).
+    pub fn generate_streaming(
+        &mut self,
+        prompt: &str,
+        params: &GenerationParams,
+        on_text: &mut dyn FnMut(&str) -> ControlFlow<()>,
     ) -> Result<Completion, LmError> {
+        let params = GenerationParams {
+            n: 1,
+            ..params.clone()
+        };
+        let mut completions = self.run(prompt, &params, Some(on_text))?;
+        Ok(completions.remove(0))
+    }
+
+    fn run(
+        &mut self,
+        prompt: &str,
+        params: &GenerationParams,
+        mut on_text: Option<&mut TextCallback<'_>>,
+    ) -> Result<Vec<Completion>, LmError> {
         let prompt_ids = self.tokenizer.encode(prompt)?;
         if prompt_ids.is_empty() {
             return Err(LmError::Tokenizer("the prompt is empty".into()));
         }
-        let sampling = if params.temperature <= 0.0 {
-            Sampling::ArgMax
-        } else {
-            match (params.top_k, params.top_p < 1.0) {
-                (0, false) => Sampling::All {
-                    temperature: params.temperature,
-                },
-                (0, true) => Sampling::TopP {
-                    p: params.top_p,
-                    temperature: params.temperature,
-                },
-                (k, false) => Sampling::TopK {
-                    k,
-                    temperature: params.temperature,
-                },
-                (k, true) => Sampling::TopKThenTopP {
-                    k,
-                    p: params.top_p,
-                    temperature: params.temperature,
-                },
-            }
-        };
-        let mut sampler = LogitsProcessor::from_sampling(params.seed, sampling);
+        if params.n == 0 {
+            return Ok(Vec::new());
+        }
+        let context = self.model.config().context_length;
+        if prompt_ids.len() >= context {
+            return Err(LmError::Model(format!(
+                "the prompt has {} tokens; the model's context holds {context}",
+                prompt_ids.len()
+            )));
+        }
+        let sampling = sampling(params);
         let started = Instant::now();
-        let mut logits = self.logits(&prompt_ids, 0)?;
+        let mut cache = self
+            .model
+            .new_cache(1, prompt_ids.len() + params.max_tokens.max(1))
+            .map_err(model_error)?;
+        let mut logits = None;
+        for chunk in prompt_ids.chunks(PREFILL_CHUNK) {
+            logits = Some(
+                self.model
+                    .forward(chunk, 1, &mut cache)
+                    .map_err(model_error)?,
+            );
+        }
+        let mut logits = logits.expect("the prompt is not empty");
+        if params.n > 1 {
+            cache = cache.expand(params.n).map_err(model_error)?;
+        }
         let prefill_secs = started.elapsed().as_secs_f64();
         let started = Instant::now();
-        let mut context = prompt_ids.clone();
-        let mut generated: Vec<u32> = Vec::new();
-        let mut stop_reason = StopReason::MaxTokens;
-        let mut text = String::new();
-        while generated.len() < params.max_tokens {
-            if params.repeat_penalty != 1.0 {
-                let start = context.len().saturating_sub(params.repeat_last_n);
-                logits = candle_transformers::utils::apply_repeat_penalty(
-                    &logits,
-                    params.repeat_penalty,
-                    &context[start..],
-                )
-                .map_err(model_error)?;
+        let mut samples: Vec<Sample> = (0..params.n)
+            .map(|i| Sample {
+                sampler: LogitsProcessor::from_sampling(
+                    params.seed.wrapping_add(i as u64),
+                    sampling.clone(),
+                ),
+                tokens: Vec::new(),
+                text: TextStream::default(),
+                emitted: 0,
+                end: (params.max_tokens == 0).then_some(StopReason::MaxTokens),
+                decode_secs: 0.0,
+            })
+            .collect();
+        // Batch row → sample.
+        let mut active: Vec<usize> = (0..params.n)
+            .filter(|&s| samples[s].end.is_none())
+            .collect();
+        let max_stop = params.stop.iter().map(String::len).max().unwrap_or(0);
+        while !active.is_empty() {
+            let mut next = Vec::with_capacity(active.len());
+            for (row, &s) in active.iter().enumerate() {
+                let sample = &mut samples[s];
+                let row_logits = logits
+                    .i(if logits.dims()[0] == 1 { 0 } else { row })
+                    .map_err(model_error)?;
+                let token = sample.next_token(row_logits, &prompt_ids, params)?;
+                let is_eos =
+                    Some(token) == self.tokenizer.eos || params.stop_tokens.contains(&token);
+                if is_eos && !params.ignore_eos {
+                    sample.end = Some(StopReason::EndOfSequence);
+                } else {
+                    sample.tokens.push(token);
+                    let before = sample.text.text.len();
+                    sample.text.push(&self.tokenizer, token)?;
+                    if let Some(cut) = find_stop(&sample.text.text, before, max_stop, &params.stop)
+                    {
+                        sample.text.text.truncate(cut);
+                        sample.end = Some(StopReason::StopSequence);
+                    } else if sample.tokens.len() >= params.max_tokens {
+                        sample.end = Some(StopReason::MaxTokens);
+                    } else if cache.len() + 1 > cache.capacity() {
+                        sample.end = Some(StopReason::ContextFull);
+                    }
+                }
+                if let Some(stream) = on_text.as_deref_mut() {
+                    let flow = sample.stream(stream, &params.stop, &self.tokenizer)?;
+                    if flow.is_break() && sample.end.is_none() {
+                        sample.end = Some(StopReason::Stopped);
+                        sample.text.finish(&self.tokenizer)?;
+                    }
+                }
+                if sample.end.is_some() {
+                    sample.decode_secs = started.elapsed().as_secs_f64();
+                } else {
+                    next.push(token);
+                }
             }
-            let next = sampler.sample(&logits).map_err(model_error)?;
-            if Some(next) == self.tokenizer.eos {
-                stop_reason = StopReason::EndOfSequence;
-                break;
-            }
-            generated.push(next);
-            context.push(next);
-            text = self.tokenizer.decode(&generated, true)?;
-            if let Some(cut) = params
-                .stop
+            let still: Vec<usize> = active
                 .iter()
-                .filter_map(|s| text.find(s.as_str()))
-                .min()
-            {
-                text.truncate(cut);
-                stop_reason = StopReason::StopSequence;
+                .copied()
+                .filter(|&s| samples[s].end.is_none())
+                .collect();
+            if still.is_empty() {
                 break;
             }
-            if generated.len() == params.max_tokens {
-                break; // no forward pass for a token that will not be sampled
+            if still.len() < active.len() {
+                let rows: Vec<u32> = active
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &s)| samples[s].end.is_none())
+                    .map(|(row, _)| row as u32)
+                    .collect();
+                cache.retain(&rows).map_err(model_error)?;
+                active = still;
             }
-            logits = self.logits(&[next], context.len() - 1)?;
+            logits = self
+                .model
+                .forward(&next, active.len(), &mut cache)
+                .map_err(model_error)?;
         }
-        Ok(Completion {
-            text,
-            prompt_tokens: prompt_ids.len(),
-            completion_tokens: generated.len(),
-            stop_reason,
-            prefill_secs,
-            decode_secs: started.elapsed().as_secs_f64(),
-        })
+        let prompt_tokens = prompt_ids.len();
+        samples
+            .into_iter()
+            .map(|mut s| {
+                s.text.finish(&self.tokenizer)?;
+                Ok(Completion {
+                    text: s.text.text,
+                    prompt_tokens,
+                    completion_tokens: s.tokens.len(),
+                    stop_reason: s.end.unwrap_or(StopReason::MaxTokens),
+                    prefill_secs,
+                    decode_secs: s.decode_secs,
+                })
+            })
+            .collect()
     }
+}
+
+fn sampling(params: &GenerationParams) -> Sampling {
+    if params.temperature <= 0.0 {
+        return Sampling::ArgMax;
+    }
+    let temperature = params.temperature;
+    match (params.top_k, params.top_p < 1.0) {
+        (0, false) => Sampling::All { temperature },
+        (0, true) => Sampling::TopP {
+            p: params.top_p,
+            temperature,
+        },
+        (k, false) => Sampling::TopK { k, temperature },
+        (k, true) => Sampling::TopKThenTopP {
+            k,
+            p: params.top_p,
+            temperature,
+        },
+    }
+}
+
+/// One sample of a batch.
+struct Sample {
+    sampler: LogitsProcessor,
+    tokens: Vec<u32>,
+    text: TextStream,
+    /// Bytes of `text` already handed to a streaming callback.
+    emitted: usize,
+    end: Option<StopReason>,
+    decode_secs: f64,
+}
+
+impl Sample {
+    fn next_token(
+        &mut self,
+        logits: Tensor,
+        prompt: &[u32],
+        params: &GenerationParams,
+    ) -> Result<u32, LmError> {
+        let logits = if params.repeat_penalty != 1.0 {
+            // The last `repeat_last_n` tokens of prompt + completion.
+            let from_completion = self.tokens.len().min(params.repeat_last_n);
+            let from_prompt = (params.repeat_last_n - from_completion).min(prompt.len());
+            let mut recent = prompt[prompt.len() - from_prompt..].to_vec();
+            recent.extend_from_slice(&self.tokens[self.tokens.len() - from_completion..]);
+            candle_transformers::utils::apply_repeat_penalty(
+                &logits,
+                params.repeat_penalty,
+                &recent,
+            )
+            .map_err(model_error)?
+        } else {
+            logits
+        };
+        self.sampler.sample(&logits).map_err(model_error)
+    }
+
+    /// Hands the text that can no longer turn into a stop sequence to `on_text`; all of it
+    /// once the sample has ended.
+    fn stream(
+        &mut self,
+        on_text: &mut dyn FnMut(&str) -> ControlFlow<()>,
+        stop: &[String],
+        tokenizer: &LmTokenizer,
+    ) -> Result<ControlFlow<()>, LmError> {
+        if self.end.is_some() {
+            self.text.finish(tokenizer)?;
+        }
+        let text = &self.text.text;
+        let safe = if self.end.is_some() {
+            text.len()
+        } else {
+            text.len() - held_back(text, stop)
+        };
+        let mut flow = ControlFlow::Continue(());
+        if safe > self.emitted {
+            flow = on_text(&text[self.emitted..safe]);
+            self.emitted = safe;
+        }
+        Ok(flow)
+    }
+}
+
+/// Text decoded token by token: a token's text is appended once it is whole (byte-level BPE
+/// tokens can end inside a UTF-8 character), and earlier text is never decoded again beyond
+/// a few tokens of context.
+#[derive(Default)]
+struct TextStream {
+    ids: Vec<u32>,
+    prefix: usize,
+    read: usize,
+    text: String,
+    finished: bool,
+}
+
+impl TextStream {
+    fn push(&mut self, tokenizer: &LmTokenizer, id: u32) -> Result<(), LmError> {
+        self.ids.push(id);
+        let before = tokenizer.decode(&self.ids[self.prefix..self.read], true)?;
+        let now = tokenizer.decode(&self.ids[self.prefix..], true)?;
+        if now.len() > before.len() && !now.ends_with('\u{FFFD}') {
+            if let Some(new) = now.get(before.len()..) {
+                self.text.push_str(new);
+                self.prefix = self.read;
+                self.read = self.ids.len();
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends what is still pending (an incomplete character becomes U+FFFD).
+    fn finish(&mut self, tokenizer: &LmTokenizer) -> Result<(), LmError> {
+        if self.finished || self.read == self.ids.len() {
+            self.finished = true;
+            return Ok(());
+        }
+        self.finished = true;
+        let before = tokenizer.decode(&self.ids[self.prefix..self.read], true)?;
+        let now = tokenizer.decode(&self.ids[self.prefix..], true)?;
+        if let Some(new) = now.get(before.len()..) {
+            self.text.push_str(new);
+        }
+        self.read = self.ids.len();
+        Ok(())
+    }
+}
+
+/// Where the first stop sequence starts in `text`, looking only where a stop sequence could
+/// have been completed by the text after byte `before`.
+fn find_stop(text: &str, before: usize, max_stop: usize, stop: &[String]) -> Option<usize> {
+    let mut from = before.saturating_sub(max_stop);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    stop.iter()
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| text[from..].find(s.as_str()).map(|i| from + i))
+        .min()
+}
+
+/// Bytes at the end of `text` that begin some stop sequence (and so cannot be shown yet).
+fn held_back(text: &str, stop: &[String]) -> usize {
+    stop.iter()
+        .flat_map(|s| {
+            s.char_indices()
+                .skip(1)
+                .map(|(i, _)| &s[..i])
+                .chain(std::iter::once(s.as_str()))
+        })
+        .filter(|prefix| !prefix.is_empty() && text.ends_with(prefix))
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
 }
 
 fn model_error(e: candle_core::Error) -> LmError {

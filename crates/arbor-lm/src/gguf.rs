@@ -68,6 +68,15 @@ impl GgufFile {
         &self.content
     }
 
+    /// Forgets the tokenizer's metadata (`tokenizer.*`: the vocabulary and merges, megabytes
+    /// of strings) once the tokenizer is built, so it is not held while the weights load.
+    pub fn drop_tokenizer_metadata(&mut self) {
+        self.content
+            .metadata
+            .retain(|key, _| !key.starts_with("tokenizer."));
+        self.content.metadata.shrink_to_fit();
+    }
+
     /// All metadata.
     pub fn metadata(&self) -> &HashMap<String, Value> {
         &self.content.metadata

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod error;
 pub mod generate;
 pub mod gguf;
+pub mod llama;
 pub mod testing;
 pub mod tokenizer;
 

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use candle_core::quantized::gguf_file::{self, Value};
+use candle_core::quantized::GgmlDType;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 
 /// The merges of the tiny vocabulary, in priority order (`Ġ` is a space in byte-level BPE).
@@ -88,7 +89,6 @@ pub fn write_tiny_gguf(path: &Path, architecture: &str) -> candle_core::Result<(
 pub const TINY_DIM: usize = 16;
 const TINY_HEADS: usize = 2;
 const TINY_KV_HEADS: usize = 1;
-const TINY_FF: usize = 32;
 const TINY_LAYERS: usize = 2;
 
 /// Deterministic pseudo-random weights (a xorshift generator), scaled to ±`scale`.
@@ -96,6 +96,15 @@ fn weights(
     shape: &[usize],
     seed: u64,
     scale: f32,
+) -> candle_core::Result<candle_core::quantized::QTensor> {
+    typed_weights(shape, seed, scale, GgmlDType::F32)
+}
+
+fn typed_weights(
+    shape: &[usize],
+    seed: u64,
+    scale: f32,
+    dtype: GgmlDType,
 ) -> candle_core::Result<candle_core::quantized::QTensor> {
     let count: usize = shape.iter().product();
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -108,12 +117,25 @@ fn weights(
         })
         .collect();
     let tensor = candle_core::Tensor::from_vec(values, shape, &candle_core::Device::Cpu)?;
-    candle_core::quantized::QTensor::quantize(&tensor, candle_core::quantized::GgmlDType::F32)
+    candle_core::quantized::QTensor::quantize(&tensor, dtype)
 }
 
 /// Writes a tiny llama model with random weights (deterministic for a `seed`) and the tiny
 /// tokenizer: two layers, grouped-query attention, a 16-wide residual stream.
 pub fn write_tiny_model(path: &Path, seed: u64) -> candle_core::Result<()> {
+    write_tiny_model_as(path, seed, TINY_DIM, GgmlDType::F32)
+}
+
+/// [`write_tiny_model`] with a residual stream `dim` wide (a multiple of 2; of 32 for block
+/// types) and the matrices stored as `dtype` (Q4_1, say, to exercise the conversions).
+pub fn write_tiny_model_as(
+    path: &Path,
+    seed: u64,
+    dim: usize,
+    dtype: GgmlDType,
+) -> candle_core::Result<()> {
+    let ff = 2 * dim;
+    let matrix = |shape: &[usize], seed: u64| typed_weights(shape, seed, 0.5, dtype);
     let vocab = tiny_vocabulary().0.len();
     let mut metadata: Vec<(&str, Value)> = vec![
         ("general.architecture", Value::String("llama".into())),
@@ -124,71 +146,44 @@ pub fn write_tiny_model(path: &Path, seed: u64) -> candle_core::Result<()> {
             Value::U32(TINY_KV_HEADS as u32),
         ),
         ("llama.block_count", Value::U32(TINY_LAYERS as u32)),
-        ("llama.embedding_length", Value::U32(TINY_DIM as u32)),
-        ("llama.feed_forward_length", Value::U32(TINY_FF as u32)),
+        ("llama.embedding_length", Value::U32(dim as u32)),
+        ("llama.feed_forward_length", Value::U32(ff as u32)),
         (
             "llama.rope.dimension_count",
-            Value::U32((TINY_DIM / TINY_HEADS) as u32),
+            Value::U32((dim / TINY_HEADS) as u32),
         ),
         ("llama.attention.layer_norm_rms_epsilon", Value::F32(1e-5)),
         ("llama.context_length", Value::U32(512)),
     ];
     metadata.extend(tokenizer_metadata());
-    let kv_dim = TINY_DIM / TINY_HEADS * TINY_KV_HEADS;
+    let kv_dim = dim / TINY_HEADS * TINY_KV_HEADS;
     let mut tensors: Vec<(String, candle_core::quantized::QTensor)> = vec![
         (
             "token_embd.weight".into(),
-            weights(&[vocab, TINY_DIM], seed, 1.0)?,
+            weights(&[vocab, dim], seed, 1.0)?,
         ),
-        (
-            "output_norm.weight".into(),
-            weights(&[TINY_DIM], seed + 1, 1.0)?,
-        ),
+        ("output_norm.weight".into(), weights(&[dim], seed + 1, 1.0)?),
         (
             "output.weight".into(),
-            weights(&[vocab, TINY_DIM], seed + 2, 1.0)?,
+            typed_weights(&[vocab, dim], seed + 2, 1.0, dtype)?,
         ),
     ];
     for layer in 0..TINY_LAYERS {
         let s = seed + 100 * (layer as u64 + 1);
         let p = format!("blk.{layer}");
         tensors.extend([
-            (
-                format!("{p}.attn_norm.weight"),
-                weights(&[TINY_DIM], s, 1.0)?,
-            ),
-            (
-                format!("{p}.attn_q.weight"),
-                weights(&[TINY_DIM, TINY_DIM], s + 1, 0.5)?,
-            ),
-            (
-                format!("{p}.attn_k.weight"),
-                weights(&[kv_dim, TINY_DIM], s + 2, 0.5)?,
-            ),
-            (
-                format!("{p}.attn_v.weight"),
-                weights(&[kv_dim, TINY_DIM], s + 3, 0.5)?,
-            ),
+            (format!("{p}.attn_norm.weight"), weights(&[dim], s, 1.0)?),
+            (format!("{p}.attn_q.weight"), matrix(&[dim, dim], s + 1)?),
+            (format!("{p}.attn_k.weight"), matrix(&[kv_dim, dim], s + 2)?),
+            (format!("{p}.attn_v.weight"), matrix(&[kv_dim, dim], s + 3)?),
             (
                 format!("{p}.attn_output.weight"),
-                weights(&[TINY_DIM, TINY_DIM], s + 4, 0.5)?,
+                matrix(&[dim, dim], s + 4)?,
             ),
-            (
-                format!("{p}.ffn_norm.weight"),
-                weights(&[TINY_DIM], s + 5, 1.0)?,
-            ),
-            (
-                format!("{p}.ffn_gate.weight"),
-                weights(&[TINY_FF, TINY_DIM], s + 6, 0.5)?,
-            ),
-            (
-                format!("{p}.ffn_up.weight"),
-                weights(&[TINY_FF, TINY_DIM], s + 7, 0.5)?,
-            ),
-            (
-                format!("{p}.ffn_down.weight"),
-                weights(&[TINY_DIM, TINY_FF], s + 8, 0.5)?,
-            ),
+            (format!("{p}.ffn_norm.weight"), weights(&[dim], s + 5, 1.0)?),
+            (format!("{p}.ffn_gate.weight"), matrix(&[ff, dim], s + 6)?),
+            (format!("{p}.ffn_up.weight"), matrix(&[ff, dim], s + 7)?),
+            (format!("{p}.ffn_down.weight"), matrix(&[dim, ff], s + 8)?),
         ]);
     }
     let meta_refs: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (*k, v)).collect();

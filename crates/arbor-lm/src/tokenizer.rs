@@ -136,6 +136,26 @@ impl LmTokenizer {
         })
     }
 
+    /// A `tokenizer.json` (Hugging Face format) used in place of the GGUF's own vocabulary,
+    /// with the special token ids still taken from the GGUF metadata.
+    pub fn from_json_file(
+        path: &std::path::Path,
+        metadata: &HashMap<String, Value>,
+    ) -> Result<LmTokenizer, LmError> {
+        let tokenizer = Tokenizer::from_file(path)
+            .map_err(|e| LmError::Tokenizer(format!("{}: {e}", path.display())))?;
+        Ok(LmTokenizer {
+            tokenizer,
+            bos: optional_id(metadata, "tokenizer.ggml.bos_token_id")?,
+            eos: optional_id(metadata, "tokenizer.ggml.eos_token_id")?,
+            add_bos: matches!(
+                metadata.get("tokenizer.ggml.add_bos_token"),
+                Some(Value::Bool(true))
+            ),
+            chat_template: metadata_string(metadata, "tokenizer.chat_template").ok(),
+        })
+    }
+
     /// The token ids of `text`; special tokens written in the text (`<|im_start|>`) are
     /// recognised. BOS is prepended when the model asks for it.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, LmError> {

@@ -1,7 +1,16 @@
 //! Generation with a tiny llama model with random weights that the test writes itself.
 
+use std::ops::ControlFlow;
+
 use arbor_lm::testing::write_tiny_model;
-use arbor_lm::{GenerationParams, LlamaModel, StopReason};
+use arbor_lm::{Completion, GenerationParams, LlamaModel, StopReason};
+
+/// The single completion of a one-sample call.
+fn one(model: &mut LlamaModel, prompt: &str, params: &GenerationParams) -> Completion {
+    let mut all = model.generate(prompt, params).unwrap();
+    assert_eq!(all.len(), 1);
+    all.remove(0)
+}
 
 fn tiny_model() -> (tempfile::TempDir, LlamaModel) {
     let dir = tempfile::tempdir().unwrap();
@@ -18,8 +27,8 @@ fn greedy_generation_is_deterministic_and_bounded() {
         max_tokens: 12,
         ..GenerationParams::default()
     };
-    let first = model.generate("def add(a, b):\n", &params).unwrap();
-    let second = model.generate("def add(a, b):\n", &params).unwrap();
+    let first = one(&mut model, "def add(a, b):\n", &params);
+    let second = one(&mut model, "def add(a, b):\n", &params);
     assert_eq!(
         first.text, second.text,
         "greedy decoding twice, with the KV cache reset"
@@ -46,11 +55,11 @@ fn sampling_follows_the_seed() {
         seed,
         ..GenerationParams::default()
     };
-    let a = model.generate("return", &params(1)).unwrap();
-    let b = model.generate("return", &params(1)).unwrap();
+    let a = one(&mut model, "return", &params(1));
+    let b = one(&mut model, "return", &params(1));
     assert_eq!(a.text, b.text, "same seed, same completion");
     let others: Vec<String> = (2..6)
-        .map(|seed| model.generate("return", &params(seed)).unwrap().text)
+        .map(|seed| one(&mut model, "return", &params(seed)).text)
         .collect();
     assert!(
         others.iter().any(|t| *t != a.text),
@@ -61,17 +70,16 @@ fn sampling_follows_the_seed() {
 #[test]
 fn stop_sequences_cut_the_completion() {
     let (_dir, mut model) = tiny_model();
-    let free = model
-        .generate(
-            "def",
-            &GenerationParams {
-                max_tokens: 24,
-                temperature: 1.0,
-                seed: 3,
-                ..GenerationParams::default()
-            },
-        )
-        .unwrap();
+    let free = one(
+        &mut model,
+        "def",
+        &GenerationParams {
+            max_tokens: 24,
+            temperature: 1.0,
+            seed: 3,
+            ..GenerationParams::default()
+        },
+    );
     // Stop at the second character the model wrote: the completion is cut before it.
     let Some(stop) = free.text.chars().nth(1).map(String::from) else {
         return; // the model ended at once; nothing to cut
@@ -83,7 +91,7 @@ fn stop_sequences_cut_the_completion() {
         stop: vec![stop.clone()],
         ..GenerationParams::default()
     };
-    let cut = model.generate("def", &params).unwrap();
+    let cut = one(&mut model, "def", &params);
     assert_eq!(cut.stop_reason, StopReason::StopSequence);
     assert!(
         !cut.text.contains(&stop),
@@ -98,4 +106,139 @@ fn stop_sequences_cut_the_completion() {
 fn an_empty_prompt_is_an_error() {
     let (_dir, mut model) = tiny_model();
     assert!(model.generate("", &GenerationParams::default()).is_err());
+}
+
+#[test]
+fn samples_share_the_prefill_and_match_single_runs() {
+    let (_dir, mut model) = tiny_model();
+    // A stop sequence that some samples meet early: finished rows leave the batch.
+    let params = GenerationParams {
+        max_tokens: 20,
+        temperature: 1.2,
+        seed: 40,
+        stop: vec!["e".into()],
+        n: 5,
+        ..GenerationParams::default()
+    };
+    let batch = model.generate("class A:\n", &params).unwrap();
+    assert_eq!(batch.len(), 5);
+    let mut lengths = std::collections::HashSet::new();
+    for (i, sample) in batch.iter().enumerate() {
+        let single = one(
+            &mut model,
+            "class A:\n",
+            &GenerationParams {
+                n: 1,
+                seed: 40 + i as u64,
+                ..params.clone()
+            },
+        );
+        assert_eq!(sample.text, single.text, "sample {i}");
+        assert_eq!(sample.completion_tokens, single.completion_tokens);
+        assert_eq!(sample.stop_reason, single.stop_reason);
+        assert_eq!(sample.prefill_secs, batch[0].prefill_secs, "one prefill");
+        lengths.insert(sample.completion_tokens);
+    }
+    assert!(lengths.len() > 1, "all samples ended together: {batch:?}");
+}
+
+#[test]
+fn zero_samples_or_tokens() {
+    let (_dir, mut model) = tiny_model();
+    let none = GenerationParams {
+        n: 0,
+        ..GenerationParams::default()
+    };
+    assert!(model.generate("x", &none).unwrap().is_empty());
+    let empty = one(
+        &mut model,
+        "x",
+        &GenerationParams {
+            max_tokens: 0,
+            ..GenerationParams::default()
+        },
+    );
+    assert_eq!((empty.text.as_str(), empty.completion_tokens), ("", 0));
+    assert_eq!(empty.stop_reason, StopReason::MaxTokens);
+}
+
+#[test]
+fn streaming_pieces_add_up_and_can_stop() {
+    let (_dir, mut model) = tiny_model();
+    let params = GenerationParams {
+        max_tokens: 30,
+        temperature: 1.0,
+        seed: 9,
+        ..GenerationParams::default()
+    };
+    let whole = one(&mut model, "def f(x):", &params);
+    let mut pieces = Vec::new();
+    let streamed = model
+        .generate_streaming("def f(x):", &params, &mut |p| {
+            pieces.push(p.to_string());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(streamed.text, whole.text);
+    assert_eq!(pieces.concat(), whole.text);
+    assert!(pieces.iter().all(|p| !p.is_empty()));
+    // Stopping after the first piece.
+    let mut first = None;
+    let stopped = model
+        .generate_streaming("def f(x):", &params, &mut |p| {
+            first.get_or_insert_with(|| p.to_string());
+            ControlFlow::Break(())
+        })
+        .unwrap();
+    if stopped.completion_tokens < whole.completion_tokens {
+        assert_eq!(stopped.stop_reason, StopReason::Stopped);
+        assert!(whole.text.starts_with(&stopped.text));
+    }
+    assert_eq!(Some(stopped.text.clone()), first.or(Some(String::new())));
+}
+
+#[test]
+fn streaming_holds_back_a_possible_stop_sequence() {
+    let (_dir, mut model) = tiny_model();
+    let base = GenerationParams {
+        max_tokens: 24,
+        temperature: 1.0,
+        seed: 3,
+        ..GenerationParams::default()
+    };
+    let free = one(&mut model, "def", &base);
+    let chars: Vec<char> = free.text.chars().collect();
+    if chars.len() < 4 {
+        return;
+    }
+    // A stop sequence the model writes from its third character on, plus a character it
+    // never writes there: a prefix of it must never be streamed.
+    let stop: String = chars[2..4].iter().collect::<String>() + "\u{1F600}";
+    let params = GenerationParams {
+        stop: vec![stop.clone()],
+        ..base
+    };
+    let mut pieces = Vec::new();
+    let done = model
+        .generate_streaming("def", &params, &mut |p| {
+            pieces.push(p.to_string());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(pieces.concat(), done.text);
+    assert_eq!(done.text, free.text);
+    // Until the end, what was shown never ended with the start of the stop sequence.
+    let prefixes: Vec<&str> = stop
+        .char_indices()
+        .skip(1)
+        .map(|(i, _)| &stop[..i])
+        .collect();
+    let mut shown = String::new();
+    for piece in &pieces[..pieces.len() - 1] {
+        shown.push_str(piece);
+        assert!(
+            prefixes.iter().all(|p| !shown.ends_with(p)),
+            "{shown:?} was shown; it may begin {stop:?}"
+        );
+    }
 }

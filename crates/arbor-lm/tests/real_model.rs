@@ -25,7 +25,7 @@ fn greedy_completion_of_a_python_stub_parses() {
         stop: vec!["```".into()],
         ..GenerationParams::default()
     };
-    let completion = model.generate(&prompt, &params).unwrap();
+    let completion = model.generate(&prompt, &params).unwrap().remove(0);
     assert!(completion.completion_tokens > 0);
     assert_ne!(
         completion.stop_reason,
@@ -42,5 +42,5 @@ fn greedy_completion_of_a_python_stub_parses() {
         "no function in:\n{code}"
     );
     // Greedy decoding is deterministic.
-    assert_eq!(model.generate(&prompt, &params).unwrap().text, code);
+    assert_eq!(model.generate(&prompt, &params).unwrap()[0].text, code);
 }

@@ -1,0 +1,18 @@
+//! Errors of completion.
+
+/// What can go wrong preparing a completion.
+#[derive(Debug, thiserror::Error)]
+pub enum CompleteError {
+    /// A cursor outside the file.
+    #[error("{0}")]
+    Cursor(String),
+    /// The syntax layer failed.
+    #[error(transparent)]
+    Syntax(#[from] arbor_syntax::SyntaxError),
+    /// The search index failed.
+    #[error(transparent)]
+    Index(#[from] arbor_index::IndexError),
+    /// The tokenizer failed.
+    #[error(transparent)]
+    Model(#[from] arbor_lm::LmError),
+}

@@ -1,0 +1,165 @@
+//! The forward pass against itself: chunked prefill, the KV cache, batch rows, and the Q4_1 →
+//! Q8_0 conversion against the same weights in f32.
+
+use arbor_lm::llama::Llama;
+use arbor_lm::testing::{write_tiny_model, write_tiny_model_as};
+use candle_core::quantized::{gguf_file, GgmlDType};
+use candle_core::{Device, Tensor};
+
+fn load(path: &std::path::Path) -> Llama {
+    let mut file = std::fs::File::open(path).unwrap();
+    let content = gguf_file::Content::read(&mut file).unwrap();
+    Llama::load(&content, &mut file, &Device::Cpu).unwrap()
+}
+
+fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+    (a - b)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap()
+}
+
+const TOKENS: [u32; 12] = [5, 17, 3, 99, 42, 7, 7, 120, 64, 1, 250, 33];
+
+#[test]
+fn chunked_and_token_by_token_prefill_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.gguf");
+    write_tiny_model(&path, 5).unwrap();
+    let model = load(&path);
+    let mut whole = model.new_cache(1, 32).unwrap();
+    let all = model.forward(&TOKENS, 1, &mut whole).unwrap();
+    assert_eq!(all.dims(), [1, model.config().vocab]);
+    assert_eq!(whole.len(), TOKENS.len());
+    let mut chunked = model.new_cache(1, 32).unwrap();
+    model.forward(&TOKENS[..5], 1, &mut chunked).unwrap();
+    let last = model.forward(&TOKENS[5..], 1, &mut chunked).unwrap();
+    assert!(max_diff(&all, &last) < 1e-4, "{}", max_diff(&all, &last));
+    let mut single = model.new_cache(1, 32).unwrap();
+    let mut out = None;
+    for t in TOKENS {
+        out = Some(model.forward(&[t], 1, &mut single).unwrap());
+    }
+    assert!(max_diff(&all, out.as_ref().unwrap()) < 1e-4);
+    // A different prefix changes the last logits (the cache is really read).
+    let mut other = model.new_cache(1, 32).unwrap();
+    let mut changed = TOKENS;
+    changed[0] = 6;
+    let diff = model.forward(&changed, 1, &mut other).unwrap();
+    assert!(max_diff(&all, &diff) > 1e-3);
+}
+
+#[test]
+fn expanded_rows_decode_like_one_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.gguf");
+    write_tiny_model(&path, 6).unwrap();
+    let model = load(&path);
+    let mut one = model.new_cache(1, 32).unwrap();
+    model.forward(&TOKENS[..8], 1, &mut one).unwrap();
+    let mut three = one.expand(3).unwrap();
+    assert_eq!((three.batch(), three.len()), (3, 8));
+    let batch = model.forward(&[9, 10, 11], 3, &mut three).unwrap();
+    assert_eq!(batch.dims(), [3, model.config().vocab]);
+    for (row, token) in [9u32, 10, 11].into_iter().enumerate() {
+        let mut alone = model.new_cache(1, 32).unwrap();
+        model.forward(&TOKENS[..8], 1, &mut alone).unwrap();
+        let expected = model.forward(&[token], 1, &mut alone).unwrap();
+        let got = batch.get(row).unwrap().unsqueeze(0).unwrap();
+        assert!(max_diff(&expected, &got) < 1e-4, "row {row}");
+    }
+    // Dropping row 1 keeps rows 0 and 2 in place.
+    three.retain(&[0, 2]).unwrap();
+    let next = model.forward(&[1, 2], 2, &mut three).unwrap();
+    let mut alone = model.new_cache(1, 32).unwrap();
+    model.forward(&TOKENS[..8], 1, &mut alone).unwrap();
+    model.forward(&[11], 1, &mut alone).unwrap();
+    let expected = model.forward(&[2], 1, &mut alone).unwrap();
+    let got = next.get(1).unwrap().unsqueeze(0).unwrap();
+    assert!(max_diff(&expected, &got) < 1e-4);
+}
+
+#[test]
+fn a_full_cache_and_bad_batches_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.gguf");
+    write_tiny_model(&path, 7).unwrap();
+    let model = load(&path);
+    let mut cache = model.new_cache(1, 4).unwrap();
+    assert!(model.forward(&TOKENS[..5], 1, &mut cache).is_err());
+    assert!(model.forward(&TOKENS[..3], 2, &mut cache).is_err());
+    assert!(model.forward(&[100_000], 1, &mut cache).is_err());
+}
+
+#[test]
+fn q4_1_matrices_are_converted_without_changing_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let q4 = dir.path().join("q4_1.gguf");
+    write_tiny_model_as(&q4, 8, 64, GgmlDType::Q4_1).unwrap();
+    // The same weights, dequantized, in f32: the reference.
+    let f32_path = dir.path().join("f32.gguf");
+    {
+        let mut file = std::fs::File::open(&q4).unwrap();
+        let content = gguf_file::Content::read(&mut file).unwrap();
+        let mut tensors = Vec::new();
+        for name in content.tensor_infos.keys() {
+            let t = content.tensor(&mut file, name, &Device::Cpu).unwrap();
+            let f = t.dequantize(&Device::Cpu).unwrap();
+            tensors.push((
+                name.clone(),
+                candle_core::quantized::QTensor::quantize(&f, GgmlDType::F32).unwrap(),
+            ));
+        }
+        let metadata: Vec<(&str, &gguf_file::Value)> = content
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.as_str(), v))
+            .collect();
+        let refs: Vec<(&str, &candle_core::quantized::QTensor)> =
+            tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let mut out = std::fs::File::create(&f32_path).unwrap();
+        gguf_file::write(&mut out, &metadata, &refs).unwrap();
+    }
+    let (converted, reference) = (load(&q4), load(&f32_path));
+    let mut a = converted.new_cache(1, 32).unwrap();
+    let mut b = reference.new_cache(1, 32).unwrap();
+    let la = converted.forward(&TOKENS, 1, &mut a).unwrap();
+    let lb = reference.forward(&TOKENS, 1, &mut b).unwrap();
+    let scale = lb
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    // candle's own Q4_1 path (8-bit activations too) is the yardstick: the conversion may not
+    // add error beyond what computing in Q4_1 itself has.
+    let mut file = std::fs::File::open(&q4).unwrap();
+    let content = gguf_file::Content::read(&mut file).unwrap();
+    let mut candle_q4 = candle_transformers::models::quantized_llama::ModelWeights::from_gguf(
+        content,
+        &mut file,
+        &Device::Cpu,
+    )
+    .unwrap();
+    let input = Tensor::new(&TOKENS, &Device::Cpu)
+        .unwrap()
+        .unsqueeze(0)
+        .unwrap();
+    let lc = candle_q4.forward(&input, 0).unwrap();
+    let ours = max_diff(&la, &lb);
+    let theirs = max_diff(&lc, &lb);
+    assert!(
+        ours < 1.5 * theirs + 1e-3 * scale,
+        "converted: {ours}, Q4_1 in candle: {theirs} (largest logit {scale})"
+    );
+    assert!(ours < 0.05 * scale);
+}
