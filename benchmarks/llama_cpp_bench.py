@@ -7,7 +7,7 @@ One JSON line per run.
 import sys, time, json
 from llama_cpp import Llama
 path, threads, n_prompt, n_decode, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-llm = Llama(model_path=path, n_threads=threads, n_threads_batch=threads, n_ctx=2048, n_batch=512, verbose=False)
+llm = Llama(model_path=path, n_threads=threads, n_threads_batch=threads, n_ctx=2048, n_batch=2048, verbose=False)
 text = open(sys.argv[6]).read()
 toks = llm.tokenize(text.encode(), add_bos=False, special=False)[:n_prompt]
 for run in range(runs):

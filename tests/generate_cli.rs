@@ -57,3 +57,61 @@ fn bad_models_are_one_line_errors() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
+
+#[test]
+fn several_samples_as_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.gguf");
+    arbor_lm::testing::write_tiny_model(&model, 12).unwrap();
+    let model = model.to_str().unwrap();
+    let out = generate(&[
+        "--model",
+        model,
+        "--prompt",
+        "x = ",
+        "--max-tokens",
+        "6",
+        "--temperature",
+        "1.0",
+        "--seed",
+        "2",
+        "-n",
+        "3",
+        "--json",
+        "--threads",
+        "1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    for line in &lines {
+        assert!(line["completion_tokens"].as_u64().unwrap() <= 6);
+        assert!(line["text"].is_string() && line["stop_reason"].is_string());
+    }
+    // Sample 2 is the single sample with seed 3.
+    let single = generate(&[
+        "--model",
+        model,
+        "--prompt",
+        "x = ",
+        "--max-tokens",
+        "6",
+        "--temperature",
+        "1.0",
+        "--seed",
+        "3",
+        "--json",
+    ]);
+    let single: serde_json::Value = serde_json::from_slice(&single.stdout).unwrap();
+    assert_eq!(single["text"], lines[1]["text"]);
+    let zero = generate(&["--model", model, "--prompt", "x", "--threads", "0"]);
+    assert_eq!(zero.status.code(), Some(2));
+}

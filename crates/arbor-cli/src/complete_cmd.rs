@@ -69,6 +69,7 @@ fn load_tokenizer(path: &Path) -> anyhow::Result<LmTokenizer> {
 }
 
 pub fn run(args: CompleteArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    args.model.apply_threads()?;
     let file =
         std::fs::canonicalize(&args.file).with_context(|| format!("{}", args.file.display()))?;
     let source = arbor_syntax::read_source(&file, arbor_syntax::DEFAULT_MAX_FILE_SIZE)

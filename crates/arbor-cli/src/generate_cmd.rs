@@ -63,16 +63,21 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    /// Sets the thread count (before the first tensor operation) and loads the model.
-    pub fn load(&self) -> anyhow::Result<LlamaModel> {
+    /// Applies `--threads`; call first thing in a command: candle's and rayon's pools read
+    /// these variables once, when first used.
+    pub fn apply_threads(&self) -> anyhow::Result<()> {
         if let Some(n) = self.threads {
             if n == 0 {
                 anyhow::bail!("--threads must be at least 1");
             }
-            // candle's pools read these once, when first used: nothing has run yet.
             std::env::set_var("CANDLE_NUM_THREADS", n.to_string());
             std::env::set_var("RAYON_NUM_THREADS", n.to_string());
         }
+        Ok(())
+    }
+
+    /// Loads the model (fetching a catalog model on first use).
+    pub fn load(&self) -> anyhow::Result<LlamaModel> {
         let path =
             arbor_lm::catalog::resolve(&self.model, &|message| eprintln!("arbor: {message}"))?;
         Ok(LlamaModel::load(&path)?)
@@ -199,6 +204,7 @@ pub fn report(completions: &[Completion]) {
 }
 
 pub fn run(args: GenerateArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    args.model.apply_threads()?;
     let prompt = match (&args.prompt, &args.prompt_file) {
         (Some(prompt), _) => prompt.clone(),
         (None, Some(file)) => {

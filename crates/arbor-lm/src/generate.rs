@@ -192,11 +192,7 @@ impl LlamaModel {
             .map_err(model_error)?;
         let mut logits = None;
         for chunk in prompt_ids.chunks(PREFILL_CHUNK) {
-            logits = Some(
-                self.model
-                    .forward(chunk, 1, &mut cache)
-                    .map_err(model_error)?,
-            );
+            logits = Some(forward(&self.model, chunk, 1, &mut cache)?);
         }
         let mut logits = logits.expect("the prompt is not empty");
         if params.n > 1 {
@@ -279,10 +275,7 @@ impl LlamaModel {
                 cache.retain(&rows).map_err(model_error)?;
                 active = still;
             }
-            logits = self
-                .model
-                .forward(&next, active.len(), &mut cache)
-                .map_err(model_error)?;
+            logits = forward(&self.model, &next, active.len(), &mut cache)?;
         }
         let prompt_tokens = prompt_ids.len();
         samples
@@ -300,6 +293,18 @@ impl LlamaModel {
             })
             .collect()
     }
+}
+
+/// One forward pass, run on a thread of rayon's pool: candle's element-wise kernels and
+/// Arbor's Q4_1 products use rayon, and each parallel call from outside the pool would wake
+/// a worker and wait for it (12% of decoding time, in futex calls, before this).
+fn forward(
+    model: &Llama,
+    tokens: &[u32],
+    batch: usize,
+    cache: &mut crate::llama::KvCache,
+) -> Result<Tensor, LmError> {
+    rayon::scope(|_| model.forward(tokens, batch, cache)).map_err(model_error)
 }
 
 fn sampling(params: &GenerationParams) -> Sampling {

@@ -9,6 +9,7 @@ pub mod error;
 pub mod generate;
 pub mod gguf;
 pub mod llama;
+pub mod quant;
 pub mod testing;
 pub mod tokenizer;
 

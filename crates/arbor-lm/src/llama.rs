@@ -1,32 +1,31 @@
-//! The llama forward pass, on candle tensors and candle's quantized matrix products.
+//! The llama forward pass, on candle tensors, with Arbor's quantized matrix kernels.
 //!
 //! candle-transformers' `quantized_llama` is the reference; this version differs where the
 //! profile of the default model said it must (see `benchmarks/RESULTS.md`):
 //!
-//! - **Weights in a fast kernel's format.** candle has SIMD dot products for Q4_0, Q8_0 and the
-//!   K-quants but runs Q4_1, Q5_0 and Q5_1 through its scalar reference loop, which was 82% of
-//!   the time with the default (Q4_1) model. Such matrices are converted once, at load, to
-//!   Q8_0: every Q4_1 value `d·q + m` is re-quantized on a grid 8× finer than its own, so the
-//!   model's output is practically unchanged, for 1.7× the bytes of those matrices.
+//! - **Matrix products in the weights' own format.** candle runs Q4_1 (the default model's
+//!   type) through its scalar reference loop: 82% of the time. Q4_1 and Q8_0 matrices go to
+//!   [`crate::quant`]'s AVX2 kernels instead; types neither candle nor Arbor has a fast kernel
+//!   for (Q5_0, Q5_1) are converted to Q8_0 at load.
 //! - **Fused projections.** Q, K and V share one matrix, gate and up another (rows of the same
 //!   quantized type concatenated), so each layer quantizes its input twice instead of five times
 //!   and runs two parallel regions instead of five.
 //! - **A pre-allocated KV cache** written in place (no concatenation per token), with a batch
 //!   dimension: a prompt is prefilled once and its cache copied to `n` rows that then decode
 //!   together, and finished rows are dropped from the batch.
-//! - **Grouped-query attention without copying K and V**: the query heads that share a KV head
-//!   are folded into the rows of one matrix product.
-//! - **No second copy of any matrix**: candle repacks some Q8_0 matrices into a tiled copy it
-//!   keeps beside the original; one zero row more opts out (peak memory 207 → 180 MiB for the
-//!   default model, under twice the file's size; prefill a quarter slower, decode unchanged).
-//! - **The embedding table stays quantized**; rows are dequantized when looked up, and only the
-//!   last position's logits are computed.
+//! - **Attention without copies**: when prefilling, the query heads that share a KV head are
+//!   folded into the rows of one matrix product; when decoding, each head reads its keys and
+//!   values straight from the cache.
+//! - **The embedding table stays quantized** (and is the output matrix when the two are tied);
+//!   rows are dequantized when looked up, and only the last position's logits are computed.
 
 use std::io::{Read, Seek};
 use std::sync::Arc;
 
 use candle_core::quantized::{ggml_file, gguf_file, GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Device, IndexOp, Module, Result, Tensor, D};
+
+use crate::quant::{QuantMatrix, QuantType};
 
 /// Hyper-parameters read from the GGUF metadata.
 #[derive(Debug, Clone)]
@@ -51,24 +50,80 @@ pub struct LlamaConfig {
     pub rope_base: f32,
 }
 
+/// A weight matrix: Q4_1 and Q8_0 with Arbor's kernels ([`crate::quant`]), anything else
+/// with candle's.
+enum Matrix {
+    Quant(Arc<QuantMatrix>),
+    Candle(QMatMul),
+}
+
+/// The type of `t` when [`crate::quant`] has a kernel for it and its rows are whole blocks.
+fn quant_type(t: &QTensor) -> Option<QuantType> {
+    let k = t.shape().dims().last().copied().unwrap_or(0);
+    if !k.is_multiple_of(crate::quant::BLOCK) {
+        return None;
+    }
+    match t.dtype() {
+        GgmlDType::Q4_1 => Some(QuantType::Q4_1),
+        GgmlDType::Q8_0 => Some(QuantType::Q8_0),
+        _ => None,
+    }
+}
+
+fn quant_matrix(t: &QTensor, kind: QuantType) -> Result<QuantMatrix> {
+    let (n, k) = t.shape().dims2()?;
+    QuantMatrix::from_ggml(kind, &t.data()?, n, k).map_err(candle_core::Error::Msg)
+}
+
+impl Matrix {
+    fn new(t: QTensor) -> Result<Matrix> {
+        match quant_type(&t) {
+            Some(kind) => Ok(Matrix::Quant(Arc::new(quant_matrix(&t, kind)?))),
+            None => QMatMul::from_qtensor(t).map(Matrix::Candle),
+        }
+    }
+
+    /// `x · Wᵀ` over the last dimension of `x`.
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Matrix::Candle(m) => m.forward(x),
+            Matrix::Quant(m) => {
+                let mut dims = x.dims().to_vec();
+                let input = x.flatten_all()?.to_vec1::<f32>()?;
+                let out = m.matmul(&input);
+                if let Some(last) = dims.last_mut() {
+                    *last = m.rows();
+                }
+                Tensor::from_vec(out, dims, x.device())
+            }
+        }
+    }
+}
+
+/// The token embedding table, kept quantized (shared with the output matrix when tied).
+enum Embedding {
+    Quant(Arc<QuantMatrix>),
+    Candle(QTensor),
+}
+
 struct Layer {
     attn_norm: Tensor,
     /// Q, K and V rows in one matrix.
-    qkv: QMatMul,
-    out: QMatMul,
+    qkv: Matrix,
+    out: Matrix,
     ffn_norm: Tensor,
     /// Gate and up rows in one matrix.
-    gate_up: QMatMul,
-    down: QMatMul,
+    gate_up: Matrix,
+    down: Matrix,
 }
 
 /// A loaded llama model: weights and rotary tables, no per-sequence state.
 pub struct Llama {
     config: LlamaConfig,
-    embedding: Arc<QTensor>,
+    embedding: Embedding,
     layers: Vec<Layer>,
     norm: Tensor,
-    output: QMatMul,
+    output: Matrix,
     cos: Tensor,
     sin: Tensor,
     device: Device,
@@ -134,12 +189,12 @@ fn md<'a>(ct: &'a gguf_file::Content, key: &str) -> Result<&'a gguf_file::Value>
         .ok_or_else(|| candle_core::Error::Msg(format!("the file has no `{key}` metadata")))
 }
 
-/// Whether candle multiplies this type with a SIMD kernel on this CPU.
+/// Whether candle or [`crate::quant`] multiplies this type with a SIMD kernel.
 fn has_fast_kernel(dtype: GgmlDType) -> bool {
-    !matches!(dtype, GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1)
+    !matches!(dtype, GgmlDType::Q5_0 | GgmlDType::Q5_1)
 }
 
-/// Reads a matrix, converting it to Q8_0 when candle has no fast kernel for its type.
+/// Reads a matrix, converting it to Q8_0 when there is no fast kernel for its type.
 fn read_matrix<R: Read + Seek>(
     ct: &gguf_file::Content,
     reader: &mut R,
@@ -184,22 +239,6 @@ fn concat_rows(parts: Vec<QTensor>, device: &Device) -> Result<QTensor> {
         bytes.extend_from_slice(&p.data()?);
     }
     ggml_file::qtensor_from_ggml(dtype, &bytes, vec![rows, k], device)
-}
-
-/// `t` with one zero row more when its row count would make candle keep a second, repacked
-/// copy of it (Q8_0 with a multiple of 16 rows, on CPUs with AVX-512 VNNI): the copy costs as
-/// much memory as the matrix and, for the default model, took peak memory over twice the
-/// GGUF file's size. Callers drop the extra output column.
-fn unpacked(t: QTensor) -> Result<QTensor> {
-    let (n, k) = t.shape().dims2()?;
-    if t.dtype() != GgmlDType::Q8_0 || !n.is_multiple_of(16) || !k.is_multiple_of(256) {
-        return Ok(t);
-    }
-    let row_bytes = k / t.dtype().block_size() * t.dtype().type_size();
-    let mut bytes = t.data()?.into_owned();
-    let zero_row = QTensor::quantize(&Tensor::zeros((1, k), DType::F32, &t.device())?, t.dtype())?;
-    bytes.extend_from_slice(&zero_row.data()?[..row_bytes]);
-    ggml_file::qtensor_from_ggml(t.dtype(), &bytes, vec![n + 1, k], &t.device())
 }
 
 fn vector<R: Read + Seek>(
@@ -248,16 +287,33 @@ impl Llama {
                 config.embedding
             );
         }
-        let embedding_q = Arc::new(ct.tensor(reader, "token_embd.weight", device)?);
-        let (vocab, width) = embedding_q.shape().dims2()?;
+        let table = ct.tensor(reader, "token_embd.weight", device)?;
+        let (vocab, width) = table.shape().dims2()?;
         if width != config.embedding {
             candle_core::bail!("token_embd.weight is {vocab}×{width}, expected width {embedding}");
         }
         let config = LlamaConfig { vocab, ..config };
-        let output = if ct.tensor_infos.contains_key("output.weight") {
-            QMatMul::from_qtensor(read_matrix(ct, reader, "output.weight", device)?)?
-        } else {
-            QMatMul::from_arc(embedding_q.clone())?
+        let tied = !ct.tensor_infos.contains_key("output.weight");
+        let (embedding, output) = match (quant_type(&table), tied) {
+            (Some(kind), true) => {
+                let m = Arc::new(quant_matrix(&table, kind)?);
+                (Embedding::Quant(m.clone()), Matrix::Quant(m))
+            }
+            (None, true) => {
+                let output = Matrix::Candle(QMatMul::from_qtensor(QTensor::quantize(
+                    &table.dequantize(device)?,
+                    GgmlDType::F32,
+                )?)?);
+                (Embedding::Candle(table), output)
+            }
+            (kind, false) => {
+                let embedding = match kind {
+                    Some(kind) => Embedding::Quant(Arc::new(quant_matrix(&table, kind)?)),
+                    None => Embedding::Candle(table),
+                };
+                let output = Matrix::new(read_matrix(ct, reader, "output.weight", device)?)?;
+                (embedding, output)
+            }
         };
         let mut layers = Vec::with_capacity(config.layers);
         for i in 0..config.layers {
@@ -279,23 +335,18 @@ impl Llama {
             )?;
             layers.push(Layer {
                 attn_norm: vector(ct, reader, &name("attn_norm"), device)?,
-                qkv: QMatMul::from_qtensor(qkv)?,
-                out: QMatMul::from_qtensor(read_matrix(ct, reader, &name("attn_output"), device)?)?,
+                qkv: Matrix::new(qkv)?,
+                out: Matrix::new(read_matrix(ct, reader, &name("attn_output"), device)?)?,
                 ffn_norm: vector(ct, reader, &name("ffn_norm"), device)?,
-                gate_up: QMatMul::from_qtensor(gate_up)?,
-                down: QMatMul::from_qtensor(unpacked(read_matrix(
-                    ct,
-                    reader,
-                    &name("ffn_down"),
-                    device,
-                )?)?)?,
+                gate_up: Matrix::new(gate_up)?,
+                down: Matrix::new(read_matrix(ct, reader, &name("ffn_down"), device)?)?,
             });
         }
         let norm = vector(ct, reader, "output_norm.weight", device)?;
         let (cos, sin) = rope_tables(&config, device)?;
         Ok(Llama {
             config,
-            embedding: embedding_q,
+            embedding,
             layers,
             norm,
             output,
@@ -329,20 +380,36 @@ impl Llama {
 
     /// Embedding rows of `tokens`, dequantized from the quantized table.
     fn embed(&self, tokens: &[u32]) -> Result<Tensor> {
-        let dtype = self.embedding.dtype();
         let width = self.config.embedding;
-        let row_bytes = width / dtype.block_size() * dtype.type_size();
-        let table = self.embedding.data()?;
-        let mut bytes = Vec::with_capacity(tokens.len() * row_bytes);
-        for &t in tokens {
-            let t = t as usize;
-            if t >= self.config.vocab {
-                candle_core::bail!("token id {t} is outside the vocabulary");
-            }
-            bytes.extend_from_slice(&table[t * row_bytes..(t + 1) * row_bytes]);
+        if let Some(&t) = tokens.iter().find(|&&t| t as usize >= self.config.vocab) {
+            candle_core::bail!("token id {t} is outside the vocabulary");
         }
-        ggml_file::qtensor_from_ggml(dtype, &bytes, vec![tokens.len(), width], &self.device)?
-            .dequantize(&self.device)
+        match &self.embedding {
+            Embedding::Quant(m) => {
+                let mut rows = vec![0f32; tokens.len() * width];
+                for (out, &t) in rows.chunks_exact_mut(width).zip(tokens) {
+                    m.dequantize_row(t as usize, out);
+                }
+                Tensor::from_vec(rows, (tokens.len(), width), &self.device)
+            }
+            Embedding::Candle(table) => {
+                let dtype = table.dtype();
+                let row_bytes = width / dtype.block_size() * dtype.type_size();
+                let data = table.data()?;
+                let mut bytes = Vec::with_capacity(tokens.len() * row_bytes);
+                for &t in tokens {
+                    let t = t as usize;
+                    bytes.extend_from_slice(&data[t * row_bytes..(t + 1) * row_bytes]);
+                }
+                ggml_file::qtensor_from_ggml(
+                    dtype,
+                    &bytes,
+                    vec![tokens.len(), width],
+                    &self.device,
+                )?
+                .dequantize(&self.device)
+            }
+        }
     }
 
     /// Runs `tokens` (`batch × seq` ids, row-major) through the model at the cache's position
@@ -411,21 +478,25 @@ impl Llama {
             let k = candle_nn::rotary_emb::rope_i(&k, &cos, &sin)?;
             k_cache.slice_set(&k, 2, pos)?;
             v_cache.slice_set(&v, 2, pos)?;
-            let keys = k_cache.narrow(2, 0, kv_len)?;
-            let values = v_cache.narrow(2, 0, kv_len)?;
-            // (batch, kv_heads, groups·seq, head_dim): the query heads of one KV head as rows.
-            let q = q.reshape((batch, c.kv_heads, groups * seq, c.head_dim))?;
-            let att = (q.matmul(&keys.t()?)? * scale)?;
-            let att = match &mask {
-                Some(mask) => att.broadcast_add(mask)?,
-                None => att,
+            let y = if seq == 1 {
+                decode_attention(&q, k_cache, v_cache, kv_len, groups, scale as f32)?
+                    .reshape((batch, 1, q_width))?
+            } else {
+                let keys = k_cache.narrow(2, 0, kv_len)?;
+                let values = v_cache.narrow(2, 0, kv_len)?;
+                // (batch, kv_heads, groups·seq, head_dim): a KV head's query heads as rows.
+                let q = q.reshape((batch, c.kv_heads, groups * seq, c.head_dim))?;
+                let att = (q.matmul(&keys.t()?)? * scale)?;
+                let att = match &mask {
+                    Some(mask) => att.broadcast_add(mask)?,
+                    None => att,
+                };
+                let att = candle_nn::ops::softmax_last_dim(&att)?;
+                att.matmul(&values)?
+                    .reshape((batch, c.heads, seq, c.head_dim))?
+                    .transpose(1, 2)?
+                    .reshape((batch, seq, q_width))?
             };
-            let att = candle_nn::ops::softmax_last_dim(&att)?;
-            let y = att
-                .matmul(&values)?
-                .reshape((batch, c.heads, seq, c.head_dim))?
-                .transpose(1, 2)?
-                .reshape((batch, seq, q_width))?;
             x = (layer.out.forward(&y)? + x)?;
             let h = candle_nn::ops::rms_norm(&x, &layer.ffn_norm, c.rms_eps)?;
             let gate_up = layer.gate_up.forward(&h)?;
@@ -433,14 +504,103 @@ impl Llama {
             let gate = gate_up.narrow(D::Minus1, 0, hidden)?;
             let up = gate_up.narrow(D::Minus1, hidden, hidden)?;
             let act = (candle_nn::ops::silu(&gate)? * up)?;
-            let down = layer.down.forward(&act)?;
-            x = (down.narrow(D::Minus1, 0, c.embedding)? + x)?;
+            x = (layer.down.forward(&act)? + x)?;
         }
         cache.len = kv_len;
         let last = x.i((.., seq - 1, ..))?.contiguous()?;
         let last = candle_nn::ops::rms_norm(&last, &self.norm, c.rms_eps)?;
         self.output.forward(&last)
     }
+}
+
+/// A dot product in eight lanes (a plain float sum is not vectorized: its order is fixed).
+fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ac
+        .remainder()
+        .iter()
+        .zip(bc.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ac.zip(bc) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// The f32 data of a contiguous CPU tensor.
+fn cpu_slice<'a>(
+    storage: &'a candle_core::Storage,
+    layout: &candle_core::Layout,
+) -> Result<&'a [f32]> {
+    match storage {
+        candle_core::Storage::Cpu(cpu) if layout.is_contiguous() => {
+            let data = cpu.as_slice::<f32>()?;
+            Ok(&data[layout.start_offset()..layout.start_offset() + layout.shape().elem_count()])
+        }
+        _ => candle_core::bail!("expected a contiguous f32 tensor on the CPU"),
+    }
+}
+
+/// Attention of one new position per row (decoding), read straight from the cache: each query
+/// head against the first `len` keys and values of its KV head. candle's general matrix
+/// product packs the whole key block on every call, which cost a third of decoding time at
+/// 700 tokens of context.
+fn decode_attention(
+    q: &Tensor,
+    keys: &Tensor,
+    values: &Tensor,
+    len: usize,
+    groups: usize,
+    scale: f32,
+) -> Result<Tensor> {
+    let (batch, heads, _, d) = q.dims4()?;
+    let (_, kv_heads, capacity, _) = keys.dims4()?;
+    let q = q.contiguous()?;
+    let (qs, ql) = q.storage_and_layout();
+    let (ks, kl) = keys.storage_and_layout();
+    let (vs, vl) = values.storage_and_layout();
+    let (qd, kd, vd) = (
+        cpu_slice(&qs, ql)?,
+        cpu_slice(&ks, kl)?,
+        cpu_slice(&vs, vl)?,
+    );
+    let mut out = vec![0f32; batch * heads * d];
+    let head = |(i, out): (usize, &mut [f32])| {
+        let (b, h) = (i / heads, i % heads);
+        let query = &qd[i * d..(i + 1) * d];
+        let base = (b * kv_heads + h / groups) * capacity * d;
+        let mut scores: Vec<f32> = (0..len)
+            .map(|t| {
+                let key = &kd[base + t * d..base + (t + 1) * d];
+                dot_f32(query, key) * scale
+            })
+            .collect();
+        let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut total = 0f32;
+        for s in scores.iter_mut() {
+            *s = (*s - max).exp();
+            total += *s;
+        }
+        for (t, s) in scores.iter().enumerate() {
+            let weight = s / total;
+            let value = &vd[base + t * d..base + (t + 1) * d];
+            for (o, v) in out.iter_mut().zip(value) {
+                *o += weight * v;
+            }
+        }
+    };
+    use rayon::prelude::*;
+    if len >= 256 && rayon::current_num_threads() > 1 {
+        out.par_chunks_mut(d).enumerate().for_each(head);
+    } else {
+        out.chunks_mut(d).enumerate().for_each(head);
+    }
+    drop((qs, ks, vs));
+    Tensor::from_vec(out, (batch, heads, 1, d), q.device())
 }
 
 fn rope_tables(c: &LlamaConfig, device: &Device) -> Result<(Tensor, Tensor)> {

