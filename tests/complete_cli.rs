@@ -12,6 +12,15 @@ fn arbor(dir: &Path, args: &[&str]) -> Output {
         .expect("run arbor")
 }
 
+/// `arbor complete` at the blank line of main.py (line 7, column 5), with `extra` options.
+fn complete(dir: &Path, model: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "complete", "main.py", "--line", "7", "--col", "5", "--model", model,
+    ];
+    args.extend_from_slice(extra);
+    arbor(dir, &args)
+}
+
 /// A repository with a helper in one file and a use of it in another; the tiny model.
 fn repo() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -35,20 +44,7 @@ fn repo() -> (tempfile::TempDir, String) {
 #[test]
 fn the_prompt_holds_the_definitions_the_code_uses() {
     let (dir, model) = repo();
-    let out = arbor(
-        dir.path(),
-        &[
-            "complete",
-            "main.py",
-            "--line",
-            "7",
-            "--col",
-            "5",
-            "--model",
-            &model,
-            "--show-prompt",
-        ],
-    );
+    let out = complete(dir.path(), &model, &["--show-prompt"]);
     assert!(
         out.status.success(),
         "{}",
@@ -67,22 +63,7 @@ fn the_prompt_holds_the_definitions_the_code_uses() {
         "{prompt}"
     );
     // A budget too small for the context keeps the lines before the cursor.
-    let small = arbor(
-        dir.path(),
-        &[
-            "complete",
-            "main.py",
-            "--line",
-            "7",
-            "--col",
-            "5",
-            "--model",
-            &model,
-            "--show-prompt",
-            "--budget",
-            "60",
-        ],
-    );
+    let small = complete(dir.path(), &model, &["--show-prompt", "--budget", "60"]);
     let small = String::from_utf8(small.stdout).unwrap();
     assert!(!small.contains("def helper_fn"), "{small}");
     assert!(small.ends_with("total = helper_fn(len(items))"), "{small}");
@@ -98,20 +79,7 @@ fn definitions_come_from_the_index_when_there_is_one() {
         String::from_utf8_lossy(&indexed.stderr)
     );
     // The index finds the definition; its text is re-read from the file on disk.
-    let out = arbor(
-        dir.path(),
-        &[
-            "complete",
-            "main.py",
-            "--line",
-            "7",
-            "--col",
-            "5",
-            "--model",
-            &model,
-            "--show-prompt",
-        ],
-    );
+    let out = complete(dir.path(), &model, &["--show-prompt"]);
     let prompt = String::from_utf8(out.stdout).unwrap();
     assert!(
         prompt.contains("# util.py:1 (definition)\ndef helper_fn(x):\n"),
@@ -122,22 +90,7 @@ fn definitions_come_from_the_index_when_there_is_one() {
 #[test]
 fn completes_with_the_model_and_reports_json() {
     let (dir, model) = repo();
-    let out = arbor(
-        dir.path(),
-        &[
-            "complete",
-            "main.py",
-            "--line",
-            "7",
-            "--col",
-            "5",
-            "--model",
-            &model,
-            "--json",
-            "--max-tokens",
-            "12",
-        ],
-    );
+    let out = complete(dir.path(), &model, &["--json", "--max-tokens", "12"]);
     assert!(
         out.status.success(),
         "{}",
@@ -149,22 +102,7 @@ fn completes_with_the_model_and_reports_json() {
     assert_eq!(value["context"][0]["path"], "util.py");
     assert_eq!(value["context"][0]["name"], "helper_fn");
     // Greedy: the same again.
-    let again = arbor(
-        dir.path(),
-        &[
-            "complete",
-            "main.py",
-            "--line",
-            "7",
-            "--col",
-            "5",
-            "--model",
-            &model,
-            "--json",
-            "--max-tokens",
-            "12",
-        ],
-    );
+    let again = complete(dir.path(), &model, &["--json", "--max-tokens", "12"]);
     let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(value["text"], again["text"]);
 }

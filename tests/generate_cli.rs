@@ -64,23 +64,25 @@ fn several_samples_as_json_lines() {
     let model = dir.path().join("tiny.gguf");
     arbor_lm::testing::write_tiny_model(&model, 12).unwrap();
     let model = model.to_str().unwrap();
-    let out = generate(&[
-        "--model",
-        model,
-        "--prompt",
-        "x = ",
-        "--max-tokens",
-        "6",
-        "--temperature",
-        "1.0",
-        "--seed",
-        "2",
-        "-n",
-        "3",
-        "--json",
-        "--threads",
-        "1",
-    ]);
+    // Six tokens of "x = " sampled at temperature 1 with a seed, and more options.
+    let sample = |seed: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--model",
+            model,
+            "--prompt",
+            "x = ",
+            "--max-tokens",
+            "6",
+            "--temperature",
+            "1.0",
+            "--seed",
+            seed,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        generate(&args)
+    };
+    let out = sample("2", &["-n", "3", "--threads", "1"]);
     assert!(
         out.status.success(),
         "{}",
@@ -97,19 +99,7 @@ fn several_samples_as_json_lines() {
         assert!(line["text"].is_string() && line["stop_reason"].is_string());
     }
     // Sample 2 is the single sample with seed 3.
-    let single = generate(&[
-        "--model",
-        model,
-        "--prompt",
-        "x = ",
-        "--max-tokens",
-        "6",
-        "--temperature",
-        "1.0",
-        "--seed",
-        "3",
-        "--json",
-    ]);
+    let single = sample("3", &[]);
     let single: serde_json::Value = serde_json::from_slice(&single.stdout).unwrap();
     assert_eq!(single["text"], lines[1]["text"]);
     let zero = generate(&["--model", model, "--prompt", "x", "--threads", "0"]);

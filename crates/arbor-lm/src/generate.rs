@@ -236,7 +236,7 @@ impl LlamaModel {
                     sample.text.push(&self.tokenizer, token)?;
                     if let Some(cut) = find_stop(&sample.text.text, before, max_stop, &params.stop)
                     {
-                        sample.text.text.truncate(cut);
+                        sample.text.stop_at(cut);
                         sample.end = Some(StopReason::StopSequence);
                     } else if sample.tokens.len() >= params.max_tokens {
                         sample.end = Some(StopReason::MaxTokens);
@@ -414,6 +414,12 @@ impl TextStream {
             }
         }
         Ok(())
+    }
+
+    /// Cuts the text at byte `cut` (before a stop sequence): nothing more is appended.
+    fn stop_at(&mut self, cut: usize) {
+        self.text.truncate(cut);
+        self.finished = true;
     }
 
     /// Appends what is still pending (an incomplete character becomes U+FFFD).
