@@ -1,16 +1,11 @@
 //! End-to-end tests of `arbor complete` on a small repository, with the tiny test model.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-fn arbor(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_arbor"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run arbor")
-}
+#[path = "cli_support.rs"]
+mod cli_support;
+use cli_support::arbor;
 
 /// `arbor complete` at the blank line of main.py (line 7, column 5), with `extra` options.
 fn complete(dir: &Path, model: &str, extra: &[&str]) -> Output {

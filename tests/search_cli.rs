@@ -5,18 +5,13 @@ use std::path::Path;
 
 #[path = "support.rs"]
 mod support;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::{copy_dir, fixture_repo};
 
-fn arbor(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_arbor"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run arbor")
-}
+#[path = "cli_support.rs"]
+mod cli_support;
+use cli_support::arbor;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -2,6 +2,7 @@
 //! library crates and prints; exit codes are 0 (ok), 1 (findings) and 2 (usage or input error).
 
 mod complete_cmd;
+mod eval_cmd;
 mod generate_cmd;
 mod index_cmd;
 mod lint_cmd;
@@ -45,6 +46,9 @@ enum Command {
     Generate(generate_cmd::GenerateArgs),
     /// Complete code at a cursor with a local model, using repository context.
     Complete(complete_cmd::CompleteArgs),
+    /// Evaluate code models on HumanEval-style problems (sandboxed execution, pass@k).
+    #[command(subcommand)]
+    Eval(eval_cmd::EvalCommand),
     /// The model catalog: list the models, fetch one into the cache.
     #[command(subcommand)]
     Model(generate_cmd::ModelCommand),
@@ -87,6 +91,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Lint(args) => lint_cmd::run(args, &mut out)?,
         Command::Generate(args) => generate_cmd::run(args, &mut out)?,
         Command::Complete(args) => complete_cmd::run(args, &mut out)?,
+        Command::Eval(command) => eval_cmd::run(command, &mut out)?,
         Command::Model(command) => generate_cmd::model(command, &mut out)?,
     };
     out.flush()?;

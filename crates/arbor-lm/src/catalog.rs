@@ -25,6 +25,8 @@ pub struct CatalogEntry {
     pub size_mb: u32,
     /// One line about it.
     pub description: &'static str,
+    /// The folder of `$ARBOR_CACHE` it goes to (`models`, `datasets`).
+    pub folder: &'static str,
 }
 
 /// The catalog; the first entry is the default model.
@@ -36,6 +38,7 @@ pub const CATALOG: &[CatalogEntry] = &[CatalogEntry {
     size_mb: 98,
     description:
         "SmolLM2 135M Instruct, llama architecture, GGUF Q4_1, Apache-2.0 (ChatML prompts)",
+    folder: "models",
 }];
 
 /// The default model's name.
@@ -58,10 +61,10 @@ pub fn entry(name: &str) -> Option<&'static CatalogEntry> {
 }
 
 impl CatalogEntry {
-    /// Where the model file lives in the cache.
+    /// Where the file lives in the cache.
     pub fn cached_path(&self) -> PathBuf {
         let file = self.member.rsplit('/').next().unwrap_or(self.member);
-        cache_root().join("models").join(self.name).join(file)
+        cache_root().join(self.folder).join(self.name).join(file)
     }
 
     /// Whether the model is in the cache (by size and a verified-hash marker).

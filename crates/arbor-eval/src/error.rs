@@ -1,0 +1,36 @@
+//! Errors of the evaluation crate.
+
+use std::path::PathBuf;
+
+/// What can go wrong loading data or starting the sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// A file that cannot be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A malformed line of a JSONL file.
+    #[error("{}:{line}: {message}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Samples that do not fit the problems.
+    #[error("{0}")]
+    Mismatch(String),
+    /// A dataset that could not be fetched or verified.
+    #[error("{0}")]
+    Fetch(String),
+    /// No usable Python interpreter, or the sandbox cannot start.
+    #[error("sandbox: {0}")]
+    Sandbox(String),
+}

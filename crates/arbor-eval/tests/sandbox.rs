@@ -1,0 +1,166 @@
+//! The sandbox against correct, wrong and hostile samples: only correct code passes, every
+//! hostile sample ends within its time limit, and the host is unharmed.
+
+use std::time::{Duration, Instant};
+
+use arbor_eval::{Isolation, Problem, Sandbox, SandboxOptions, Verdict};
+
+fn problem() -> Problem {
+    Problem {
+        task_id: "Test/0".into(),
+        prompt: "def add(a, b):\n    \"\"\"Return a + b.\"\"\"\n".into(),
+        canonical_solution: "    return a + b\n".into(),
+        test: "def check(candidate):\n    assert candidate(2, 3) == 5\n    assert candidate(-1, 1) == 0\n".into(),
+        entry_point: "add".into(),
+    }
+}
+
+fn sandbox() -> Sandbox {
+    Sandbox::new(SandboxOptions {
+        timeout: Duration::from_secs(2),
+        ..SandboxOptions::default()
+    })
+    .expect("a Python interpreter")
+}
+
+#[test]
+fn without_isolation_the_verdicts_are_the_same() {
+    let plain = Sandbox::new(SandboxOptions {
+        timeout: Duration::from_secs(1),
+        isolate: false,
+        ..SandboxOptions::default()
+    })
+    .unwrap();
+    assert!(!plain.isolation().namespaces && !plain.isolation().as_nobody);
+    let p = problem();
+    assert_eq!(plain.run_sample(&p, &p.canonical_solution), Verdict::Passed);
+    assert!(!plain.run_sample(&p, "    return a - b\n").passed());
+    assert!(!plain
+        .run_sample(&p, "    import os\n    os._exit(0)\n")
+        .passed());
+    assert_eq!(
+        plain.run_sample(&p, "    while True:\n        pass\n"),
+        Verdict::TimedOut
+    );
+}
+
+#[test]
+fn correct_and_wrong_code() {
+    let sandbox = sandbox();
+    let p = problem();
+    assert_eq!(
+        sandbox.run_sample(&p, &p.canonical_solution),
+        Verdict::Passed
+    );
+    match sandbox.run_sample(&p, "    return a - b\n") {
+        Verdict::Failed(why) => assert!(why.starts_with("AssertionError"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    match sandbox.run_sample(&p, "    return undefined_name\n") {
+        Verdict::Failed(why) => {
+            assert!(why.starts_with("NameError: name 'undefined_name'"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
+    match sandbox.run_sample(&p, "    return (a +\n") {
+        Verdict::Failed(why) => assert!(why.starts_with("SyntaxError"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn hostile_samples_never_pass_and_never_hang() {
+    let sandbox = sandbox();
+    let Isolation {
+        namespaces: isolated,
+        as_nobody,
+        process_limit,
+    } = sandbox.isolation();
+    let outside = tempfile::tempdir().unwrap();
+    let precious = outside.path().join("precious.txt");
+    std::fs::write(&precious, "keep me").unwrap();
+    let mut cases: Vec<(&str, String)> = vec![
+        ("exit(0) before the tests", "    return a + b\nimport sys\nsys.exit(0)\n".into()),
+        ("os._exit(0) inside the call", "    import os\n    os._exit(0)\n".into()),
+        (
+            "exit(0) from an exception hook",
+            "    return 0\nimport sys\nsys.excepthook = lambda *a: sys.exit(0)\n".into(),
+        ),
+        (
+            "an answer whose == ends the process",
+            "    class _Eq:\n        def __eq__(self, other):\n            import os\n            os._exit(0)\n    return _Eq()\n".into(),
+        ),
+        (
+            "assert switched off by -O",
+            "    import os, sys\n    os.execv(sys.executable, [sys.executable, '-O', '-c', 'pass'])\n".into(),
+        ),
+        ("infinite loop", "    while True:\n        pass\n".into()),
+        ("10 GB allocation", "    x = bytearray(10 * 1024 ** 3)\n    return a + b\n".into()),
+        (
+            "2 GB file",
+            "    with open('big', 'wb') as f:\n        for _ in range(2048):\n            f.write(b'0' * 2 ** 20)\n    return a + b\n".into(),
+        ),
+        (
+            "a nonce look-alike",
+            "    print('arbor-eval-done-' + '0' * 32, flush=True)\n    import os\n    os._exit(0)\n".into(),
+        ),
+        (
+            "a string that swallows the tests",
+            "    return a + b\n_rest = \"\"\"\n".into(),
+        ),
+    ];
+    if process_limit {
+        cases.push((
+            "fork bomb",
+            "    import os\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n".into(),
+        ));
+    } else {
+        eprintln!("no process limit here (root without setpriv): fork bomb case skipped");
+    }
+    if as_nobody {
+        cases.push((
+            "deleting a file outside its directory",
+            format!(
+                "    import os\n    os.remove({:?})\n    return a + b\n",
+                precious.display().to_string()
+            ),
+        ));
+    }
+    if isolated {
+        cases.push((
+            "a network connection",
+            "    import socket\n    socket.create_connection(('1.1.1.1', 53), timeout=1).close()\n    return a + b\n".into(),
+        ));
+        cases.push((
+            "killing its parent",
+            "    import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)\n    os.kill(0, signal.SIGKILL)\n    raise SystemExit(0)\n".into(),
+        ));
+    } else {
+        eprintln!("no namespaces here: network, parent and file cases skipped");
+    }
+    let p = problem();
+    for (name, completion) in &cases {
+        let started = Instant::now();
+        let verdict = sandbox.run_sample(&p, completion);
+        let took = started.elapsed();
+        assert!(!verdict.passed(), "{name}: passed");
+        assert!(took < Duration::from_secs(6), "{name}: took {took:?}");
+        eprintln!("{name}: {} in {took:.2?}", verdict.result_text());
+    }
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
+    // The sandbox still works after all that.
+    assert_eq!(
+        sandbox.run_sample(&p, &p.canonical_solution),
+        Verdict::Passed
+    );
+}
+
+#[test]
+fn endless_output_is_capped() {
+    let sandbox = sandbox();
+    let p = problem();
+    let started = Instant::now();
+    let verdict = sandbox.run_sample(&p, "    while True:\n        print('x' * 1000)\n");
+    assert_eq!(verdict, Verdict::TimedOut);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
