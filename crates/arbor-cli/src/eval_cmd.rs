@@ -24,8 +24,9 @@ pub enum EvalCommand {
 pub struct ScoreArgs {
     /// The samples (JSONL or JSONL.gz).
     samples: PathBuf,
-    /// A catalog dataset (fetched on first use) or a problems file in human-eval's format.
-    #[arg(long, default_value = "humaneval", value_name = "NAME|FILE")]
+    /// `arbor-python` (built in), `humaneval` (fetched on first use) or a problems file in
+    /// human-eval's format.
+    #[arg(long, default_value = arbor_eval::datasets::BUILT_IN, value_name = "NAME|FILE")]
     dataset: String,
     /// The k of pass@k (comma-separated).
     #[arg(short = 'k', long, value_delimiter = ',', default_value = "1,10,100")]

@@ -19,8 +19,40 @@ pub const DATASETS: &[CatalogEntry] = &[CatalogEntry {
     folder: "datasets",
 }];
 
-/// A dataset by catalog name, fetched when needed, or a JSONL(.gz) file by path.
+/// The name of the built-in set.
+pub const BUILT_IN: &str = "arbor-python";
+
+/// Original HumanEval-style Python problems written for Arbor (`datasets/arbor-python.jsonl`),
+/// built into the binary: the offline default.
+pub const ARBOR_PYTHON: &str = include_str!("../../../datasets/arbor-python.jsonl");
+
+/// The names `resolve` knows, built-in first.
+pub fn names() -> Vec<&'static str> {
+    std::iter::once(BUILT_IN)
+        .chain(DATASETS.iter().map(|e| e.name))
+        .collect()
+}
+
+/// A dataset by catalog name (fetched when needed; the built-in set is written to the cache),
+/// or a JSONL(.gz) file by path.
 pub fn resolve(name_or_path: &str, progress: &dyn Fn(&str)) -> Result<PathBuf, EvalError> {
+    if name_or_path == BUILT_IN {
+        let path = arbor_lm::catalog::cache_root()
+            .join("datasets")
+            .join(BUILT_IN)
+            .join("arbor-python.jsonl");
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(ARBOR_PYTHON) {
+            let io = |source| EvalError::Io {
+                path: path.clone(),
+                source,
+            };
+            std::fs::create_dir_all(path.parent().expect("a folder")).map_err(io)?;
+            let partial = path.with_extension("partial");
+            std::fs::write(&partial, ARBOR_PYTHON).map_err(io)?;
+            std::fs::rename(&partial, &path).map_err(io)?;
+        }
+        return Ok(path);
+    }
     if let Some(entry) = DATASETS.iter().find(|e| e.name == name_or_path) {
         return entry
             .fetch(progress)
@@ -30,9 +62,8 @@ pub fn resolve(name_or_path: &str, progress: &dyn Fn(&str)) -> Result<PathBuf, E
     if path.is_file() {
         return Ok(path.to_path_buf());
     }
-    let names: Vec<&str> = DATASETS.iter().map(|e| e.name).collect();
     Err(EvalError::Mismatch(format!(
         "`{name_or_path}` is neither a dataset ({}) nor a file",
-        names.join(", ")
+        names().join(", ")
     )))
 }
