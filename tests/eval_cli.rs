@@ -100,3 +100,167 @@ fn bad_inputs_are_one_line_errors() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("neither a dataset"));
 }
+
+/// `arbor eval run` with a tiny random-weight model on `problems.jsonl`.
+fn eval_run(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "eval",
+        "run",
+        "--model",
+        "tiny.gguf",
+        "--dataset",
+        "problems.jsonl",
+        "--max-tokens",
+        "6",
+        "--out",
+        "run",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    arbor(dir, &args)
+}
+
+/// The fields of a sample line that a re-run must reproduce.
+fn sample_keys(text: &str) -> Vec<(String, u64, u64, String, String)> {
+    text.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["task_id"].as_str().unwrap().to_string(),
+                v["sample"].as_u64().unwrap(),
+                v["seed"].as_u64().unwrap(),
+                v["raw"].as_str().unwrap().to_string(),
+                v["completion"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn eval_run_generates_scores_and_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("problems.jsonl"), PROBLEMS).unwrap();
+    arbor_lm::testing::write_tiny_model(&dir.path().join("tiny.gguf"), 3).unwrap();
+    let sampled = ["-n", "3", "--temperature", "0.9", "--seed", "7"];
+    let out = eval_run(dir.path(), &sampled);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["samples"], 6);
+    assert_eq!(summary["generated"], 6);
+    assert_eq!(summary["resumed"], 0);
+    assert_eq!(summary["run"]["n"], 3);
+    assert_eq!(
+        summary["run"]["prompt_format"], "chatml",
+        "the tiny model's template"
+    );
+    let pass1 = summary["pass_at"]["1"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&pass1));
+    let samples_path = dir.path().join("run/samples.jsonl");
+    let first = std::fs::read_to_string(&samples_path).unwrap();
+    let keys = sample_keys(&first);
+    assert_eq!(keys.len(), 6);
+    let order: Vec<(&str, u64, u64)> = keys.iter().map(|k| (k.0.as_str(), k.1, k.2)).collect();
+    assert_eq!(
+        order,
+        [
+            ("T/0", 0, 7),
+            ("T/0", 1, 8),
+            ("T/0", 2, 9),
+            ("T/1", 0, 7),
+            ("T/1", 1, 8),
+            ("T/1", 2, 9)
+        ]
+    );
+    let distinct: std::collections::HashSet<&String> = keys[..3].iter().map(|k| &k.3).collect();
+    assert!(distinct.len() > 1, "sampled outputs differ: {keys:?}");
+    let results =
+        std::fs::read_to_string(dir.path().join("run/samples.jsonl_results.jsonl")).unwrap();
+    assert_eq!(results.lines().count(), 6);
+    for line in results.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(row["passed"].is_boolean() && row["result"].is_string());
+        assert_eq!(row["prompt_format"], "chatml");
+    }
+
+    // Killed while writing the fifth sample: four whole lines and a cut one remain.
+    let kept: String = first.lines().take(4).map(|l| format!("{l}\n")).collect();
+    std::fs::write(
+        &samples_path,
+        format!("{kept}{{\"task_id\": \"T/1\", \"compl"),
+    )
+    .unwrap();
+    let out = eval_run(dir.path(), &sampled);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (summary["generated"].as_u64(), summary["resumed"].as_u64()),
+        (Some(2), Some(4))
+    );
+    let resumed = std::fs::read_to_string(&samples_path).unwrap();
+    assert_eq!(
+        sample_keys(&resumed),
+        keys,
+        "the same samples as the first run"
+    );
+
+    // Other settings in the same directory are refused, and nothing is touched.
+    let out = eval_run(
+        dir.path(),
+        &["-n", "3", "--temperature", "0.9", "--seed", "8"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("other settings") && err.contains("seed 8 (was 7)"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&samples_path).unwrap(), resumed);
+}
+
+#[test]
+fn eval_run_greedy_samples_agree_and_base_models_get_the_raw_prompt() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("problems.jsonl"), PROBLEMS).unwrap();
+    arbor_lm::testing::write_tiny_model(&dir.path().join("tiny.gguf"), 3).unwrap();
+    let out = eval_run(
+        dir.path(),
+        &[
+            "-n",
+            "2",
+            "--temperature",
+            "0",
+            "--prompt-format",
+            "completion",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.path().join("run/samples.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0]["raw"], rows[1]["raw"]);
+    assert_eq!(rows[2]["raw"], rows[3]["raw"]);
+    for row in &rows {
+        assert_eq!(row["prompt_format"], "completion");
+        assert_eq!(row["postprocess"], "stop-sequences");
+        assert_eq!(row["raw"], row["completion"]);
+        assert!(
+            row["prompt_tokens"].as_u64().unwrap() < 20,
+            "the bare prompt: {row}"
+        );
+    }
+}

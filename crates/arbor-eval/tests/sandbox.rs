@@ -23,11 +23,30 @@ fn sandbox() -> Sandbox {
     .expect("a Python interpreter")
 }
 
+/// The default sandbox (samples forked from a warm interpreter) and one that starts a new
+/// interpreter per sample.
+fn both_modes() -> [(&'static str, Sandbox); 2] {
+    let exec = Sandbox::new(SandboxOptions {
+        timeout: Duration::from_secs(2),
+        fork_server: false,
+        ..SandboxOptions::default()
+    })
+    .expect("a Python interpreter");
+    [("fork server", sandbox()), ("new interpreter", exec)]
+}
+
 #[test]
 fn without_isolation_the_verdicts_are_the_same() {
+    for fork_server in [true, false] {
+        without_isolation(fork_server);
+    }
+}
+
+fn without_isolation(fork_server: bool) {
     let plain = Sandbox::new(SandboxOptions {
         timeout: Duration::from_secs(1),
         isolate: false,
+        fork_server,
         ..SandboxOptions::default()
     })
     .unwrap();
@@ -46,7 +65,12 @@ fn without_isolation_the_verdicts_are_the_same() {
 
 #[test]
 fn correct_and_wrong_code() {
-    let sandbox = sandbox();
+    for (_, sandbox) in both_modes() {
+        correct_and_wrong(&sandbox);
+    }
+}
+
+fn correct_and_wrong(sandbox: &Sandbox) {
     let p = problem();
     assert_eq!(
         sandbox.run_sample(&p, &p.canonical_solution),
@@ -70,7 +94,13 @@ fn correct_and_wrong_code() {
 
 #[test]
 fn hostile_samples_never_pass_and_never_hang() {
-    let sandbox = sandbox();
+    for (mode, sandbox) in both_modes() {
+        eprintln!("--- {mode}");
+        hostile_samples(&sandbox);
+    }
+}
+
+fn hostile_samples(sandbox: &Sandbox) {
     let Isolation {
         namespaces: isolated,
         as_nobody,
@@ -157,10 +187,31 @@ fn hostile_samples_never_pass_and_never_hang() {
 
 #[test]
 fn endless_output_is_capped() {
+    for (mode, sandbox) in both_modes() {
+        let p = problem();
+        let started = Instant::now();
+        let verdict = sandbox.run_sample(&p, "    while True:\n        print('x' * 1000)\n");
+        // Into a pipe it runs until the time limit; into a file, until the file-size limit.
+        assert!(
+            verdict == Verdict::TimedOut || verdict.result_text().contains("File too large"),
+            "{mode}: {verdict:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(
+            sandbox.run_sample(&p, &p.canonical_solution),
+            Verdict::Passed
+        );
+    }
+}
+
+#[test]
+fn samples_do_not_see_each_other() {
     let sandbox = sandbox();
     let p = problem();
-    let started = Instant::now();
-    let verdict = sandbox.run_sample(&p, "    while True:\n        print('x' * 1000)\n");
-    assert_eq!(verdict, Verdict::TimedOut);
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // A sample that changes the interpreter's state (a module, a built-in, a file in its
+    // directory) leaves the next sample unaffected.
+    let meddler = "    import math, builtins, os\n    math.sqrt = None\n    builtins.len = None\n    open('mark', 'w').write('x')\n    return a + b\n";
+    assert_eq!(sandbox.run_sample(&p, meddler), Verdict::Passed);
+    let checker = "    import math, os\n    assert math.sqrt(4) == 2 and len('ab') == 2\n    assert not os.path.exists('mark')\n    assert os.environ['HOME'] == os.getcwd()\n    return a + b\n";
+    assert_eq!(sandbox.run_sample(&p, checker), Verdict::Passed);
 }

@@ -9,6 +9,7 @@ use std::process::Command;
 use sha2::{Digest, Sha256};
 
 use crate::error::LmError;
+use crate::prompt::PromptFormat;
 
 /// A model Arbor knows how to fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub struct CatalogEntry {
     pub description: &'static str,
     /// The folder of `$ARBOR_CACHE` it goes to (`models`, `datasets`).
     pub folder: &'static str,
+    /// How a model wants its prompts (`None` for data).
+    pub prompt_format: Option<PromptFormat>,
 }
 
 /// The catalog; the first entry is the default model.
@@ -39,6 +42,7 @@ pub const CATALOG: &[CatalogEntry] = &[CatalogEntry {
     description:
         "SmolLM2 135M Instruct, llama architecture, GGUF Q4_1, Apache-2.0 (ChatML prompts)",
     folder: "models",
+    prompt_format: Some(PromptFormat::ChatMl),
 }];
 
 /// The default model's name.

@@ -76,6 +76,20 @@ pub enum StopReason {
     Stopped,
 }
 
+impl StopReason {
+    /// Its name in JSON output: `eos`, `stop`, `max_tokens`, `context_full`, `block_end`
+    /// (a caller that stops the stream does so at the end of a block).
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::EndOfSequence => "eos",
+            StopReason::StopSequence => "stop",
+            StopReason::MaxTokens => "max_tokens",
+            StopReason::ContextFull => "context_full",
+            StopReason::Stopped => "block_end",
+        }
+    }
+}
+
 /// A generated completion with its counts and timings.
 #[derive(Debug, Clone)]
 pub struct Completion {
@@ -129,6 +143,12 @@ impl LlamaModel {
     /// The model's tokenizer.
     pub fn tokenizer(&self) -> &LmTokenizer {
         &self.tokenizer
+    }
+
+    /// The prompt format the model's own chat template implies (for a file outside the
+    /// catalog).
+    pub fn prompt_format(&self) -> crate::PromptFormat {
+        crate::PromptFormat::from_chat_template(self.tokenizer.chat_template.as_deref())
     }
 
     /// The model's hyper-parameters.

