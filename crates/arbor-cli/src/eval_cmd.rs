@@ -263,7 +263,6 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
     let options = RunOptions {
         settings: settings.clone(),
         format,
-        language: arbor_syntax::Language::Python,
         n: args.samples,
         batch: args.batch,
         workers: common.workers(),

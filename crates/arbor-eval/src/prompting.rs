@@ -82,16 +82,28 @@ pub struct Extracted {
     pub postprocess: &'static str,
 }
 
-/// Reads a Python model's answer (`raw`, already cut at the stop sequences) back as a
-/// completion of `problem.prompt`.
+/// Reads a model's answer (`raw`, already cut at the stop sequences) back as a completion
+/// of `problem.prompt`, in the problem's language.
 pub fn extract_completion(problem: &Problem, raw: &str, format: PromptFormat) -> Extracted {
+    let rust = problem.language() == Language::Rust;
     if format == PromptFormat::Completion {
+        // A Rust prompt ends with the function's `{`; the stop sequence took its `}`.
+        let completion = if rust {
+            format!("{raw}\n}}\n")
+        } else {
+            raw.to_string()
+        };
         return Extracted {
-            completion: raw.to_string(),
+            completion,
             postprocess: "stop-sequences",
         };
     }
-    match function_body(problem, raw) {
+    let body = if rust {
+        rust_function_body(problem, raw)
+    } else {
+        function_body(problem, raw)
+    };
+    match body {
         Some(completion) => Extracted {
             completion,
             postprocess: "function-body",
@@ -101,6 +113,53 @@ pub fn extract_completion(problem: &Problem, raw: &str, format: PromptFormat) ->
             postprocess: "as-is",
         },
     }
+}
+
+/// For a Rust prompt ending with `fn entry_point(…) -> T {`: the rest of the entry point's
+/// block in `code` (after its `{`, through its `}`), then the code's other items (`use`
+/// declarations, functions other than `main`, types, impls, constants, with their
+/// attributes); test modules are left out, the problem brings its own.
+fn rust_function_body(problem: &Problem, code: &str) -> Option<String> {
+    let parsed = ParsedFile::parse("<sample>", Language::Rust, code.to_string()).ok()?;
+    let root = parsed.root();
+    let mut cursor = root.walk();
+    let items: Vec<Node<'_>> = root.named_children(&mut cursor).collect();
+    let name_of = |node: &Node<'_>| {
+        node.child_by_field_name("name")
+            .map(|n| parsed.text(n).to_string())
+            .unwrap_or_default()
+    };
+    let entry = items
+        .iter()
+        .position(|n| n.kind() == "function_item" && name_of(n) == problem.entry_point)?;
+    let body = items[entry].child_by_field_name("body")?;
+    let block = parsed.text(body);
+    let mut out = block.strip_prefix('{')?.to_string();
+    out.push('\n');
+    let mut attributes: Vec<Node<'_>> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let keep = match item.kind() {
+            "attribute_item" => {
+                attributes.push(*item);
+                continue;
+            }
+            "function_item" => i != entry && name_of(item) != "main",
+            "use_declaration" | "struct_item" | "enum_item" | "impl_item" | "trait_item"
+            | "const_item" | "static_item" | "type_item" | "macro_definition" => true,
+            _ => false,
+        };
+        if keep {
+            out.push('\n');
+            for attribute in &attributes {
+                out.push_str(parsed.text(*attribute));
+                out.push('\n');
+            }
+            out.push_str(parsed.text(*item));
+            out.push('\n');
+        }
+        attributes.clear();
+    }
+    Some(out)
 }
 
 /// The body of the top-level definition of `problem.entry_point` in `code`, indented like the
@@ -191,6 +250,28 @@ fn reindent(text: &str, from: &str, to: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rust_answer_keeps_its_items_but_not_main_or_tests() {
+        let p = Problem {
+            task_id: "r/0".into(),
+            prompt: "// Add.\nfn add(a: i32, b: i32) -> i32 {".into(),
+            canonical_solution: String::new(),
+            test: "#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {}\n}".into(),
+            entry_point: "add".into(),
+        };
+        let answer = "use std::cmp::max;\n\nfn add(a: i32, b: i32) -> i32 {\n    helper(a) + b\n}\n\n#[inline]\nfn helper(x: i32) -> i32 {\n    max(x, x)\n}\n\n#[derive(Debug)]\nstruct Unit;\n\nfn main() {\n    println!(\"{}\", add(1, 2));\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {}\n}\n";
+        let e = extract_completion(&p, answer, PromptFormat::ChatMl);
+        assert_eq!(e.postprocess, "function-body");
+        assert_eq!(
+            e.completion,
+            "\n    helper(a) + b\n}\n\nuse std::cmp::max;\n\n#[inline]\nfn helper(x: i32) -> i32 {\n    max(x, x)\n}\n\n#[derive(Debug)]\nstruct Unit;\n"
+        );
+        let base = extract_completion(&p, "\n    a + b", PromptFormat::Completion);
+        assert_eq!(base.completion, "\n    a + b\n}\n");
+        let prompt = task_prompt(&p, PromptFormat::Completion, Language::Rust);
+        assert_eq!(prompt.stop, vec!["\n}"]);
+    }
 
     fn problem(prompt: &str) -> Problem {
         Problem {

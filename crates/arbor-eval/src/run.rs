@@ -13,7 +13,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use arbor_lm::{GenerationParams, LlamaModel, PromptFormat};
-use arbor_syntax::Language;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Problem, Sample};
@@ -53,8 +52,6 @@ pub struct RunOptions {
     pub settings: RunSettings,
     /// The prompt format (also named in the settings).
     pub format: PromptFormat,
-    /// The problems' language.
-    pub language: Language,
     /// Samples per task.
     pub n: usize,
     /// Samples decoded together in one batch.
@@ -136,7 +133,7 @@ pub fn run(
         samples.truncate(options.n);
         progress.resumed += samples.len();
         if samples.len() < options.n {
-            let prompt = task_prompt(problem, options.format, options.language);
+            let prompt = task_prompt(problem, options.format, problem.language());
             while samples.len() < options.n {
                 let first = samples.len();
                 // Greedy decoding gives every sample the same text: generate it once.

