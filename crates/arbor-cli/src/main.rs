@@ -1,6 +1,7 @@
 //! `arbor`: code intelligence on your own machine. This binary only parses arguments, calls the
 //! library crates and prints; exit codes are 0 (ok), 1 (findings) and 2 (usage or input error).
 
+mod augment_cmd;
 mod complete_cmd;
 mod eval_cmd;
 mod generate_cmd;
@@ -49,6 +50,9 @@ enum Command {
     /// Evaluate code models on HumanEval-style problems (sandboxed execution, pass@k).
     #[command(subcommand)]
     Eval(eval_cmd::EvalCommand),
+    /// Semantics-preserving transforms of code (renaming, loop and branch rewrites, dead code,
+    /// formatting…) for data augmentation and robustness tests.
+    Augment(augment_cmd::AugmentArgs),
     /// The model catalog: list the models, fetch one into the cache.
     #[command(subcommand)]
     Model(generate_cmd::ModelCommand),
@@ -92,6 +96,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Generate(args) => generate_cmd::run(args, &mut out)?,
         Command::Complete(args) => complete_cmd::run(args, &mut out)?,
         Command::Eval(command) => eval_cmd::run(command, &mut out)?,
+        Command::Augment(args) => augment_cmd::run(args, &mut out)?,
         Command::Model(command) => generate_cmd::model(command, &mut out)?,
     };
     out.flush()?;

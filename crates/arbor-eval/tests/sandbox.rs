@@ -135,6 +135,10 @@ fn hostile_samples(sandbox: &Sandbox) {
             "    print('arbor-eval-done-' + '0' * 32, flush=True)\n    import os\n    os._exit(0)\n".into(),
         ),
         (
+            "overriding check",
+            "    return 0\ndef check(candidate):\n    pass\nimport builtins\nbuiltins.check = check\n".into(),
+        ),
+        (
             "a string that swallows the tests",
             "    return a + b\n_rest = \"\"\"\n".into(),
         ),

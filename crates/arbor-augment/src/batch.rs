@@ -1,0 +1,294 @@
+//! Many inputs at once: files, directories and human-eval JSONL problem sets in; JSONL
+//! records (DESIGN.md's format) or an output tree out.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use arbor_syntax::Language;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::engine::{augment, Naming};
+use crate::error::AugmentError;
+use crate::transforms::Transform;
+
+/// One program to transform.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// Its id: a path, or a problem's `task_id`.
+    pub id: String,
+    /// Its language.
+    pub language: Language,
+    /// The code.
+    pub source: String,
+    /// Names that must keep their spelling (those a problem's tests use).
+    pub keep: Vec<String>,
+    /// For a problem: its JSON object (test, entry point, …).
+    pub problem: Option<serde_json::Map<String, serde_json::Value>>,
+    /// For a file of a walked directory: its path below the directory.
+    pub relative: Option<PathBuf>,
+}
+
+/// Whether `path` names a human-eval problems file.
+pub fn is_problems_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".jsonl") || name.ends_with(".jsonl.gz")
+}
+
+/// The problems of a human-eval JSONL(.gz) file as units: `prompt + canonical_solution`, in
+/// Python (or Rust when the test is a `#[test]` module), keeping the names the test uses.
+pub fn load_problems(path: &Path) -> Result<Vec<Unit>, AugmentError> {
+    let io = |source| AugmentError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::GzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut units = Vec::new();
+    for (i, line) in BufReader::new(reader).lines().enumerate() {
+        let line = line.map_err(io)?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let format = |message: String| AugmentError::Format {
+            path: path.to_path_buf(),
+            line: i + 1,
+            message,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(&line).map_err(|e| format(format!("not JSON: {e}")))?;
+        let serde_json::Value::Object(problem) = value else {
+            return Err(format("not a JSON object".into()));
+        };
+        let field = |name: &str| {
+            problem
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+                .ok_or_else(|| format(format!("`{name}` is missing or not a string")))
+        };
+        let (id, prompt, test) = (field("task_id")?, field("prompt")?, field("test")?);
+        let solution = problem
+            .get("canonical_solution")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let language = if test.contains("#[test]") {
+            Language::Rust
+        } else {
+            Language::Python
+        };
+        let keep = words(&test);
+        units.push(Unit {
+            id,
+            language,
+            source: format!("{prompt}{solution}"),
+            keep,
+            problem: Some(problem),
+            relative: None,
+        });
+    }
+    Ok(units)
+}
+
+/// The identifier-like words of a text.
+fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A source file, or every Rust, Python and JavaScript file of a directory (walked by the
+/// syntax layer: ignore files honoured, binary and huge files skipped).
+pub fn load_sources(path: &Path) -> Result<(Vec<Unit>, Vec<String>), AugmentError> {
+    let options = arbor_syntax::WalkOptions::default();
+    let walk = arbor_syntax::walk(path, &options)?;
+    let mut skipped: Vec<String> = walk
+        .skipped
+        .iter()
+        .map(|s| format!("{}: {}", s.path.display(), s.reason))
+        .collect();
+    let mut units = Vec::new();
+    for file in &walk.files {
+        match arbor_syntax::read_source(&file.path, options.max_file_size) {
+            Ok(source) => units.push(Unit {
+                id: file.path.display().to_string(),
+                language: file.language,
+                source,
+                keep: Vec::new(),
+                problem: None,
+                relative: file
+                    .path
+                    .strip_prefix(path)
+                    .ok()
+                    .filter(|r| !r.as_os_str().is_empty())
+                    .map(Path::to_path_buf),
+            }),
+            Err(reason) => skipped.push(format!("{}: {reason}", file.path.display())),
+        }
+    }
+    Ok((units, skipped))
+}
+
+/// One output line (DESIGN.md): `{id, language, original, transformed, transforms, seed}`,
+/// plus the variant and, for a problem, the renamed entry point.
+#[derive(Debug, Clone, Serialize)]
+pub struct Record {
+    /// `<input id>` (and the transforms and variant are fields).
+    pub id: String,
+    /// `python`, `rust`, `javascript`.
+    pub language: &'static str,
+    /// The input.
+    pub original: String,
+    /// The output.
+    pub transformed: String,
+    /// The transforms that applied, in order.
+    pub transforms: Vec<&'static str>,
+    /// The run's seed.
+    pub seed: u64,
+    /// Which of the `--count` variants.
+    pub variant: u64,
+    /// Functions renamed: old → new.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<(String, String)>,
+    /// The input's path below a walked directory.
+    #[serde(skip)]
+    pub relative: Option<PathBuf>,
+    /// Index of the unit it came from.
+    #[serde(skip)]
+    pub unit: usize,
+}
+
+/// What a batch did per transform (or chain).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Outputs produced.
+    pub applied: usize,
+    /// Inputs left unchanged, with the most common reasons.
+    pub skipped: usize,
+    /// Reason → count.
+    pub reasons: std::collections::BTreeMap<String, usize>,
+}
+
+/// A transform's (or chain's) name and counts.
+pub type Tallied = (String, Tally);
+
+/// A batch's plan: which transforms (each alone, or all as one chain), how many variants.
+#[derive(Debug, Clone)]
+pub struct Plan<'a> {
+    /// The transforms.
+    pub transforms: Vec<&'a Transform>,
+    /// One chain instead of one output per transform.
+    pub chain: bool,
+    /// Variants per input (variant `v` seeds its generator with `v`).
+    pub count: u64,
+    /// The run's seed.
+    pub seed: u64,
+    /// How new names look.
+    pub naming: Naming,
+}
+
+/// Runs the plan over the units in parallel (`on_unit` after each unit, for progress).
+/// Records come in unit order, then transform, then variant.
+pub fn run(
+    units: &[Unit],
+    plan: &Plan<'_>,
+    on_unit: &(dyn Fn() + Sync),
+) -> Result<(Vec<Record>, Vec<Tallied>), AugmentError> {
+    let groups: Vec<Vec<&Transform>> = if plan.chain {
+        vec![plan.transforms.clone()]
+    } else {
+        plan.transforms.iter().map(|t| vec![*t]).collect()
+    };
+    // Per unit: (group, the record, or why nothing applied).
+    type Outputs = Vec<(usize, Option<Record>, Option<String>)>;
+    let per_unit: Vec<Result<Outputs, AugmentError>> = units
+        .par_iter()
+        .enumerate()
+        .map(|(u, unit)| {
+            let mut out = Vec::new();
+            for (g, group) in groups.iter().enumerate() {
+                let usable: Vec<&Transform> = group
+                    .iter()
+                    .copied()
+                    .filter(|t| t.supports(unit.language))
+                    .collect();
+                if usable.is_empty() {
+                    continue;
+                }
+                for variant in 0..plan.count {
+                    let result = augment(
+                        &unit.source,
+                        unit.language,
+                        &usable,
+                        plan.seed,
+                        variant,
+                        plan.naming,
+                        &unit.keep,
+                    )?;
+                    if result.applied.is_empty() {
+                        let reason = result
+                            .skipped
+                            .first()
+                            .map(|(_, r)| r.clone())
+                            .unwrap_or_else(|| "nothing to change".into());
+                        out.push((g, None, Some(reason)));
+                        continue;
+                    }
+                    out.push((
+                        g,
+                        Some(Record {
+                            id: unit.id.clone(),
+                            language: unit.language.name(),
+                            original: unit.source.clone(),
+                            transformed: result.text,
+                            transforms: result.applied,
+                            seed: plan.seed,
+                            variant,
+                            renamed: result.renamed,
+                            relative: unit.relative.clone(),
+                            unit: u,
+                        }),
+                        None,
+                    ));
+                }
+            }
+            on_unit();
+            Ok(out)
+        })
+        .collect();
+    let mut records = Vec::new();
+    let mut tallies: Vec<(String, Tally)> = groups
+        .iter()
+        .map(|g| {
+            (
+                g.iter().map(|t| t.id).collect::<Vec<_>>().join("+"),
+                Tally::default(),
+            )
+        })
+        .collect();
+    for result in per_unit {
+        for (g, record, reason) in result? {
+            let tally = &mut tallies[g].1;
+            match (record, reason) {
+                (Some(record), _) => {
+                    tally.applied += 1;
+                    records.push(record);
+                }
+                (None, reason) => {
+                    tally.skipped += 1;
+                    *tally.reasons.entry(reason.unwrap_or_default()).or_default() += 1;
+                }
+            }
+        }
+    }
+    Ok((records, tallies))
+}

@@ -1,0 +1,232 @@
+//! Applying transforms: edits on byte ranges, re-parsing, seeded randomness.
+
+use std::ops::Range;
+
+use arbor_syntax::{Language, ParsedFile};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::AugmentError;
+use crate::transforms::Transform;
+
+/// A replacement of a byte range of the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    /// The bytes replaced (empty for an insertion).
+    pub range: Range<usize>,
+    /// The new text.
+    pub text: String,
+}
+
+impl Edit {
+    /// Replaces `range` with `text`.
+    pub fn replace(range: Range<usize>, text: impl Into<String>) -> Edit {
+        Edit {
+            range,
+            text: text.into(),
+        }
+    }
+
+    /// Inserts `text` at `at`.
+    pub fn insert(at: usize, text: impl Into<String>) -> Edit {
+        Edit::replace(at..at, text)
+    }
+}
+
+/// Why a transform did not apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip(pub String);
+
+impl Skip {
+    /// A skip with this reason.
+    pub fn because(reason: impl Into<String>) -> Skip {
+        Skip(reason.into())
+    }
+}
+
+/// How renaming transforms make new names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Naming {
+    /// Natural-looking names from a vocabulary (`value`, `item`, `total`, …).
+    #[default]
+    Natural,
+    /// `var_0`, `var_1`, … (functions: `func_0`, …).
+    Indexed,
+}
+
+/// What a transform may use besides the tree: its random generator and options; it reports
+/// renamed functions here (a benchmark's entry point follows them).
+#[derive(Debug)]
+pub struct Context {
+    /// Seeded by the run's seed, the transform's id and the variant number.
+    pub rng: ChaCha8Rng,
+    /// How to make new names.
+    pub naming: Naming,
+    /// Functions renamed: (old, new).
+    pub renamed: Vec<(String, String)>,
+    /// Names that must keep their spelling (a benchmark's entry point when its tests call it).
+    pub keep: Vec<String>,
+}
+
+impl Context {
+    /// A context for `transform` in variant `variant` of a run seeded with `seed`.
+    pub fn new(seed: u64, transform: &str, variant: u64, naming: Naming) -> Context {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&seed.to_le_bytes());
+        hasher.update(transform.as_bytes());
+        hasher.update(&variant.to_le_bytes());
+        let digest = hasher.finalize();
+        let mut bytes = [0u8; 32];
+        bytes.copy_from_slice(digest.as_bytes());
+        Context {
+            rng: ChaCha8Rng::from_seed(bytes),
+            naming,
+            renamed: Vec::new(),
+            keep: Vec::new(),
+        }
+    }
+}
+
+/// What became of one transform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// It applied; the new text.
+    Applied(String),
+    /// It did not; why. The input is unchanged.
+    Skipped(String),
+}
+
+/// Applies `edits` (non-overlapping, any order) to `source`.
+pub fn apply_edits(source: &str, edits: &[Edit]) -> Result<String, Skip> {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    let mut out = String::with_capacity(source.len() + 64);
+    let mut at = 0;
+    for edit in sorted {
+        if edit.range.start < at
+            || edit.range.end > source.len()
+            || !source.is_char_boundary(edit.range.start)
+            || !source.is_char_boundary(edit.range.end)
+        {
+            return Err(Skip::because("overlapping edits (a transform bug)"));
+        }
+        out.push_str(&source[at..edit.range.start]);
+        out.push_str(&edit.text);
+        at = edit.range.end;
+    }
+    out.push_str(&source[at..]);
+    Ok(out)
+}
+
+/// Applies one transform to `source`: the edits it asks for, then a re-parse that must be
+/// free of errors.
+pub fn apply(
+    source: &str,
+    language: Language,
+    transform: &Transform,
+    context: &mut Context,
+) -> Result<Outcome, AugmentError> {
+    if !transform.supports(language) {
+        return Ok(Outcome::Skipped(format!(
+            "{} has no {} version",
+            transform.id,
+            language.name()
+        )));
+    }
+    let file = ParsedFile::parse("<input>", language, source.to_string())?;
+    if file.has_errors() {
+        return Ok(Outcome::Skipped("the input has syntax errors".into()));
+    }
+    let edits = match transform.edits(&file, context) {
+        Ok(edits) if edits.is_empty() => return Ok(Outcome::Skipped("nothing to change".into())),
+        Ok(edits) => edits,
+        Err(Skip(reason)) => return Ok(Outcome::Skipped(reason)),
+    };
+    let text = match apply_edits(source, &edits) {
+        Ok(text) => text,
+        Err(Skip(reason)) => return Ok(Outcome::Skipped(reason)),
+    };
+    let reparsed = ParsedFile::parse("<output>", language, text)?;
+    if reparsed.has_errors() {
+        return Ok(Outcome::Skipped(
+            "the result does not reparse (left unchanged)".into(),
+        ));
+    }
+    if reparsed.source() == source {
+        return Ok(Outcome::Skipped("nothing to change".into()));
+    }
+    Ok(Outcome::Applied(reparsed.source().to_string()))
+}
+
+/// The result of a chain of transforms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Augmented {
+    /// The final text.
+    pub text: String,
+    /// The transforms that applied, in order.
+    pub applied: Vec<&'static str>,
+    /// Those that did not, with why.
+    pub skipped: Vec<(&'static str, String)>,
+    /// Functions renamed on the way: (old, new).
+    pub renamed: Vec<(String, String)>,
+}
+
+/// Applies `transforms` one after the other (each on the previous one's output), variant
+/// `variant` of a run seeded with `seed`.
+pub fn augment(
+    source: &str,
+    language: Language,
+    transforms: &[&Transform],
+    seed: u64,
+    variant: u64,
+    naming: Naming,
+    keep: &[String],
+) -> Result<Augmented, AugmentError> {
+    let mut out = Augmented {
+        text: source.to_string(),
+        applied: Vec::new(),
+        skipped: Vec::new(),
+        renamed: Vec::new(),
+    };
+    for transform in transforms {
+        let mut context = Context::new(seed, transform.id, variant, naming);
+        context.keep = keep.to_vec();
+        match apply(&out.text, language, transform, &mut context)? {
+            Outcome::Applied(text) => {
+                out.text = text;
+                out.applied.push(transform.id);
+                out.renamed.extend(context.renamed);
+            }
+            Outcome::Skipped(reason) => out.skipped.push((transform.id, reason)),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_apply_in_any_order_and_overlaps_are_refused() {
+        let edits = [
+            Edit::replace(4..5, "B"),
+            Edit::insert(0, ">"),
+            Edit::replace(0..1, "A"),
+        ];
+        assert_eq!(apply_edits("a = b", &edits).unwrap(), ">A = B");
+        let overlapping = [Edit::replace(0..3, "x"), Edit::replace(2..4, "y")];
+        assert!(apply_edits("abcdef", &overlapping).is_err());
+    }
+
+    #[test]
+    fn seeds_give_reproducible_generators() {
+        use rand::Rng;
+        let mut a = Context::new(7, "t", 0, Naming::Natural);
+        let mut b = Context::new(7, "t", 0, Naming::Natural);
+        let mut c = Context::new(7, "t", 1, Naming::Natural);
+        let (x, y, z): (u64, u64, u64) = (a.rng.random(), b.rng.random(), c.rng.random());
+        assert_eq!(x, y);
+        assert_ne!(x, z);
+    }
+}

@@ -1,0 +1,193 @@
+//! The transform catalog. Each transform has an id, a ReCode-style category and one edit
+//! function per language it supports.
+
+use arbor_syntax::{Language, ParsedFile};
+
+use crate::engine::{Context, Edit, Skip};
+
+mod python;
+
+/// What a transform computes: the edits for a file, or why it cannot apply.
+pub type EditFn = fn(&ParsedFile, &mut Context) -> Result<Vec<Edit>, Skip>;
+
+/// A semantics-preserving transform.
+#[derive(Debug)]
+pub struct Transform {
+    /// Its name on the command line and in outputs.
+    pub id: &'static str,
+    /// What ReCode would call it: `names`, `syntax`, `format` or `docstring`.
+    pub category: &'static str,
+    /// One line about it.
+    pub summary: &'static str,
+    python: Option<EditFn>,
+    javascript: Option<EditFn>,
+    rust: Option<EditFn>,
+}
+
+impl Transform {
+    /// Whether it has a version for `language`.
+    pub fn supports(&self, language: Language) -> bool {
+        self.edit_fn(language).is_some()
+    }
+
+    /// The languages it supports.
+    pub fn languages(&self) -> Vec<Language> {
+        [Language::Python, Language::JavaScript, Language::Rust]
+            .into_iter()
+            .filter(|l| self.supports(*l))
+            .collect()
+    }
+
+    fn edit_fn(&self, language: Language) -> Option<EditFn> {
+        match language {
+            Language::Python => self.python,
+            Language::JavaScript => self.javascript,
+            Language::Rust => self.rust,
+        }
+    }
+
+    /// The edits for `file`.
+    pub fn edits(&self, file: &ParsedFile, context: &mut Context) -> Result<Vec<Edit>, Skip> {
+        match self.edit_fn(file.language()) {
+            Some(f) => f(file, context),
+            None => Err(Skip::because("not available for this language")),
+        }
+    }
+}
+
+/// Every transform, in a stable order.
+pub static TRANSFORMS: &[Transform] = &[
+    Transform {
+        id: "rename-variables",
+        category: "names",
+        summary: "rename local variables and parameters, consistently and scope-aware",
+        python: Some(python::rename_variables),
+        javascript: None,
+        rust: None,
+    },
+    Transform {
+        id: "rename-function",
+        category: "names",
+        summary: "rename a top-level function and every reference to it in the file",
+        python: Some(python::rename_function),
+        javascript: None,
+        rust: None,
+    },
+    Transform {
+        id: "for-to-while",
+        category: "syntax",
+        summary: "turn a for loop into a while loop over the same iterator",
+        python: Some(python::for_to_while),
+        javascript: None,
+        rust: None,
+    },
+    Transform {
+        id: "while-to-for",
+        category: "syntax",
+        summary: "turn a while loop into a for loop over an endless iterator that breaks on the condition",
+        python: Some(python::while_to_for),
+        javascript: None,
+        rust: None,
+    },
+    Transform {
+        id: "swap-if-else",
+        category: "syntax",
+        summary: "swap the branches of an if/else and negate its condition",
+        python: Some(python::swap_if_else),
+        javascript: None,
+        rust: None,
+    },
+    Transform {
+        id: "dead-code",
+        category: "syntax",
+        summary: "insert an unreachable branch or an unused assignment at a statement position",
+        python: Some(python::dead_code),
+        javascript: None,
+        rust: None,
+    },
+    Transform {
+        id: "reorder-statements",
+        category: "syntax",
+        summary: "swap adjacent statements that neither read nor write each other's names",
+        python: Some(python::reorder_statements),
+        javascript: None,
+        rust: None,
+    },
+    Transform {
+        id: "reorder-imports",
+        category: "syntax",
+        summary: "shuffle a run of import statements",
+        python: Some(python::reorder_imports),
+        javascript: None,
+        rust: None,
+    },
+    Transform {
+        id: "augmented-assignment",
+        category: "syntax",
+        summary: "x += 1 <-> x = x + 1 (literal right-hand sides)",
+        python: Some(python::augmented_assignment),
+        javascript: None,
+        rust: None,
+    },
+    Transform {
+        id: "negated-comparison",
+        category: "syntax",
+        summary: "not a == b <-> a != b, not a in b <-> a not in b, not a is b <-> a is not b",
+        python: Some(python::negated_comparison),
+        javascript: None,
+        rust: None,
+    },
+    Transform {
+        id: "de-morgan",
+        category: "syntax",
+        summary: "not (a and b) <-> (not a or not b), and the same for or",
+        python: Some(python::de_morgan),
+        javascript: None,
+        rust: None,
+    },
+    Transform {
+        id: "blank-lines",
+        category: "format",
+        summary: "add blank lines between statements and remove existing ones",
+        python: Some(python::blank_lines),
+        javascript: None,
+        rust: None,
+    },
+    Transform {
+        id: "reindent",
+        category: "format",
+        summary: "change the indentation width (2, 3 or 8 spaces instead of the file's)",
+        python: Some(python::reindent),
+        javascript: None,
+        rust: None,
+    },
+    Transform {
+        id: "break-arguments",
+        category: "format",
+        summary: "put the arguments of a call one per line",
+        python: Some(python::break_arguments),
+        javascript: None,
+        rust: None,
+    },
+    Transform {
+        id: "remove-comments",
+        category: "docstring",
+        summary: "remove comments",
+        python: Some(python::remove_comments),
+        javascript: None,
+        rust: None,
+    },
+    Transform {
+        id: "remove-docstrings",
+        category: "docstring",
+        summary: "remove the docstrings of functions and classes",
+        python: Some(python::remove_docstrings),
+        javascript: None,
+        rust: None,
+    },
+];
+
+/// A transform by id.
+pub fn by_id(id: &str) -> Option<&'static Transform> {
+    TRANSFORMS.iter().find(|t| t.id == id)
+}

@@ -1,0 +1,1242 @@
+//! The Python versions of the transforms.
+
+use std::collections::{HashMap, HashSet};
+
+use arbor_syntax::tree_sitter::Node;
+use arbor_syntax::ParsedFile;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::Rng;
+
+use crate::engine::{Context, Edit, Skip};
+use crate::names::{NameGen, NameKind};
+use crate::tree::{descendants, line_indent, line_start, named_children};
+
+/// Nodes that open a new scope for names.
+const SCOPES: &[&str] = &[
+    "function_definition",
+    "lambda",
+    "class_definition",
+    "list_comprehension",
+    "set_comprehension",
+    "dictionary_comprehension",
+    "generator_expression",
+];
+
+/// Calls that read or write variables by their names.
+const DYNAMIC: &[&str] = &["eval", "exec", "locals", "vars", "globals", "__import__"];
+
+fn kind_is(node: Node<'_>, kinds: &[&str]) -> bool {
+    kinds.contains(&node.kind())
+}
+
+/// The identifiers a binding target binds (`a`, `a, b`, `(a, [b, *c])`); attributes and
+/// subscripts bind nothing.
+fn target_names<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
+    match node.kind() {
+        "identifier" => out.push(node),
+        "pattern_list"
+        | "tuple_pattern"
+        | "list_pattern"
+        | "list_splat_pattern"
+        | "parenthesized_expression"
+        | "tuple"
+        | "list"
+        | "expression_list" => {
+            for child in named_children(node) {
+                target_names(child, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The names bound directly in a scope's body (not in scopes nested in it): assignment, for,
+/// with/except `as`, walrus, import, def and class targets.
+fn bindings<'t>(
+    body: Node<'t>,
+    out: &mut Vec<Node<'t>>,
+    imports: &mut Vec<String>,
+    file: &ParsedFile,
+) {
+    let mut stack = named_children(body);
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "assignment" | "augmented_assignment" => {
+                if let Some(left) = node.child_by_field_name("left") {
+                    target_names(left, out);
+                }
+            }
+            "for_statement" | "for_in_clause" => {
+                if let Some(left) = node.child_by_field_name("left") {
+                    target_names(left, out);
+                }
+            }
+            "as_pattern" => {
+                if let Some(alias) = node.child_by_field_name("alias") {
+                    for n in descendants(alias) {
+                        if n.kind() == "identifier" {
+                            out.push(n);
+                        }
+                    }
+                }
+            }
+            "named_expression" => {
+                if let Some(name) = node.child_by_field_name("name") {
+                    out.push(name);
+                }
+            }
+            "import_statement" | "import_from_statement" | "future_import_statement" => {
+                for n in descendants(node) {
+                    if n.kind() == "identifier" {
+                        imports.push(file.text(n).to_string());
+                    }
+                }
+                continue;
+            }
+            "function_definition" | "class_definition" => {
+                if let Some(name) = node.child_by_field_name("name") {
+                    imports.push(file.text(name).to_string());
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if kind_is(node, SCOPES) {
+            continue;
+        }
+        stack.extend(named_children(node));
+    }
+}
+
+/// Every name bound anywhere inside `node`'s nested scopes (parameters included), and every
+/// name they declare nonlocal or global.
+fn nested_bindings(node: Node<'_>, file: &ParsedFile) -> HashSet<String> {
+    let mut names = HashSet::new();
+    for n in descendants(node).into_iter().skip(1) {
+        if !kind_is(n, SCOPES) {
+            continue;
+        }
+        if let Some(params) = n.child_by_field_name("parameters") {
+            for p in descendants(params) {
+                if p.kind() == "identifier" {
+                    names.insert(file.text(p).to_string());
+                }
+            }
+        }
+        let mut bound = Vec::new();
+        let mut other = Vec::new();
+        bindings(n, &mut bound, &mut other, file);
+        names.extend(bound.iter().map(|b| file.text(*b).to_string()));
+        names.extend(other);
+        for d in descendants(n) {
+            if kind_is(d, &["global_statement", "nonlocal_statement"]) {
+                for id in named_children(d) {
+                    names.insert(file.text(id).to_string());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// Whether an identifier node is a use or binding of a variable (not an attribute name or a
+/// keyword argument's name).
+fn is_variable(node: Node<'_>) -> bool {
+    let Some(parent) = node.parent() else {
+        return true;
+    };
+    match parent.kind() {
+        "attribute" => parent.child_by_field_name("attribute") != Some(node),
+        "keyword_argument" => parent.child_by_field_name("name") != Some(node),
+        _ => true,
+    }
+}
+
+/// Whether the subtree calls eval/exec/locals/…, uses f-string `=` debugging (which prints
+/// the names), or has a `match` statement (whose patterns bind names).
+fn is_dynamic(node: Node<'_>, file: &ParsedFile) -> bool {
+    descendants(node).into_iter().any(|n| match n.kind() {
+        "call" => n
+            .child_by_field_name("function")
+            .is_some_and(|f| DYNAMIC.contains(&file.text(f))),
+        "interpolation" => {
+            let t = file.text(n);
+            t.contains("=}") || t.contains("=!") || t.contains("=:")
+        }
+        "match_statement" => true,
+        _ => false,
+    })
+}
+
+/// The renamable parameters of a function: positional ones without defaults (and `*args`,
+/// `**kwargs`); not `self`/`cls`. Also returns the names of all parameters.
+fn parameters(function: Node<'_>, file: &ParsedFile) -> (Vec<String>, HashSet<String>) {
+    let mut renamable = Vec::new();
+    let mut all = HashSet::new();
+    let Some(params) = function.child_by_field_name("parameters") else {
+        return (renamable, all);
+    };
+    let mut keyword_only = false;
+    for (i, p) in named_children(params).into_iter().enumerate() {
+        let name = match p.kind() {
+            "identifier" => Some(p),
+            "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => descendants(p)
+                .into_iter()
+                .find(|n| n.kind() == "identifier"),
+            "keyword_separator" => {
+                keyword_only = true;
+                None
+            }
+            _ => {
+                for n in descendants(p) {
+                    if n.kind() == "identifier" {
+                        all.insert(file.text(n).to_string());
+                    }
+                }
+                None
+            }
+        };
+        if let Some(name) = name {
+            let text = file.text(name).to_string();
+            all.insert(text.clone());
+            let splat = matches!(p.kind(), "list_splat_pattern" | "dictionary_splat_pattern")
+                || file.text(p).starts_with('*');
+            if splat && p.kind() == "list_splat_pattern" {
+                keyword_only = true;
+            }
+            let is_self = i == 0 && (text == "self" || text == "cls");
+            if !is_self && (!keyword_only || splat) {
+                renamable.push(text);
+            }
+        }
+    }
+    (renamable, all)
+}
+
+/// rename-variables: in every function, its parameters and local variables get new names,
+/// consistently through its body and the scopes nested in it.
+pub fn rename_variables(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let functions: Vec<Node<'_>> = descendants(file.root())
+        .into_iter()
+        .filter(|n| n.kind() == "function_definition")
+        .collect();
+    if functions.is_empty() {
+        return Err(Skip::because("no function"));
+    }
+    let mut names = NameGen::new(file, ctx);
+    let mut edits = Vec::new();
+    for function in functions {
+        if is_dynamic(function, file) {
+            continue;
+        }
+        let Some(body) = function.child_by_field_name("body") else {
+            continue;
+        };
+        let (params, all_params) = parameters(function, file);
+        let mut bound = Vec::new();
+        let mut excluded: HashSet<String> = HashSet::new();
+        let mut imported = Vec::new();
+        bindings(body, &mut bound, &mut imported, file);
+        bound.sort_by_key(|n| n.start_byte());
+        excluded.extend(imported);
+        for n in descendants(body) {
+            if kind_is(n, &["global_statement", "nonlocal_statement"])
+                && !crate::tree::has_ancestor(n, SCOPES, Some(function))
+            {
+                for id in named_children(n) {
+                    excluded.insert(file.text(id).to_string());
+                }
+            }
+        }
+        excluded.extend(nested_bindings(body, file));
+        excluded.extend(ctx.keep.iter().cloned());
+        let reserved = crate::names::reserved(file.language());
+        // Candidates in order of first appearance: parameters, then locals.
+        let mut candidates: Vec<String> = Vec::new();
+        for name in params
+            .into_iter()
+            .chain(bound.iter().map(|b| file.text(*b).to_string()))
+        {
+            if !excluded.contains(&name)
+                && !reserved.contains(&name.as_str())
+                && !candidates.contains(&name)
+            {
+                candidates.push(name);
+            }
+        }
+        // A parameter with a default or keyword-only keeps its name, and so do locals of the
+        // same spelling.
+        let (renamable_params, _) = parameters(function, file);
+        candidates.retain(|c| !all_params.contains(c) || renamable_params.contains(c));
+        if candidates.is_empty() {
+            continue;
+        }
+        let mapping: HashMap<String, String> = candidates
+            .into_iter()
+            .map(|c| (c, names.next(NameKind::Variable)))
+            .collect();
+        let params_node = function.child_by_field_name("parameters");
+        for scope in [params_node, Some(body)].into_iter().flatten() {
+            for n in descendants(scope) {
+                if n.kind() == "identifier" && is_variable(n) {
+                    if let Some(new) = mapping.get(file.text(n)) {
+                        edits.push(Edit::replace(n.byte_range(), new.clone()));
+                    }
+                }
+            }
+        }
+    }
+    if edits.is_empty() {
+        return Err(Skip::because("no local variable can be renamed safely"));
+    }
+    Ok(edits)
+}
+
+/// rename-function: a top-level function (chosen at random) gets a new name everywhere the
+/// file refers to it.
+pub fn rename_function(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    if is_dynamic(file.root(), file) {
+        return Err(Skip::because(
+            "the file looks names up dynamically (eval, globals, …)",
+        ));
+    }
+    let mut candidates: Vec<(String, Node<'_>)> = Vec::new();
+    for item in named_children(file.root()) {
+        let def = if item.kind() == "decorated_definition" {
+            item.child_by_field_name("definition")
+        } else {
+            Some(item)
+        };
+        let Some(def) = def.filter(|d| d.kind() == "function_definition") else {
+            continue;
+        };
+        let Some(name) = def.child_by_field_name("name") else {
+            continue;
+        };
+        let text = file.text(name).to_string();
+        if text.starts_with("__") || ctx.keep.contains(&text) {
+            continue;
+        }
+        candidates.push((text, name));
+    }
+    // A name spelled inside a string may be looked up by it (getattr, __all__): leave it;
+    // calls in docstrings (examples) are renamed with it.
+    let docstrings: Vec<Node<'_>> = descendants(file.root())
+        .into_iter()
+        .filter(|n| {
+            is_docstring(*n) && n.parent().is_some_and(|p| kind_is(p, &["block", "module"]))
+        })
+        .filter_map(|n| n.named_child(0))
+        .collect();
+    let strings: Vec<&str> = descendants(file.root())
+        .into_iter()
+        .filter(|n| n.kind() == "string" && !docstrings.contains(n))
+        .map(|n| file.text(n))
+        .collect();
+    let mut bound_elsewhere: HashSet<String> = HashSet::new();
+    for n in descendants(file.root()) {
+        if n.kind() == "function_definition" || n.kind() == "lambda" {
+            if let Some(params) = n.child_by_field_name("parameters") {
+                for p in descendants(params) {
+                    if p.kind() == "identifier" {
+                        bound_elsewhere.insert(file.text(p).to_string());
+                    }
+                }
+            }
+        }
+        if kind_is(n, &["global_statement", "nonlocal_statement"]) {
+            for id in named_children(n) {
+                bound_elsewhere.insert(file.text(id).to_string());
+            }
+        }
+    }
+    let mut others = Vec::new();
+    let mut imported = Vec::new();
+    bindings(file.root(), &mut others, &mut imported, file);
+    for n in descendants(file.root()) {
+        if kind_is(n, SCOPES) {
+            let mut b = Vec::new();
+            let mut i = Vec::new();
+            bindings(n, &mut b, &mut i, file);
+            bound_elsewhere.extend(b.iter().map(|x| file.text(*x).to_string()));
+            bound_elsewhere.extend(i.into_iter().filter(|_| n.kind() != "class_definition"));
+        }
+    }
+    bound_elsewhere.extend(others.iter().map(|b| file.text(*b).to_string()));
+    let definitions: Vec<String> = imported.clone();
+    candidates.retain(|(name, _)| {
+        !bound_elsewhere.contains(name)
+            && definitions.iter().filter(|d| *d == name).count() == 1
+            && !strings.iter().any(|s| s.contains(name.as_str()))
+    });
+    let Some((old, _)) = candidates.choose(&mut ctx.rng).cloned() else {
+        return Err(Skip::because("no top-level function can be renamed safely"));
+    };
+    let mut names = NameGen::new(file, ctx);
+    let new = names.next(NameKind::Function);
+    let mut edits: Vec<Edit> = descendants(file.root())
+        .into_iter()
+        .filter(|n| n.kind() == "identifier" && is_variable(*n) && file.text(*n) == old)
+        .map(|n| Edit::replace(n.byte_range(), new.clone()))
+        .collect();
+    for doc in docstrings {
+        let text = file.text(doc);
+        for (i, _) in text.match_indices(old.as_str()) {
+            let before = text[..i].chars().next_back();
+            let after = text[i + old.len()..].chars().next();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            // Calls in examples (`>>> name(…)`), not the word in prose.
+            if !word(before) && after == Some('(') {
+                let at = doc.start_byte() + i;
+                edits.push(Edit::replace(at..at + old.len(), new.clone()));
+            }
+        }
+    }
+    ctx.renamed.push((old, new));
+    Ok(edits)
+}
+
+/// The statements of blocks that start their own line, for insertions before them.
+fn block_of(node: Node<'_>) -> Option<Node<'_>> {
+    node.child_by_field_name("body")
+        .or_else(|| node.child_by_field_name("consequence"))
+}
+
+/// Whether `node` starts its line (only whitespace before it).
+fn starts_line(file: &ParsedFile, node: Node<'_>) -> bool {
+    let source = file.source();
+    source[line_start(source, node.start_byte())..node.start_byte()]
+        .chars()
+        .all(|c| c == ' ' || c == '\t')
+}
+
+/// The unit of indentation inside `block`: its first statement's indent minus `outer`.
+fn indent_step<'a>(file: &'a ParsedFile, block: Node<'_>, outer: &str) -> Option<&'a str> {
+    let inner = line_indent(file.source(), block.start_byte());
+    inner.strip_prefix(outer).filter(|s| !s.is_empty())
+}
+
+/// Picks a random non-empty subset of `items` whose ranges do not overlap.
+fn pick_disjoint<'t>(items: Vec<Node<'t>>, ctx: &mut Context) -> Vec<Node<'t>> {
+    let mut items = items;
+    items.shuffle(&mut ctx.rng);
+    let mut picked: Vec<Node<'t>> = Vec::new();
+    for item in items {
+        let overlaps = picked
+            .iter()
+            .any(|p| p.start_byte() < item.end_byte() && item.start_byte() < p.end_byte());
+        if !overlaps && (picked.is_empty() || ctx.rng.random_bool(0.5)) {
+            picked.push(item);
+        }
+    }
+    picked
+}
+
+/// for-to-while: `for T in E:` becomes a `while True:` loop that takes `T = next(it)` from
+/// `it = iter(E)` and breaks at `StopIteration` (same order, same `continue`/`break`, same
+/// value of `T` afterwards). Loops with an `else` are left alone.
+pub fn for_to_while(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let source = file.source();
+    let loops: Vec<Node<'_>> = descendants(file.root())
+        .into_iter()
+        .filter(|n| {
+            n.kind() == "for_statement"
+                && n.child_by_field_name("alternative").is_none()
+                && !file.text(*n).starts_with("async")
+                && starts_line(file, *n)
+                && n.child_by_field_name("body")
+                    .is_some_and(|b| b.start_position().row > n.start_position().row)
+        })
+        .collect();
+    if loops.is_empty() {
+        return Err(Skip::because("no for loop without else"));
+    }
+    let mut names = NameGen::new(file, ctx);
+    let mut edits = Vec::new();
+    for for_loop in pick_disjoint(loops, ctx) {
+        let body = for_loop.child_by_field_name("body").expect("checked");
+        let (Some(left), Some(right)) = (
+            for_loop.child_by_field_name("left"),
+            for_loop.child_by_field_name("right"),
+        ) else {
+            continue;
+        };
+        let outer = line_indent(source, for_loop.start_byte());
+        let Some(step) = indent_step(file, body, outer) else {
+            continue;
+        };
+        let header_end = body_header_end(for_loop, body);
+        let it = names.next(NameKind::Variable);
+        let inner = format!("{outer}{step}");
+        let text = format!(
+            "{it} = iter({})\n{outer}while True:\n{inner}try:\n{inner}{step}{} = next({it})\n{inner}except StopIteration:\n{inner}{step}break",
+            file.text(right),
+            file.text(left)
+        );
+        edits.push(Edit::replace(for_loop.start_byte()..header_end, text));
+    }
+    Ok(edits)
+}
+
+/// The end of a compound statement's header: just after the `:` before its body.
+fn body_header_end(statement: Node<'_>, body: Node<'_>) -> usize {
+    let mut cursor = statement.walk();
+    statement
+        .children(&mut cursor)
+        .filter(|c| c.kind() == ":" && c.end_byte() <= body.start_byte())
+        .last()
+        .map_or(body.start_byte(), |c| c.end_byte())
+}
+
+/// while-to-for: `while C:` becomes `for _ in iter(int, 1):` (an endless iterator) whose body
+/// starts with `if not (C): break`. Loops with an `else` are left alone.
+pub fn while_to_for(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let source = file.source();
+    let shadowed = descendants(file.root()).into_iter().any(|n| {
+        n.kind() == "identifier"
+            && matches!(file.text(n), "iter" | "int")
+            && n.parent().is_some_and(|p| {
+                kind_is(
+                    p,
+                    &[
+                        "assignment",
+                        "parameters",
+                        "typed_parameter",
+                        "default_parameter",
+                        "function_definition",
+                        "class_definition",
+                        "pattern_list",
+                        "for_statement",
+                    ],
+                )
+            })
+    });
+    if shadowed {
+        return Err(Skip::because("`iter` or `int` is redefined in the file"));
+    }
+    let loops: Vec<Node<'_>> = descendants(file.root())
+        .into_iter()
+        .filter(|n| {
+            n.kind() == "while_statement"
+                && n.child_by_field_name("alternative").is_none()
+                && starts_line(file, *n)
+                && n.child_by_field_name("body")
+                    .is_some_and(|b| b.start_position().row > n.start_position().row)
+        })
+        .collect();
+    if loops.is_empty() {
+        return Err(Skip::because("no while loop without else"));
+    }
+    let mut names = NameGen::new(file, ctx);
+    let mut edits = Vec::new();
+    for while_loop in pick_disjoint(loops, ctx) {
+        let body = while_loop.child_by_field_name("body").expect("checked");
+        let Some(condition) = while_loop.child_by_field_name("condition") else {
+            continue;
+        };
+        let outer = line_indent(source, while_loop.start_byte());
+        let Some(step) = indent_step(file, body, outer) else {
+            continue;
+        };
+        let header_end = body_header_end(while_loop, body);
+        let counter = names.next(NameKind::Variable);
+        let inner = format!("{outer}{step}");
+        let text = format!(
+            "for {counter} in iter(int, 1):\n{inner}if not ({}):\n{inner}{step}break",
+            file.text(condition)
+        );
+        edits.push(Edit::replace(while_loop.start_byte()..header_end, text));
+    }
+    Ok(edits)
+}
+
+/// swap-if-else: `if C: A else: B` becomes `if not (C): B else: A` (no `elif`).
+pub fn swap_if_else(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let candidates: Vec<Node<'_>> = descendants(file.root())
+        .into_iter()
+        .filter(|n| {
+            if n.kind() != "if_statement" {
+                return false;
+            }
+            let alternatives: Vec<Node<'_>> = named_children(*n)
+                .into_iter()
+                .filter(|c| kind_is(*c, &["elif_clause", "else_clause"]))
+                .collect();
+            let [else_clause] = alternatives.as_slice() else {
+                return false;
+            };
+            let (Some(then), Some(otherwise)) = (
+                n.child_by_field_name("consequence"),
+                else_clause.child_by_field_name("body"),
+            ) else {
+                return false;
+            };
+            else_clause.kind() == "else_clause"
+                && then.start_position().row > n.start_position().row
+                && otherwise.start_position().row > else_clause.start_position().row
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Err(Skip::because("no if/else without elif"));
+    }
+    let mut edits = Vec::new();
+    for statement in pick_disjoint(candidates, ctx) {
+        let condition = statement
+            .child_by_field_name("condition")
+            .expect("an if has one");
+        let then = statement
+            .child_by_field_name("consequence")
+            .expect("checked");
+        let else_clause = named_children(statement)
+            .into_iter()
+            .find(|c| c.kind() == "else_clause")
+            .expect("checked");
+        let otherwise = else_clause.child_by_field_name("body").expect("checked");
+        edits.push(Edit::replace(
+            condition.byte_range(),
+            negate(file, condition),
+        ));
+        edits.push(Edit::replace(then.byte_range(), file.text(otherwise)));
+        edits.push(Edit::replace(otherwise.byte_range(), file.text(then)));
+    }
+    Ok(edits)
+}
+
+/// `not (c)`, or `c'` when `c` is `not c'`.
+fn negate(file: &ParsedFile, condition: Node<'_>) -> String {
+    if condition.kind() == "not_operator" {
+        if let Some(argument) = condition.child_by_field_name("argument") {
+            return format!("({})", file.text(argument));
+        }
+    }
+    format!("not ({})", file.text(condition))
+}
+
+/// dead-code: at a statement position, an unreachable branch (`if False:`, `while False:`)
+/// or an assignment to a new, unused name.
+pub fn dead_code(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let positions = statement_positions(file);
+    let Some(&statement) = positions.choose(&mut ctx.rng) else {
+        return Err(Skip::because("no statement position"));
+    };
+    let source = file.source();
+    let indent = line_indent(source, statement.start_byte());
+    let step = if indent.contains('\t') { "\t" } else { "    " };
+    let mut names = NameGen::new(file, ctx);
+    let name = names.next(NameKind::Variable);
+    let value: u32 = ctx.rng.random_range(0..100);
+    let code = match ctx.rng.random_range(0..3) {
+        0 => format!("{indent}if False:\n{indent}{step}{name} = {value}\n"),
+        1 => format!("{indent}while False:\n{indent}{step}{name} = {value}\n"),
+        _ => format!("{indent}{name} = {value}\n"),
+    };
+    Ok(vec![Edit::insert(
+        line_start(source, statement.start_byte()),
+        code,
+    )])
+}
+
+/// Statements before which a new statement may go: they start their line, are not a
+/// docstring or a `from __future__` import (or before one).
+fn statement_positions(file: &ParsedFile) -> Vec<Node<'_>> {
+    let mut out = Vec::new();
+    let mut blocks = vec![file.root()];
+    blocks.extend(
+        descendants(file.root())
+            .into_iter()
+            .filter(|n| n.kind() == "block"),
+    );
+    for block in blocks {
+        let statements = named_children(block);
+        let multi_line = block.kind() == "module"
+            || block
+                .parent()
+                .is_some_and(|p| block.start_position().row > p.start_position().row);
+        if !multi_line {
+            continue;
+        }
+        let mut seen_code = false;
+        for statement in statements {
+            if statement.kind() == "comment" {
+                continue;
+            }
+            let docstring = !seen_code && is_docstring(statement);
+            let future = statement.kind() == "future_import_statement";
+            if !docstring && !future && starts_line(file, statement) {
+                out.push(statement);
+            }
+            seen_code = true;
+        }
+    }
+    out
+}
+
+fn is_docstring(statement: Node<'_>) -> bool {
+    statement.kind() == "expression_statement"
+        && named_children(statement)
+            .first()
+            .is_some_and(|c| c.kind() == "string")
+        && statement.named_child_count() == 1
+}
+
+/// The names an expression reads, or `None` when it may have side effects or read state
+/// other than names (calls, attributes, subscripts, await, yield, lambdas…).
+fn pure_reads(file: &ParsedFile, node: Node<'_>, out: &mut HashSet<String>) -> bool {
+    match node.kind() {
+        "identifier" => {
+            out.insert(file.text(node).to_string());
+            true
+        }
+        "integer" | "float" | "string" | "true" | "false" | "none" | "string_content"
+        | "string_start" | "string_end" | "escape_sequence" => true,
+        "binary_operator"
+        | "unary_operator"
+        | "comparison_operator"
+        | "boolean_operator"
+        | "not_operator"
+        | "parenthesized_expression"
+        | "tuple"
+        | "list"
+        | "expression_list" => named_children(node)
+            .into_iter()
+            .all(|c| pure_reads(file, c, out)),
+        _ => false,
+    }
+}
+
+/// For `x = e` / `a, b = e` with pure `e`: (names written, names read).
+fn simple_assignment(
+    file: &ParsedFile,
+    statement: Node<'_>,
+) -> Option<(HashSet<String>, HashSet<String>)> {
+    if statement.kind() != "expression_statement" || statement.named_child_count() != 1 {
+        return None;
+    }
+    let assignment = statement.named_child(0)?;
+    if assignment.kind() != "assignment" {
+        return None;
+    }
+    let left = assignment.child_by_field_name("left")?;
+    let right = assignment.child_by_field_name("right")?;
+    let mut targets = Vec::new();
+    target_names(left, &mut targets);
+    let all_names = descendants(left)
+        .into_iter()
+        .filter(|n| n.kind() == "identifier")
+        .count();
+    if targets.is_empty() || targets.len() != all_names {
+        return None;
+    }
+    let mut reads = HashSet::new();
+    if !pure_reads(file, right, &mut reads) {
+        return None;
+    }
+    let writes = targets.iter().map(|t| file.text(*t).to_string()).collect();
+    Some((writes, reads))
+}
+
+/// reorder-statements: swaps adjacent assignments whose right-hand sides have no side
+/// effects and that neither read nor write the other's names.
+pub fn reorder_statements(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let mut pairs = Vec::new();
+    let mut blocks = vec![file.root()];
+    blocks.extend(
+        descendants(file.root())
+            .into_iter()
+            .filter(|n| n.kind() == "block"),
+    );
+    for block in blocks {
+        let statements = named_children(block);
+        for window in statements.windows(2) {
+            let (a, b) = (window[0], window[1]);
+            if a.end_position().row >= b.start_position().row
+                || !starts_line(file, a)
+                || !starts_line(file, b)
+            {
+                continue;
+            }
+            let (Some((wa, ra)), Some((wb, rb))) =
+                (simple_assignment(file, a), simple_assignment(file, b))
+            else {
+                continue;
+            };
+            if wa.is_disjoint(&wb) && wa.is_disjoint(&rb) && wb.is_disjoint(&ra) {
+                pairs.push((a, b));
+            }
+        }
+    }
+    pairs.shuffle(&mut ctx.rng);
+    let mut used: Vec<usize> = Vec::new();
+    let mut edits = Vec::new();
+    for (a, b) in pairs {
+        if used.contains(&a.start_byte()) || used.contains(&b.start_byte()) {
+            continue;
+        }
+        if !edits.is_empty() && ctx.rng.random_bool(0.5) {
+            continue;
+        }
+        used.push(a.start_byte());
+        used.push(b.start_byte());
+        edits.push(Edit::replace(a.byte_range(), file.text(b)));
+        edits.push(Edit::replace(b.byte_range(), file.text(a)));
+    }
+    if edits.is_empty() {
+        return Err(Skip::because("no two adjacent independent statements"));
+    }
+    Ok(edits)
+}
+
+/// reorder-imports: a run of two or more import statements in the module, each on its own
+/// line, shuffled (`from __future__` imports stay first).
+pub fn reorder_imports(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let mut runs: Vec<Vec<Node<'_>>> = Vec::new();
+    let mut run: Vec<Node<'_>> = Vec::new();
+    for statement in named_children(file.root()) {
+        let import = kind_is(statement, &["import_statement", "import_from_statement"])
+            && starts_line(file, statement)
+            && run.last().is_none_or(|p: &Node<'_>| {
+                p.end_position().row + 1 == statement.start_position().row
+            });
+        if import {
+            run.push(statement);
+        } else {
+            if run.len() >= 2 {
+                runs.push(std::mem::take(&mut run));
+            }
+            run.clear();
+            if kind_is(statement, &["import_statement", "import_from_statement"])
+                && starts_line(file, statement)
+            {
+                run.push(statement);
+            }
+        }
+    }
+    if run.len() >= 2 {
+        runs.push(run);
+    }
+    let Some(run) = runs.choose(&mut ctx.rng) else {
+        return Err(Skip::because("no run of two or more imports"));
+    };
+    let texts: Vec<&str> = run.iter().map(|n| file.text(*n)).collect();
+    let mut order: Vec<usize> = (0..run.len()).collect();
+    for _ in 0..8 {
+        order.shuffle(&mut ctx.rng);
+        if order
+            .iter()
+            .enumerate()
+            .any(|(i, &j)| i != j && texts[i] != texts[j])
+        {
+            break;
+        }
+    }
+    Ok(run
+        .iter()
+        .zip(order)
+        .map(|(node, j)| Edit::replace(node.byte_range(), texts[j]))
+        .collect())
+}
+
+/// augmented-assignment: `x += 1` ↔ `x = x + 1` for a name and a number or string literal.
+pub fn augmented_assignment(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let literal =
+        |n: Node<'_>| kind_is(n, &["integer", "float", "string"]) && !file.text(n).starts_with('f');
+    let mut candidates = Vec::new();
+    for n in descendants(file.root()) {
+        let (Some(left), Some(right)) = (
+            n.child_by_field_name("left"),
+            n.child_by_field_name("right"),
+        ) else {
+            continue;
+        };
+        match n.kind() {
+            "augmented_assignment" if left.kind() == "identifier" && literal(right) => {
+                let Some(op) = n.child_by_field_name("operator") else {
+                    continue;
+                };
+                let op = file.text(op).trim_end_matches('=').to_string();
+                if matches!(op.as_str(), "+" | "-" | "*" | "/" | "//" | "%" | "**") {
+                    let text = format!("{0} = {0} {op} {1}", file.text(left), file.text(right));
+                    candidates.push((n, text));
+                }
+            }
+            "assignment" if left.kind() == "identifier" && right.kind() == "binary_operator" => {
+                let (Some(a), Some(op), Some(b)) = (
+                    right.child_by_field_name("left"),
+                    right.child_by_field_name("operator"),
+                    right.child_by_field_name("right"),
+                ) else {
+                    continue;
+                };
+                let op = file.text(op);
+                if a.kind() == "identifier"
+                    && file.text(a) == file.text(left)
+                    && literal(b)
+                    && matches!(op, "+" | "-" | "*" | "/" | "//" | "%" | "**")
+                    && n.child_by_field_name("type").is_none()
+                {
+                    candidates.push((n, format!("{} {op}= {}", file.text(left), file.text(b))));
+                }
+            }
+            _ => {}
+        }
+    }
+    pick_edits(candidates, ctx, "no `x op= literal` or `x = x op literal`")
+}
+
+/// A random non-empty subset of the candidate replacements (they never overlap: each is a
+/// distinct statement or expression that contains no other candidate).
+fn pick_edits(
+    candidates: Vec<(Node<'_>, String)>,
+    ctx: &mut Context,
+    none: &str,
+) -> Result<Vec<Edit>, Skip> {
+    let nodes: Vec<Node<'_>> = candidates.iter().map(|(n, _)| *n).collect();
+    let picked = pick_disjoint(nodes, ctx);
+    if picked.is_empty() {
+        return Err(Skip::because(none));
+    }
+    Ok(candidates
+        .into_iter()
+        .filter(|(n, _)| picked.contains(n))
+        .map(|(n, text)| Edit::replace(n.byte_range(), text))
+        .collect())
+}
+
+/// negated-comparison: `not a == b` ↔ `a != b`, `not a in b` ↔ `a not in b`,
+/// `not a is b` ↔ `a is not b` (one comparison, not a chain).
+pub fn negated_comparison(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let mut candidates = Vec::new();
+    for n in descendants(file.root()) {
+        match n.kind() {
+            "not_operator" => {
+                let Some(argument) = n.child_by_field_name("argument") else {
+                    continue;
+                };
+                if argument.kind() != "comparison_operator" {
+                    continue;
+                }
+                let Some((a, op, b)) = single_comparison(file, argument) else {
+                    continue;
+                };
+                let flipped = match op.as_str() {
+                    "==" => "!=",
+                    "!=" => "==",
+                    "in" => "not in",
+                    "is" => "is not",
+                    "not in" => "in",
+                    "is not" => "is",
+                    _ => continue,
+                };
+                candidates.push((n, format!("{a} {flipped} {b}")));
+            }
+            "comparison_operator" => {
+                if n.parent().is_some_and(|p| p.kind() == "not_operator") {
+                    continue;
+                }
+                let Some((a, op, b)) = single_comparison(file, n) else {
+                    continue;
+                };
+                let positive = match op.as_str() {
+                    "!=" => "==",
+                    "not in" => "in",
+                    "is not" => "is",
+                    _ => continue,
+                };
+                candidates.push((n, format!("not {a} {positive} {b}")));
+            }
+            _ => {}
+        }
+    }
+    pick_edits(candidates, ctx, "no comparison to rewrite")
+}
+
+/// `(left, operator, right)` of a comparison with one operator.
+fn single_comparison(file: &ParsedFile, node: Node<'_>) -> Option<(String, String, String)> {
+    let operands = named_children(node);
+    let [a, b] = operands.as_slice() else {
+        return None;
+    };
+    let op = file.source()[a.end_byte()..b.start_byte()]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some((file.text(*a).to_string(), op, file.text(*b).to_string()))
+}
+
+/// de-morgan: `not (a and b)` ↔ `(not a or not b)`, `not (a or b)` ↔ `(not a and not b)`.
+pub fn de_morgan(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let operand = |n: Node<'_>| -> String {
+        let t = file.text(n);
+        if kind_is(
+            n,
+            &[
+                "boolean_operator",
+                "lambda",
+                "conditional_expression",
+                "not_operator",
+                "named_expression",
+            ],
+        ) {
+            format!("({t})")
+        } else {
+            t.to_string()
+        }
+    };
+    let unnegate = |n: Node<'_>| -> Option<String> {
+        (n.kind() == "not_operator")
+            .then(|| n.child_by_field_name("argument"))
+            .flatten()
+            .map(operand)
+    };
+    let mut candidates = Vec::new();
+    for n in descendants(file.root()) {
+        match n.kind() {
+            "not_operator" => {
+                let Some(mut argument) = n.child_by_field_name("argument") else {
+                    continue;
+                };
+                while argument.kind() == "parenthesized_expression"
+                    && argument.named_child_count() == 1
+                {
+                    argument = argument.named_child(0).expect("one child");
+                }
+                if argument.kind() != "boolean_operator" {
+                    continue;
+                }
+                let (Some(a), Some(op), Some(b)) = (
+                    argument.child_by_field_name("left"),
+                    argument.child_by_field_name("operator"),
+                    argument.child_by_field_name("right"),
+                ) else {
+                    continue;
+                };
+                let dual = if file.text(op) == "and" { "or" } else { "and" };
+                candidates.push((n, format!("(not {} {dual} not {})", operand(a), operand(b))));
+            }
+            "boolean_operator" => {
+                let (Some(a), Some(op), Some(b)) = (
+                    n.child_by_field_name("left"),
+                    n.child_by_field_name("operator"),
+                    n.child_by_field_name("right"),
+                ) else {
+                    continue;
+                };
+                let (Some(x), Some(y)) = (unnegate(a), unnegate(b)) else {
+                    continue;
+                };
+                let dual = if file.text(op) == "and" { "or" } else { "and" };
+                candidates.push((n, format!("(not ({x} {dual} {y}))")));
+            }
+            _ => {}
+        }
+    }
+    pick_edits(candidates, ctx, "no negated and/or to rewrite")
+}
+
+/// blank-lines: a blank line before some statements, and the blank lines between others
+/// taken out.
+pub fn blank_lines(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let source = file.source();
+    let mut edits = Vec::new();
+    let positions = statement_positions(file);
+    for statement in &positions {
+        let start = line_start(source, statement.start_byte());
+        let before = &source[..start];
+        let blank_before = before.ends_with("\n\n") || before.ends_with("\n\r\n");
+        if blank_before {
+            if ctx.rng.random_bool(0.5) {
+                // Remove the blank lines right above it.
+                let trimmed = before.trim_end_matches(['\n', '\r', ' ', '\t']);
+                let keep = trimmed.len() + source[trimmed.len()..].find('\n').map_or(0, |i| i + 1);
+                if keep < start && source[keep..start].trim().is_empty() {
+                    edits.push(Edit::replace(keep..start, ""));
+                }
+            }
+        } else if start > 0 && ctx.rng.random_bool(0.3) {
+            edits.push(Edit::insert(start, "\n"));
+        }
+    }
+    if edits.is_empty() {
+        if let Some(statement) = positions
+            .iter()
+            .find(|s| line_start(source, s.start_byte()) > 0)
+        {
+            edits.push(Edit::insert(
+                line_start(source, statement.start_byte()),
+                "\n",
+            ));
+        } else {
+            return Err(Skip::because("no statement boundary"));
+        }
+    }
+    Ok(edits)
+}
+
+/// Byte ranges of strings that span lines: their inside must not change.
+fn multiline_strings(file: &ParsedFile) -> Vec<std::ops::Range<usize>> {
+    descendants(file.root())
+        .into_iter()
+        .filter(|n| n.kind() == "string" && n.start_position().row != n.end_position().row)
+        .map(|n| n.byte_range())
+        .collect()
+}
+
+/// reindent: every indentation level becomes 2, 3 or 8 spaces (whatever the file does not
+/// use), except inside multi-line strings. Indentation widths map through a strictly
+/// increasing function, so every comparison Python's tokenizer makes between them (same
+/// block, deeper, back out to an outer level) comes out the same. Tab-indented files are left
+/// alone.
+pub fn reindent(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let source = file.source();
+    let strings = multiline_strings(file);
+    let inside_string = |at: usize| strings.iter().any(|r| r.start < at && at < r.end);
+    let mut lines = Vec::new();
+    let mut at = 0;
+    for line in source.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if !line.trim().is_empty() && !inside_string(at) {
+            if line[..indent].contains('\t') {
+                return Err(Skip::because("indented with tabs"));
+            }
+            lines.push((at, indent));
+        }
+        at += line.len();
+    }
+    let mut widths: Vec<usize> = lines.iter().map(|(_, w)| *w).filter(|w| *w > 0).collect();
+    widths.sort_unstable();
+    widths.dedup();
+    let Some(&unit) = widths.first() else {
+        return Err(Skip::because("nothing indented"));
+    };
+    let regular = widths.iter().all(|w| w % unit == 0);
+    let choices: Vec<usize> = [2, 3, 8].into_iter().filter(|w| *w != unit).collect();
+    let width = *choices.choose(&mut ctx.rng).expect("two left");
+    let new_width = |w: usize| -> usize {
+        if w == 0 {
+            0
+        } else if regular {
+            w / unit * width
+        } else {
+            (widths.binary_search(&w).expect("collected") + 1) * width
+        }
+    };
+    let edits: Vec<Edit> = lines
+        .into_iter()
+        .filter(|(_, w)| *w > 0)
+        .map(|(at, w)| Edit::replace(at..at + w, " ".repeat(new_width(w))))
+        .collect();
+    Ok(edits)
+}
+
+/// break-arguments: a call with two or more arguments on one line gets one argument per line.
+pub fn break_arguments(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let source = file.source();
+    let calls: Vec<Node<'_>> = descendants(file.root())
+        .into_iter()
+        .filter(|n| {
+            n.kind() == "argument_list"
+                && n.start_position().row == n.end_position().row
+                && n.named_child_count() >= 2
+                && named_children(*n).iter().all(|c| c.kind() != "comment")
+        })
+        .collect();
+    if calls.is_empty() {
+        return Err(Skip::because(
+            "no call with two or more arguments on one line",
+        ));
+    }
+    let mut edits = Vec::new();
+    for arguments in pick_disjoint(calls, ctx) {
+        let indent = line_indent(source, arguments.start_byte());
+        let inner = format!("{indent}    ");
+        let items: Vec<&str> = named_children(arguments)
+            .iter()
+            .map(|a| file.text(*a))
+            .collect();
+        let text = format!(
+            "(\n{inner}{}\n{indent})",
+            items.join(&format!(",\n{inner}"))
+        );
+        edits.push(Edit::replace(arguments.byte_range(), text));
+    }
+    Ok(edits)
+}
+
+/// remove-comments: every comment goes (its whole line when it stands alone), but a shebang
+/// and an encoding declaration.
+pub fn remove_comments(file: &ParsedFile, _ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let source = file.source();
+    let mut edits = Vec::new();
+    for comment in descendants(file.root())
+        .into_iter()
+        .filter(|n| n.kind() == "comment")
+    {
+        let text = file.text(comment);
+        if comment.start_position().row < 2 && (text.starts_with("#!") || text.contains("coding")) {
+            continue;
+        }
+        let start = line_start(source, comment.start_byte());
+        let alone = source[start..comment.start_byte()].trim().is_empty();
+        let end = comment.end_byte();
+        if alone {
+            let end = source[end..]
+                .find('\n')
+                .map_or(source.len(), |i| end + i + 1);
+            edits.push(Edit::replace(start..end, ""));
+        } else {
+            let before = source[..comment.start_byte()]
+                .trim_end_matches([' ', '\t'])
+                .len();
+            edits.push(Edit::replace(before..end, ""));
+        }
+    }
+    if edits.is_empty() {
+        return Err(Skip::because("no comment"));
+    }
+    Ok(edits)
+}
+
+/// remove-docstrings: the docstrings of functions and classes go; a body left empty gets
+/// `pass`.
+pub fn remove_docstrings(file: &ParsedFile, _ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let source = file.source();
+    let mut edits = Vec::new();
+    for def in descendants(file.root())
+        .into_iter()
+        .filter(|n| kind_is(*n, &["function_definition", "class_definition"]))
+    {
+        let Some(body) = block_of(def) else { continue };
+        let statements: Vec<Node<'_>> = named_children(body)
+            .into_iter()
+            .filter(|s| s.kind() != "comment")
+            .collect();
+        let Some(first) = statements.first().copied().filter(|s| is_docstring(*s)) else {
+            continue;
+        };
+        if !starts_line(file, first) {
+            continue;
+        }
+        let start = line_start(source, first.start_byte());
+        let end = first.end_byte();
+        let end = if source[end..]
+            .trim_start_matches([' ', '\t'])
+            .starts_with('\n')
+        {
+            end + source[end..].find('\n').expect("checked") + 1
+        } else if source[end..].trim().is_empty() {
+            source.len()
+        } else {
+            continue;
+        };
+        let replacement = if statements.len() == 1 {
+            format!("{}pass\n", line_indent(source, first.start_byte()))
+        } else {
+            String::new()
+        };
+        edits.push(Edit::replace(start..end, replacement));
+    }
+    if edits.is_empty() {
+        return Err(Skip::because("no docstring"));
+    }
+    Ok(edits)
+}

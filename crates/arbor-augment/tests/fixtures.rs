@@ -1,0 +1,149 @@
+//! Fixtures of `tests/fixtures/augment/<language>/<transform>/`: each input `<case>.<ext>`
+//! transformed with seed 1 must give `<case>.expected.<ext>`, or, where `<case>.skip`
+//! exists, be left unchanged with a reason containing that file's text. Run with
+//! `ARBOR_BLESS=1` to write missing expected files (then review them).
+
+use std::path::Path;
+
+use arbor_augment::{augment, by_id, Naming, TRANSFORMS};
+use arbor_syntax::{Language, ParsedFile};
+
+#[test]
+fn transforms_match_their_fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/augment");
+    let bless = std::env::var_os("ARBOR_BLESS").is_some();
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for (dir, language) in [
+        ("python", Language::Python),
+        ("javascript", Language::JavaScript),
+        ("rust", Language::Rust),
+    ] {
+        let Ok(transform_dirs) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
+        let mut transform_dirs: Vec<_> = transform_dirs.map(|e| e.unwrap().path()).collect();
+        transform_dirs.sort();
+        for transform_dir in transform_dirs {
+            let id = transform_dir
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string();
+            let transform = by_id(&id).unwrap_or_else(|| panic!("no transform {id}"));
+            let mut inputs: Vec<_> = std::fs::read_dir(&transform_dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| {
+                    let name = p.file_name().unwrap().to_str().unwrap();
+                    !name.contains(".expected.") && !name.ends_with(".skip")
+                })
+                .collect();
+            inputs.sort();
+            for input in inputs {
+                let source = std::fs::read_to_string(&input).unwrap();
+                let result =
+                    augment(&source, language, &[transform], 1, 0, Naming::Natural, &[]).unwrap();
+                let skip = input.with_extension("skip");
+                let what = input.display();
+                if skip.exists() {
+                    let reason = std::fs::read_to_string(&skip).unwrap();
+                    assert!(result.applied.is_empty(), "{what}: applied");
+                    assert_eq!(result.text, source, "{what}: changed");
+                    assert!(
+                        result.skipped[0].1.contains(reason.trim()),
+                        "{what}: skipped because {:?}",
+                        result.skipped
+                    );
+                } else {
+                    assert_eq!(
+                        result.applied,
+                        [transform.id],
+                        "{what}: {:?}",
+                        result.skipped
+                    );
+                    let parsed = ParsedFile::parse("x", language, result.text.clone()).unwrap();
+                    assert!(!parsed.has_errors(), "{what}: output does not parse");
+                    let ext = input.extension().unwrap().to_str().unwrap();
+                    let expected = input.with_extension(format!("expected.{ext}"));
+                    match std::fs::read_to_string(&expected) {
+                        Ok(text) => assert_eq!(result.text, text, "{what}"),
+                        Err(_) if bless => std::fs::write(&expected, &result.text).unwrap(),
+                        Err(_) => missing.push(expected.display().to_string()),
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(missing.is_empty(), "missing expected files: {missing:#?}");
+    assert!(checked >= TRANSFORMS.len(), "only {checked} fixtures");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_output_and_another_seed_may_differ() {
+    let source = "def f(a, b):\n    total = a + b\n    count = a * b\n    return total, count\n";
+    let transform = by_id("rename-variables").unwrap();
+    let run = |seed| {
+        augment(
+            source,
+            Language::Python,
+            &[transform],
+            seed,
+            0,
+            Naming::Natural,
+            &[],
+        )
+        .unwrap()
+        .text
+    };
+    assert_eq!(run(5), run(5));
+    let outputs: std::collections::HashSet<String> = (0..8).map(run).collect();
+    assert!(outputs.len() > 1, "seeds change the names");
+    let indexed = augment(
+        source,
+        Language::Python,
+        &[transform],
+        0,
+        0,
+        Naming::Indexed,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        indexed.text,
+        "def f(var_0, var_1):\n    var_2 = var_0 + var_1\n    var_3 = var_0 * var_1\n    return var_2, var_3\n"
+    );
+}
+
+#[test]
+fn kept_names_and_invalid_input_are_respected() {
+    let transform = by_id("rename-function").unwrap();
+    let source = "def f():\n    return 1\n\n\ndef g():\n    return f()\n";
+    let keep = vec!["f".to_string(), "g".to_string()];
+    let result = augment(
+        source,
+        Language::Python,
+        &[transform],
+        0,
+        0,
+        Naming::Natural,
+        &keep,
+    )
+    .unwrap();
+    assert!(result.applied.is_empty());
+    let broken = "def f(:\n    return\n";
+    let result = augment(
+        broken,
+        Language::Python,
+        &[transform],
+        0,
+        0,
+        Naming::Natural,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(result.text, broken);
+    assert_eq!(result.skipped[0].1, "the input has syntax errors");
+}
