@@ -264,3 +264,43 @@ fn eval_run_greedy_samples_agree_and_base_models_get_the_raw_prompt() {
         );
     }
 }
+
+#[test]
+fn eval_run_perturb_reports_nominal_and_perturbed_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let problems = r#"{"task_id": "P/0", "prompt": "def inc(x):\n    \"\"\"Add one.\n    >>> inc(1)\n    2\n    \"\"\"\n", "canonical_solution": "    return x + 1\n", "test": "def check(f):\n    assert f(1) == 2\n", "entry_point": "inc"}
+{"task_id": "P/1", "prompt": "def neg(x):\n    \"\"\"Negate.\"\"\"\n", "canonical_solution": "    return -x\n", "test": "def check(f):\n    assert f(3) == -3\n", "entry_point": "neg"}
+"#;
+    std::fs::write(dir.path().join("problems.jsonl"), problems).unwrap();
+    arbor_lm::testing::write_tiny_model(&dir.path().join("tiny.gguf"), 3).unwrap();
+    let out = eval_run(
+        dir.path(),
+        &["--perturb", "rename-function,de-morgan", "--seed", "2"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = summary["robustness"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["transform"], "rename-function");
+    assert_eq!(rows[0]["changed"], 2);
+    assert_eq!(rows[0]["tasks"], 2);
+    assert!(rows[0]["perturbed"]["1"].is_number() && rows[0]["nominal"]["1"].is_number());
+    assert_eq!(rows[1]["transform"], "de-morgan");
+    assert_eq!(
+        rows[1]["changed"], 0,
+        "no and/or to rewrite in these prompts"
+    );
+    let settings: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("run/perturb-rename-function/run.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(settings["perturb"], "rename-function");
+    let samples =
+        std::fs::read_to_string(dir.path().join("run/perturb-rename-function/samples.jsonl"))
+            .unwrap();
+    assert_eq!(samples.lines().count(), 2);
+}

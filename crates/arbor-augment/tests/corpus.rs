@@ -59,3 +59,54 @@ fn transforms_on_the_standard_library_never_break_the_syntax() {
         assert!(*n > 0, "{} applied to no module", transform.id);
     }
 }
+
+/// The same on this repository's own Rust sources (every crate's `src/*.rs`).
+#[test]
+fn transforms_on_this_repository_never_break_the_syntax() {
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for krate in std::fs::read_dir(&crates).unwrap() {
+        let src = krate.unwrap().path().join("src");
+        if let Ok(entries) = std::fs::read_dir(&src) {
+            files.extend(
+                entries
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "rs")),
+            );
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 20);
+    let rust: Vec<_> = TRANSFORMS
+        .iter()
+        .filter(|t| t.supports(Language::Rust))
+        .collect();
+    let mut applied = vec![0usize; rust.len()];
+    for path in &files {
+        let source = std::fs::read_to_string(path).unwrap();
+        for (i, transform) in rust.iter().enumerate() {
+            let result = augment(
+                &source,
+                Language::Rust,
+                &[transform],
+                5,
+                0,
+                Naming::Natural,
+                &[],
+            )
+            .unwrap();
+            for (id, reason) in &result.skipped {
+                assert!(
+                    !reason.contains("bug") && !reason.contains("does not reparse"),
+                    "{id} on {}: {reason}",
+                    path.display()
+                );
+            }
+            applied[i] += result.applied.len();
+        }
+    }
+    for (transform, n) in rust.iter().zip(&applied) {
+        eprintln!("{}: {n}/{}", transform.id, files.len());
+        assert!(*n > 0, "{} applied to no file", transform.id);
+    }
+}

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use arbor_augment::Naming;
 use arbor_eval::{RunOptions, RunSettings, SampleResult, Sandbox, SandboxOptions};
 use arbor_lm::PromptFormat;
 use clap::Args;
@@ -156,6 +157,11 @@ pub struct RunArgs {
     /// `arbor-eval/<dataset>-<model>`. A re-run with the same settings resumes it.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Robustness: also run the problems whose prompts these transforms change
+    /// (comma-separated, or `all`; see `arbor augment --list`), each in DIR/perturb-NAME, and
+    /// report nominal and perturbed pass@k side by side.
+    #[arg(long, value_delimiter = ',', value_name = "TRANSFORMS")]
+    perturb: Vec<String>,
 }
 
 pub fn run(command: EvalCommand, out: &mut impl Write) -> anyhow::Result<Outcome> {
@@ -214,6 +220,7 @@ fn score(args: ScoreArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
             results_path: &results_path,
             sandbox: &sandbox,
             run: None,
+            robustness: None,
         },
     )?;
     Ok(Outcome::Ok)
@@ -259,6 +266,7 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
         repeat_penalty: args.repeat_penalty,
         max_tokens: args.max_tokens,
         seed: args.seed,
+        perturb: None,
     };
     let options = RunOptions {
         settings: settings.clone(),
@@ -302,6 +310,52 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    let ks = common.ks(Some(args.samples));
+    let mut robustness = Vec::new();
+    for transform in perturbations(&args.perturb, problems[0].language())? {
+        let perturbed =
+            arbor_eval::robust::perturb(&problems, transform, args.seed, Naming::Natural)?;
+        if perturbed.problems.is_empty() {
+            eprintln!("arbor: {} changes no prompt", transform.id);
+            robustness.push((transform.id, None));
+            continue;
+        }
+        let sub = dir.join(format!("perturb-{}", transform.id));
+        eprintln!(
+            "arbor: {}: {} prompts changed, generating into {}",
+            transform.id,
+            perturbed.problems.len(),
+            sub.display()
+        );
+        let options = RunOptions {
+            settings: RunSettings {
+                perturb: Some(transform.id.to_string()),
+                ..settings.clone()
+            },
+            ..options.clone()
+        };
+        let bar = progress_bar(
+            perturbed.problems.len(),
+            "{spinner} {pos}/{len} tasks [{bar:30}] ETA {eta}",
+        );
+        let result = arbor_eval::run::run(
+            &mut model,
+            &perturbed.problems,
+            &sub,
+            &options,
+            &sandbox,
+            &mut |p| {
+                if let Some(bar) = &bar {
+                    bar.set_position(p.tasks_done as u64);
+                }
+            },
+        )?;
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        let comparison = arbor_eval::robust::compare(&output.results, &result.results, &ks);
+        robustness.push((transform.id, Some(comparison)));
+    }
     report(
         out,
         common,
@@ -311,9 +365,99 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
             results_path: &output.results_file,
             sandbox: &sandbox,
             run: Some((&settings, &output.progress, args.samples)),
+            robustness: (common.json && !robustness.is_empty())
+                .then(|| robustness_json(&robustness)),
         },
     )?;
+    if !common.json && !robustness.is_empty() {
+        report_robustness(out, &ks, &robustness)?;
+    }
     Ok(Outcome::Ok)
+}
+
+/// The transforms `--perturb` names (`all`: every one with a version for `language`).
+fn perturbations(
+    names: &[String],
+    language: arbor_syntax::Language,
+) -> anyhow::Result<Vec<&'static arbor_augment::Transform>> {
+    if names.iter().any(|n| n == "all") {
+        return Ok(arbor_augment::TRANSFORMS
+            .iter()
+            .filter(|t| t.supports(language))
+            .collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            arbor_augment::by_id(n.trim()).ok_or_else(|| {
+                anyhow::anyhow!("unknown transform `{n}` (see `arbor augment --list`)")
+            })
+        })
+        .collect()
+}
+
+type Robustness<'a> = [(&'a str, Option<arbor_eval::robust::Comparison>)];
+
+/// The robustness rows as JSON.
+fn robustness_json(rows: &Robustness<'_>) -> serde_json::Value {
+    let pass_at = |m: &std::collections::BTreeMap<usize, f64>| {
+        m.iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+            .collect::<serde_json::Map<_, _>>()
+    };
+    rows.iter()
+        .map(|(id, c)| match c {
+            None => serde_json::json!({"transform": id, "changed": 0}),
+            Some(c) => serde_json::json!({
+                "transform": id,
+                "changed": c.changed,
+                "tasks": c.tasks,
+                "nominal": pass_at(&c.nominal),
+                "perturbed": pass_at(&c.perturbed),
+                "flipped": c.flipped,
+            }),
+        })
+        .collect()
+}
+
+/// The robustness table: per transform, how many prompts changed, nominal and perturbed
+/// pass@k, the change, and the tasks whose outcome flipped.
+fn report_robustness(
+    out: &mut impl Write,
+    ks: &[usize],
+    rows: &Robustness<'_>,
+) -> anyhow::Result<()> {
+    let k = ks.first().copied().unwrap_or(1);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<22} {:>8} {:>10} {:>10} {:>8} {:>8}",
+        "perturbation",
+        "changed",
+        format!("pass@{k}"),
+        "perturbed",
+        "change",
+        "flipped"
+    )?;
+    for (id, c) in rows {
+        match c {
+            None => writeln!(out, "{id:<22} {:>8}", 0)?,
+            Some(c) => {
+                let (Some(a), Some(b)) = (c.nominal.get(&k), c.perturbed.get(&k)) else {
+                    writeln!(out, "{id:<22} {:>8}", c.changed)?;
+                    continue;
+                };
+                writeln!(
+                    out,
+                    "{id:<22} {:>8} {a:>10.4} {b:>10.4} {:>+8.4} {:>8}",
+                    format!("{}/{}", c.changed, c.tasks),
+                    b - a,
+                    c.flipped
+                )?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A catalog name as it is; a path's file stem.
@@ -346,6 +490,8 @@ struct Report<'a> {
     sandbox: &'a Sandbox,
     /// For `eval run`: its settings, progress counts and samples per task.
     run: Option<(&'a RunSettings, &'a arbor_eval::RunProgress, usize)>,
+    /// For `eval run --perturb`, in JSON output: the robustness rows.
+    robustness: Option<serde_json::Value>,
 }
 
 fn report(out: &mut impl Write, common: &CommonArgs, r: &Report<'_>) -> anyhow::Result<()> {
@@ -365,6 +511,9 @@ fn report(out: &mut impl Write, common: &CommonArgs, r: &Report<'_>) -> anyhow::
             "isolation": r.sandbox.isolation().to_string(),
             "results": r.results_path.display().to_string(),
         });
+        if let Some(robustness) = &r.robustness {
+            value["robustness"] = robustness.clone();
+        }
         if let Some((settings, progress, n)) = r.run {
             value["run"] = serde_json::to_value(settings)?;
             value["run"]["n"] = n.into();

@@ -43,6 +43,9 @@ pub struct RunSettings {
     pub max_tokens: usize,
     /// Seed of sample 0; sample `j` uses `seed + j`.
     pub seed: u64,
+    /// The transform the prompts went through (robustness runs), with its seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perturb: Option<String>,
 }
 
 /// How to run.

@@ -7,6 +7,7 @@ use arbor_syntax::ParsedFile;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 
+use super::common::{kind_is, pick_disjoint, pick_edits, starts_line, statement_positions};
 use crate::engine::{Context, Edit, Skip};
 use crate::names::{NameGen, NameKind};
 use crate::tree::{descendants, line_indent, line_start, named_children};
@@ -24,10 +25,6 @@ const SCOPES: &[&str] = &[
 
 /// Calls that read or write variables by their names.
 const DYNAMIC: &[&str] = &["eval", "exec", "locals", "vars", "globals", "__import__"];
-
-fn kind_is(node: Node<'_>, kinds: &[&str]) -> bool {
-    kinds.contains(&node.kind())
-}
 
 /// The identifiers a binding target binds (`a`, `a, b`, `(a, [b, *c])`); attributes and
 /// subscripts bind nothing.
@@ -402,34 +399,10 @@ fn block_of(node: Node<'_>) -> Option<Node<'_>> {
         .or_else(|| node.child_by_field_name("consequence"))
 }
 
-/// Whether `node` starts its line (only whitespace before it).
-fn starts_line(file: &ParsedFile, node: Node<'_>) -> bool {
-    let source = file.source();
-    source[line_start(source, node.start_byte())..node.start_byte()]
-        .chars()
-        .all(|c| c == ' ' || c == '\t')
-}
-
 /// The unit of indentation inside `block`: its first statement's indent minus `outer`.
 fn indent_step<'a>(file: &'a ParsedFile, block: Node<'_>, outer: &str) -> Option<&'a str> {
     let inner = line_indent(file.source(), block.start_byte());
     inner.strip_prefix(outer).filter(|s| !s.is_empty())
-}
-
-/// Picks a random non-empty subset of `items` whose ranges do not overlap.
-fn pick_disjoint<'t>(items: Vec<Node<'t>>, ctx: &mut Context) -> Vec<Node<'t>> {
-    let mut items = items;
-    items.shuffle(&mut ctx.rng);
-    let mut picked: Vec<Node<'t>> = Vec::new();
-    for item in items {
-        let overlaps = picked
-            .iter()
-            .any(|p| p.start_byte() < item.end_byte() && item.start_byte() < p.end_byte());
-        if !overlaps && (picked.is_empty() || ctx.rng.random_bool(0.5)) {
-            picked.push(item);
-        }
-    }
-    picked
 }
 
 /// for-to-while: `for T in E:` becomes a `while True:` loop that takes `T = next(it)` from
@@ -636,42 +609,7 @@ pub fn dead_code(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip
     )])
 }
 
-/// Statements before which a new statement may go: they start their line, are not a
-/// docstring or a `from __future__` import (or before one).
-fn statement_positions(file: &ParsedFile) -> Vec<Node<'_>> {
-    let mut out = Vec::new();
-    let mut blocks = vec![file.root()];
-    blocks.extend(
-        descendants(file.root())
-            .into_iter()
-            .filter(|n| n.kind() == "block"),
-    );
-    for block in blocks {
-        let statements = named_children(block);
-        let multi_line = block.kind() == "module"
-            || block
-                .parent()
-                .is_some_and(|p| block.start_position().row > p.start_position().row);
-        if !multi_line {
-            continue;
-        }
-        let mut seen_code = false;
-        for statement in statements {
-            if statement.kind() == "comment" {
-                continue;
-            }
-            let docstring = !seen_code && is_docstring(statement);
-            let future = statement.kind() == "future_import_statement";
-            if !docstring && !future && starts_line(file, statement) {
-                out.push(statement);
-            }
-            seen_code = true;
-        }
-    }
-    out
-}
-
-fn is_docstring(statement: Node<'_>) -> bool {
+pub(crate) fn is_docstring(statement: Node<'_>) -> bool {
     statement.kind() == "expression_statement"
         && named_children(statement)
             .first()
@@ -883,25 +821,6 @@ pub fn augmented_assignment(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<
     pick_edits(candidates, ctx, "no `x op= literal` or `x = x op literal`")
 }
 
-/// A random non-empty subset of the candidate replacements (they never overlap: each is a
-/// distinct statement or expression that contains no other candidate).
-fn pick_edits(
-    candidates: Vec<(Node<'_>, String)>,
-    ctx: &mut Context,
-    none: &str,
-) -> Result<Vec<Edit>, Skip> {
-    let nodes: Vec<Node<'_>> = candidates.iter().map(|(n, _)| *n).collect();
-    let picked = pick_disjoint(nodes, ctx);
-    if picked.is_empty() {
-        return Err(Skip::because(none));
-    }
-    Ok(candidates
-        .into_iter()
-        .filter(|(n, _)| picked.contains(n))
-        .map(|(n, text)| Edit::replace(n.byte_range(), text))
-        .collect())
-}
-
 /// negated-comparison: `not a == b` ↔ `a != b`, `not a in b` ↔ `a not in b`,
 /// `not a is b` ↔ `a is not b` (one comparison, not a chain).
 pub fn negated_comparison(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
@@ -1031,169 +950,6 @@ pub fn de_morgan(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip
         }
     }
     pick_edits(candidates, ctx, "no negated and/or to rewrite")
-}
-
-/// blank-lines: a blank line before some statements, and the blank lines between others
-/// taken out.
-pub fn blank_lines(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
-    let source = file.source();
-    let mut edits = Vec::new();
-    let positions = statement_positions(file);
-    for statement in &positions {
-        let start = line_start(source, statement.start_byte());
-        let before = &source[..start];
-        let blank_before = before.ends_with("\n\n") || before.ends_with("\n\r\n");
-        if blank_before {
-            if ctx.rng.random_bool(0.5) {
-                // Remove the blank lines right above it.
-                let trimmed = before.trim_end_matches(['\n', '\r', ' ', '\t']);
-                let keep = trimmed.len() + source[trimmed.len()..].find('\n').map_or(0, |i| i + 1);
-                if keep < start && source[keep..start].trim().is_empty() {
-                    edits.push(Edit::replace(keep..start, ""));
-                }
-            }
-        } else if start > 0 && ctx.rng.random_bool(0.3) {
-            edits.push(Edit::insert(start, "\n"));
-        }
-    }
-    if edits.is_empty() {
-        if let Some(statement) = positions
-            .iter()
-            .find(|s| line_start(source, s.start_byte()) > 0)
-        {
-            edits.push(Edit::insert(
-                line_start(source, statement.start_byte()),
-                "\n",
-            ));
-        } else {
-            return Err(Skip::because("no statement boundary"));
-        }
-    }
-    Ok(edits)
-}
-
-/// Byte ranges of strings that span lines: their inside must not change.
-fn multiline_strings(file: &ParsedFile) -> Vec<std::ops::Range<usize>> {
-    descendants(file.root())
-        .into_iter()
-        .filter(|n| n.kind() == "string" && n.start_position().row != n.end_position().row)
-        .map(|n| n.byte_range())
-        .collect()
-}
-
-/// reindent: every indentation level becomes 2, 3 or 8 spaces (whatever the file does not
-/// use), except inside multi-line strings. Indentation widths map through a strictly
-/// increasing function, so every comparison Python's tokenizer makes between them (same
-/// block, deeper, back out to an outer level) comes out the same. Tab-indented files are left
-/// alone.
-pub fn reindent(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
-    let source = file.source();
-    let strings = multiline_strings(file);
-    let inside_string = |at: usize| strings.iter().any(|r| r.start < at && at < r.end);
-    let mut lines = Vec::new();
-    let mut at = 0;
-    for line in source.split_inclusive('\n') {
-        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
-        if !line.trim().is_empty() && !inside_string(at) {
-            if line[..indent].contains('\t') {
-                return Err(Skip::because("indented with tabs"));
-            }
-            lines.push((at, indent));
-        }
-        at += line.len();
-    }
-    let mut widths: Vec<usize> = lines.iter().map(|(_, w)| *w).filter(|w| *w > 0).collect();
-    widths.sort_unstable();
-    widths.dedup();
-    let Some(&unit) = widths.first() else {
-        return Err(Skip::because("nothing indented"));
-    };
-    let regular = widths.iter().all(|w| w % unit == 0);
-    let choices: Vec<usize> = [2, 3, 8].into_iter().filter(|w| *w != unit).collect();
-    let width = *choices.choose(&mut ctx.rng).expect("two left");
-    let new_width = |w: usize| -> usize {
-        if w == 0 {
-            0
-        } else if regular {
-            w / unit * width
-        } else {
-            (widths.binary_search(&w).expect("collected") + 1) * width
-        }
-    };
-    let edits: Vec<Edit> = lines
-        .into_iter()
-        .filter(|(_, w)| *w > 0)
-        .map(|(at, w)| Edit::replace(at..at + w, " ".repeat(new_width(w))))
-        .collect();
-    Ok(edits)
-}
-
-/// break-arguments: a call with two or more arguments on one line gets one argument per line.
-pub fn break_arguments(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
-    let source = file.source();
-    let calls: Vec<Node<'_>> = descendants(file.root())
-        .into_iter()
-        .filter(|n| {
-            n.kind() == "argument_list"
-                && n.start_position().row == n.end_position().row
-                && n.named_child_count() >= 2
-                && named_children(*n).iter().all(|c| c.kind() != "comment")
-        })
-        .collect();
-    if calls.is_empty() {
-        return Err(Skip::because(
-            "no call with two or more arguments on one line",
-        ));
-    }
-    let mut edits = Vec::new();
-    for arguments in pick_disjoint(calls, ctx) {
-        let indent = line_indent(source, arguments.start_byte());
-        let inner = format!("{indent}    ");
-        let items: Vec<&str> = named_children(arguments)
-            .iter()
-            .map(|a| file.text(*a))
-            .collect();
-        let text = format!(
-            "(\n{inner}{}\n{indent})",
-            items.join(&format!(",\n{inner}"))
-        );
-        edits.push(Edit::replace(arguments.byte_range(), text));
-    }
-    Ok(edits)
-}
-
-/// remove-comments: every comment goes (its whole line when it stands alone), but a shebang
-/// and an encoding declaration.
-pub fn remove_comments(file: &ParsedFile, _ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
-    let source = file.source();
-    let mut edits = Vec::new();
-    for comment in descendants(file.root())
-        .into_iter()
-        .filter(|n| n.kind() == "comment")
-    {
-        let text = file.text(comment);
-        if comment.start_position().row < 2 && (text.starts_with("#!") || text.contains("coding")) {
-            continue;
-        }
-        let start = line_start(source, comment.start_byte());
-        let alone = source[start..comment.start_byte()].trim().is_empty();
-        let end = comment.end_byte();
-        if alone {
-            let end = source[end..]
-                .find('\n')
-                .map_or(source.len(), |i| end + i + 1);
-            edits.push(Edit::replace(start..end, ""));
-        } else {
-            let before = source[..comment.start_byte()]
-                .trim_end_matches([' ', '\t'])
-                .len();
-            edits.push(Edit::replace(before..end, ""));
-        }
-    }
-    if edits.is_empty() {
-        return Err(Skip::because("no comment"));
-    }
-    Ok(edits)
 }
 
 /// remove-docstrings: the docstrings of functions and classes go; a body left empty gets
