@@ -28,36 +28,7 @@ fn transforms_on_the_standard_library_never_break_the_syntax() {
         "a standard library at {}",
         stdlib.display()
     );
-    let mut applied = vec![0usize; TRANSFORMS.len()];
-    for path in &sample {
-        let Ok(source) = std::fs::read_to_string(path) else {
-            continue;
-        };
-        for (i, transform) in TRANSFORMS.iter().enumerate() {
-            let result = augment(
-                &source,
-                Language::Python,
-                &[transform],
-                3,
-                0,
-                Naming::Natural,
-                &[],
-            )
-            .unwrap();
-            for (id, reason) in &result.skipped {
-                assert!(
-                    !reason.contains("bug") && !reason.contains("does not reparse"),
-                    "{id} on {}: {reason}",
-                    path.display()
-                );
-            }
-            applied[i] += result.applied.len();
-        }
-    }
-    for (transform, n) in TRANSFORMS.iter().zip(&applied) {
-        eprintln!("{}: {n}/{}", transform.id, sample.len());
-        assert!(*n > 0, "{} applied to no module", transform.id);
-    }
+    check(&sample, Language::Python, 3);
 }
 
 /// The same on this repository's own Rust sources (every crate's `src/*.rs`).
@@ -77,19 +48,24 @@ fn transforms_on_this_repository_never_break_the_syntax() {
     }
     files.sort();
     assert!(files.len() >= 20);
-    let rust: Vec<_> = TRANSFORMS
-        .iter()
-        .filter(|t| t.supports(Language::Rust))
-        .collect();
-    let mut applied = vec![0usize; rust.len()];
-    for path in &files {
-        let source = std::fs::read_to_string(path).unwrap();
-        for (i, transform) in rust.iter().enumerate() {
+    check(&files, Language::Rust, 5);
+}
+
+/// Runs every transform of `language` on every file: no transform bug, and each applies to
+/// at least one file.
+fn check(files: &[std::path::PathBuf], language: Language, seed: u64) {
+    let transforms: Vec<_> = TRANSFORMS.iter().filter(|t| t.supports(language)).collect();
+    let mut applied = vec![0usize; transforms.len()];
+    for path in files {
+        let Ok(source) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        for (i, transform) in transforms.iter().enumerate() {
             let result = augment(
                 &source,
-                Language::Rust,
+                language,
                 &[transform],
-                5,
+                seed,
                 0,
                 Naming::Natural,
                 &[],
@@ -105,7 +81,7 @@ fn transforms_on_this_repository_never_break_the_syntax() {
             applied[i] += result.applied.len();
         }
     }
-    for (transform, n) in rust.iter().zip(&applied) {
+    for (transform, n) in transforms.iter().zip(&applied) {
         eprintln!("{}: {n}/{}", transform.id, files.len());
         assert!(*n > 0, "{} applied to no file", transform.id);
     }

@@ -1,7 +1,8 @@
 //! Fixtures of `tests/fixtures/augment/<language>/<transform>/`: each input `<case>.<ext>`
 //! transformed with seed 1 must give `<case>.expected.<ext>`, or, where `<case>.skip`
-//! exists, be left unchanged with a reason containing that file's text. Run with
-//! `ARBOR_BLESS=1` to write missing expected files (then review them).
+//! exists, be left unchanged with a reason containing that file's text. A language folder's
+//! `common.<ext>` is an input of every transform folder that has a `common.expected.<ext>`.
+//! Run with `ARBOR_BLESS=1` to write missing expected files (then review them).
 
 use std::path::Path;
 
@@ -31,6 +32,9 @@ fn transforms_match_their_fixtures() {
                 .to_str()
                 .unwrap()
                 .to_string();
+            if !transform_dir.is_dir() {
+                continue;
+            }
             let transform = by_id(&id).unwrap_or_else(|| panic!("no transform {id}"));
             let mut inputs: Vec<_> = std::fs::read_dir(&transform_dir)
                 .unwrap()
@@ -41,8 +45,28 @@ fn transforms_match_their_fixtures() {
                 })
                 .collect();
             inputs.sort();
+            // The shared input, for the transforms that have an expected output of it.
+            let shared = std::fs::read_dir(&transform_dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| {
+                    p.file_name()
+                        .unwrap()
+                        .to_str()
+                        .unwrap()
+                        .starts_with("common.expected.")
+                });
+            if let Some(expected) = shared {
+                let ext = expected.extension().unwrap().to_str().unwrap();
+                inputs.push(transform_dir.join(format!("common.{ext}")));
+            }
             for input in inputs {
-                let source = std::fs::read_to_string(&input).unwrap();
+                let source_path = if input.exists() {
+                    input.clone()
+                } else {
+                    root.join(dir).join(input.file_name().unwrap())
+                };
+                let source = std::fs::read_to_string(&source_path).unwrap();
                 let result =
                     augment(&source, language, &[transform], 1, 0, Naming::Natural, &[]).unwrap();
                 let skip = input.with_extension("skip");

