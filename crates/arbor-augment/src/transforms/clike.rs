@@ -400,9 +400,28 @@ pub fn for_to_while(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, S
                 return false;
             };
             if js(file) {
+                // A `let` in the header is a fresh binding per iteration: closures in the body
+                // would see one shared variable after the rewrite.
+                let per_iteration = n
+                    .child_by_field_name("initializer")
+                    .is_some_and(|i| file.text(i).starts_with("let"))
+                    && descendants(body).iter().any(|d| {
+                        kind_is(
+                            *d,
+                            &[
+                                "arrow_function",
+                                "function_expression",
+                                "function",
+                                "function_declaration",
+                                "class",
+                                "generator_function",
+                            ],
+                        )
+                    });
                 n.kind() == "for_statement"
                     && body.kind() == "statement_block"
                     && !has_own_continue(body)
+                    && !per_iteration
                     && n.child_by_field_name("condition").is_some()
             } else {
                 n.kind() == "for_expression"
