@@ -279,3 +279,100 @@ pub fn remove_comments(file: &ParsedFile, _ctx: &mut Context) -> Result<Vec<Edit
     }
     Ok(edits)
 }
+
+/// The documentation of a file: Python docstrings (the first string of a module, class or
+/// function body), JSDoc comments, Rust doc comments.
+fn doc_nodes(file: &ParsedFile) -> Vec<Node<'_>> {
+    descendants(file.root())
+        .into_iter()
+        .filter(|n| match file.language() {
+            Language::Python => {
+                let statement = n
+                    .parent()
+                    .filter(|p| n.kind() == "string" && is_docstring(*p));
+                let body = statement.and_then(|p| p.parent());
+                body.is_some_and(|b| {
+                    b.named_child(0) == statement
+                        && (b.kind() == "module"
+                            || b.parent().is_some_and(|d| {
+                                kind_is(d, &["function_definition", "class_definition"])
+                            }))
+                })
+            }
+            Language::JavaScript => n.kind() == "comment" && file.text(*n).starts_with("/**"),
+            Language::Rust => {
+                kind_is(*n, &["line_comment", "block_comment"])
+                    && ["///", "//!", "/**", "/*!"]
+                        .iter()
+                        .any(|p| file.text(*n).starts_with(p))
+            }
+        })
+        .collect()
+}
+
+/// docstring-typos: a few words of the documentation get a typo (two neighbouring letters
+/// swapped), as ReCode's docstring perturbations do; examples (`>>>` lines and their
+/// outputs, code in backticks) are left as they are.
+pub fn docstring_typos(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    // Words of five or more lower-case letters, outside examples and code spans.
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    for doc in doc_nodes(file) {
+        let text = file.text(doc);
+        let mut offset = doc.start_byte();
+        let mut in_example = false;
+        for line in text.split_inclusive('\n') {
+            let trimmed = line.trim();
+            if trimmed.starts_with(">>>") {
+                in_example = true;
+            } else if trimmed.is_empty() {
+                in_example = false;
+            }
+            if !in_example && !line.contains('`') {
+                let mut start = None;
+                for (i, c) in line
+                    .char_indices()
+                    .chain(std::iter::once((line.len(), ' ')))
+                {
+                    match (c.is_ascii_lowercase(), start) {
+                        (true, None) => start = Some(i),
+                        (false, Some(s)) => {
+                            let joined = |c: char| c.is_alphanumeric() || c == '_';
+                            let whole = !line[..s].ends_with(joined)
+                                && !line[i..].starts_with(|c: char| joined(c) || c == '(');
+                            let word = &line.as_bytes()[s..i];
+                            if whole && word.len() >= 5 && word.windows(2).any(|w| w[0] != w[1]) {
+                                words.push((offset + s, offset + i));
+                            }
+                            start = None;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            offset += line.len();
+        }
+    }
+    if words.is_empty() {
+        return Err(Skip::because("no documentation prose to perturb"));
+    }
+    let forced = ctx.rng.random_range(0..words.len());
+    let mut edits = Vec::new();
+    for (i, &(start, end)) in words.iter().enumerate() {
+        if i != forced && !ctx.rng.random_bool(0.15) {
+            continue;
+        }
+        let mut word = file.source().as_bytes()[start..end].to_vec();
+        let swaps: Vec<usize> = (1..word.len() - 2)
+            .filter(|&j| word[j] != word[j + 1])
+            .collect();
+        let Some(&at) = swaps.choose(&mut ctx.rng) else {
+            continue;
+        };
+        word.swap(at, at + 1);
+        edits.push(Edit::replace(
+            start..end,
+            String::from_utf8(word).expect("ASCII"),
+        ));
+    }
+    Ok(edits)
+}

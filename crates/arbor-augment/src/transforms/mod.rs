@@ -187,6 +187,14 @@ pub static TRANSFORMS: &[Transform] = &[
         javascript: Some(clike::remove_docstrings),
         rust: Some(clike::remove_docstrings),
     },
+    Transform {
+        id: "docstring-typos",
+        category: "docstring",
+        summary: "typos (two neighbouring letters swapped) in a few words of the documentation",
+        python: Some(common::docstring_typos),
+        javascript: Some(common::docstring_typos),
+        rust: Some(common::docstring_typos),
+    },
 ];
 
 /// A transform by id.
