@@ -166,3 +166,33 @@ fn kept_names_and_invalid_input_are_respected() {
     assert_eq!(result.text, broken);
     assert_eq!(result.skipped[0].1, "the input has syntax errors");
 }
+
+#[test]
+fn deeply_nested_input_never_overflows_the_stack() {
+    let n = 20_000;
+    let (open, close) = ("(".repeat(n), ")".repeat(n));
+    let inputs = [
+        (
+            Language::Python,
+            format!(
+                "def f(a):\n    x = {open}a{close}\n    y = {}a\n    return x, y\n",
+                "not ".repeat(n)
+            ),
+        ),
+        (
+            Language::JavaScript,
+            format!("function f(a) {{\n  let x = {open}a{close};\n  return x;\n}}\n"),
+        ),
+        (
+            Language::Rust,
+            format!("fn f(a: i32) -> i32 {{\n    let x = {open}a{close};\n    x\n}}\n"),
+        ),
+    ];
+    for (language, source) in inputs {
+        let all: Vec<_> = TRANSFORMS.iter().filter(|t| t.supports(language)).collect();
+        for transform in all {
+            // Any outcome but a crash.
+            augment(&source, language, &[transform], 0, 0, Naming::Natural, &[]).unwrap();
+        }
+    }
+}

@@ -533,21 +533,19 @@ fn functions(file: &ParsedFile) -> Vec<Node<'_>> {
 
 /// Identifiers bound by a pattern (Rust `(a, mut b)`, JS `[a, b]`, defaults, rests).
 fn pattern_names<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
-    match node.kind() {
-        "identifier" => out.push(node),
-        "tuple_pattern" | "array_pattern" | "rest_pattern" | "mut_pattern" | "ref_pattern"
-        | "reference_pattern" | "slice_pattern" => {
-            for c in named_children(node) {
-                pattern_names(c, out);
-            }
+    let mut stack = vec![node];
+    let mut found = Vec::new();
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "identifier" => found.push(node),
+            "tuple_pattern" | "array_pattern" | "rest_pattern" | "mut_pattern" | "ref_pattern"
+            | "reference_pattern" | "slice_pattern" => stack.extend(named_children(node)),
+            "assignment_pattern" => stack.extend(node.child_by_field_name("left")),
+            _ => {}
         }
-        "assignment_pattern" => {
-            if let Some(left) = node.child_by_field_name("left") {
-                pattern_names(left, out);
-            }
-        }
-        _ => {}
     }
+    found.sort_by_key(|n| n.start_byte());
+    out.extend(found);
 }
 
 /// rename-variables (JavaScript, Rust): parameters and local bindings of each function get

@@ -287,9 +287,11 @@ fn doc_nodes(file: &ParsedFile) -> Vec<Node<'_>> {
         .into_iter()
         .filter(|n| match file.language() {
             Language::Python => {
-                let statement = n
-                    .parent()
-                    .filter(|p| n.kind() == "string" && is_docstring(*p));
+                // Kind first: a node's parent costs a walk from the root.
+                if n.kind() != "string" {
+                    return false;
+                }
+                let statement = n.parent().filter(|p| is_docstring(*p));
                 let body = statement.and_then(|p| p.parent());
                 body.is_some_and(|b| {
                     b.named_child(0) == statement

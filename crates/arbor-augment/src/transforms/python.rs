@@ -29,22 +29,27 @@ const DYNAMIC: &[&str] = &["eval", "exec", "locals", "vars", "globals", "__impor
 /// The identifiers a binding target binds (`a`, `a, b`, `(a, [b, *c])`); attributes and
 /// subscripts bind nothing.
 fn target_names<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
-    match node.kind() {
-        "identifier" => out.push(node),
-        "pattern_list"
-        | "tuple_pattern"
-        | "list_pattern"
-        | "list_splat_pattern"
-        | "parenthesized_expression"
-        | "tuple"
-        | "list"
-        | "expression_list" => {
-            for child in named_children(node) {
-                target_names(child, out);
+    // An explicit stack: targets may nest as deep as the parser allows.
+    let mut stack = vec![node];
+    let mut found = Vec::new();
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "identifier" => found.push(node),
+            "pattern_list"
+            | "tuple_pattern"
+            | "list_pattern"
+            | "list_splat_pattern"
+            | "parenthesized_expression"
+            | "tuple"
+            | "list"
+            | "expression_list" => {
+                stack.extend(named_children(node));
             }
+            _ => {}
         }
-        _ => {}
     }
+    found.sort_by_key(|n| n.start_byte());
+    out.extend(found);
 }
 
 /// The names bound directly in a scope's body (not in scopes nested in it): assignment, for,
@@ -620,26 +625,27 @@ pub(crate) fn is_docstring(statement: Node<'_>) -> bool {
 /// The names an expression reads, or `None` when it may have side effects or read state
 /// other than names (calls, attributes, subscripts, await, yield, lambdas…).
 fn pure_reads(file: &ParsedFile, node: Node<'_>, out: &mut HashSet<String>) -> bool {
-    match node.kind() {
-        "identifier" => {
-            out.insert(file.text(node).to_string());
-            true
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "identifier" => {
+                out.insert(file.text(node).to_string());
+            }
+            "integer" | "float" | "string" | "true" | "false" | "none" | "string_content"
+            | "string_start" | "string_end" | "escape_sequence" => {}
+            "binary_operator"
+            | "unary_operator"
+            | "comparison_operator"
+            | "boolean_operator"
+            | "not_operator"
+            | "parenthesized_expression"
+            | "tuple"
+            | "list"
+            | "expression_list" => stack.extend(named_children(node)),
+            _ => return false,
         }
-        "integer" | "float" | "string" | "true" | "false" | "none" | "string_content"
-        | "string_start" | "string_end" | "escape_sequence" => true,
-        "binary_operator"
-        | "unary_operator"
-        | "comparison_operator"
-        | "boolean_operator"
-        | "not_operator"
-        | "parenthesized_expression"
-        | "tuple"
-        | "list"
-        | "expression_list" => named_children(node)
-            .into_iter()
-            .all(|c| pure_reads(file, c, out)),
-        _ => false,
     }
+    true
 }
 
 /// For `x = e` / `a, b = e` with pure `e`: (names written, names read).
