@@ -179,7 +179,7 @@ fn function_body(problem: &Problem, code: &str) -> Option<String> {
     let entry = items.iter().position(is_entry)?;
     let definition = definition_of(items[entry]);
     let body = definition.child_by_field_name("body")?;
-    let target = body_indent(&problem.prompt);
+    let target = body_indent(problem);
     let mut out = if body.start_position().row == definition.start_position().row {
         // `def f(x): return x`
         format!("{target}{}\n", parsed.text(body).trim())
@@ -216,9 +216,27 @@ fn definition_of(node: Node<'_>) -> Node<'_> {
     }
 }
 
-/// The indentation of the prompt's function body: that of its last non-blank line (the end
-/// of the docstring), or four spaces.
-fn body_indent(prompt: &str) -> String {
+/// The indentation of the body of the prompt's entry point: that of the line its body
+/// (usually the docstring) starts on. Without such a function (a prompt that does not
+/// parse), that of the prompt's last non-blank line, or four spaces.
+fn body_indent(problem: &Problem) -> String {
+    let prompt = &problem.prompt;
+    if let Ok(parsed) = ParsedFile::parse("<prompt>", Language::Python, prompt.clone()) {
+        let mut cursor = parsed.root().walk();
+        let items: Vec<Node<'_>> = parsed.root().named_children(&mut cursor).collect();
+        let entry = items.iter().map(|n| definition_of(*n)).find(|d| {
+            d.kind() == "function_definition"
+                && d.child_by_field_name("name")
+                    .is_some_and(|n| parsed.text(n) == problem.entry_point)
+        });
+        if let Some(body) = entry.and_then(|d| d.child_by_field_name("body")) {
+            let line_start = prompt[..body.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+            let indent = &prompt[line_start..body.start_byte()];
+            if !indent.is_empty() && indent.chars().all(|c| c == ' ' || c == '\t') {
+                return indent.to_string();
+            }
+        }
+    }
     prompt
         .lines()
         .rev()
@@ -311,6 +329,19 @@ mod tests {
         let e = extract_completion(&p, "def add(a, b): return a + b\n", PromptFormat::ChatMl);
         assert_eq!(e.completion, "    return a + b\n");
         assert_eq!(e.postprocess, "function-body");
+    }
+
+    #[test]
+    fn the_body_takes_the_indentation_of_the_prompts_function_body() {
+        // A reindented prompt: the docstring's closing line keeps its old indentation
+        // (it is inside the string), the body is three spaces deep.
+        let p = problem("def add(a, b):\n   \"\"\"Add.\n    \"\"\"\n");
+        let e = extract_completion(
+            &p,
+            "def add(a, b):\n    return a + b\n",
+            PromptFormat::ChatMl,
+        );
+        assert_eq!(e.completion, "   return a + b\n");
     }
 
     #[test]
