@@ -50,8 +50,9 @@ PY
 printf '%-34s %9s %16s\n' run seconds functions/s
 printf '%-34s %9.2f %16.0f\n' "python ast parse+unparse (1 thread)" "$py" "$(echo "$functions / $py" | bc -l)"
 for threads in 1 2; do
-    t=$(seconds env RAYON_NUM_THREADS=$threads target/release/arbor augment "$work/corpus" \
-        > /dev/null 2> "$work/err-$threads")
+    TIMEFORMAT=%R
+    t=$( { time env RAYON_NUM_THREADS=$threads target/release/arbor augment "$work/corpus" \
+        > /dev/null 2> "$work/err-$threads"; } 2>&1 )
     applied=$(grep -o ': [0-9]* applied' "$work/err-$threads" | awk '{s += $2} END {print s}')
     per_function=$(echo "$functions * $transforms / $t" | bc -l)
     printf '%-34s %9.2f %16.0f   (%d module transforms applied, %.0f/s; %.2fx python ast)\n' \
