@@ -215,6 +215,27 @@ fn parameters(function: Node<'_>, file: &ParsedFile) -> (Vec<String>, HashSet<St
     (renamable, all)
 }
 
+/// The identifiers that name a function's parameters (not those in defaults or
+/// annotations).
+fn parameter_names(params: Node<'_>) -> Vec<Node<'_>> {
+    named_children(params)
+        .into_iter()
+        .filter_map(|p| match p.kind() {
+            "identifier" => Some(p),
+            "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
+                named_children(p).into_iter().find_map(|c| match c.kind() {
+                    "identifier" => Some(c),
+                    "list_splat_pattern" | "dictionary_splat_pattern" => named_children(c)
+                        .into_iter()
+                        .find(|i| i.kind() == "identifier"),
+                    _ => None,
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// rename-variables: in every function, its parameters and local variables get new names,
 /// consistently through its body and the scopes nested in it.
 pub fn rename_variables(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
@@ -256,7 +277,8 @@ pub fn rename_variables(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit
         // Candidates in order of first appearance: parameters, then locals.
         let mut candidates: Vec<String> = Vec::new();
         for name in params
-            .into_iter()
+            .iter()
+            .cloned()
             .chain(bound.iter().map(|b| file.text(*b).to_string()))
         {
             if !excluded.contains(&name)
@@ -268,8 +290,7 @@ pub fn rename_variables(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit
         }
         // A parameter with a default or keyword-only keeps its name, and so do locals of the
         // same spelling.
-        let (renamable_params, _) = parameters(function, file);
-        candidates.retain(|c| !all_params.contains(c) || renamable_params.contains(c));
+        candidates.retain(|c| !all_params.contains(c) || params.contains(c));
         if candidates.is_empty() {
             continue;
         }
@@ -277,14 +298,18 @@ pub fn rename_variables(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit
             .into_iter()
             .map(|c| (c, names.next(NameKind::Variable)))
             .collect();
-        let params_node = function.child_by_field_name("parameters");
-        for scope in [params_node, Some(body)].into_iter().flatten() {
-            for n in descendants(scope) {
-                if n.kind() == "identifier" && is_variable(n) {
-                    if let Some(new) = mapping.get(file.text(n)) {
-                        edits.push(Edit::replace(n.byte_range(), new.clone()));
-                    }
-                }
+        // In the signature only the parameters' own names: defaults and annotations are
+        // evaluated in the enclosing scope.
+        let signature = function
+            .child_by_field_name("parameters")
+            .map(|p| parameter_names(p))
+            .unwrap_or_default();
+        let uses = descendants(body)
+            .into_iter()
+            .filter(|n| n.kind() == "identifier" && is_variable(*n));
+        for n in signature.into_iter().chain(uses) {
+            if let Some(new) = mapping.get(file.text(n)) {
+                edits.push(Edit::replace(n.byte_range(), new.clone()));
             }
         }
     }
