@@ -679,10 +679,12 @@ pub fn rename_variables(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit
         for n in &all {
             let text = file.text(*n).to_string();
             match n.kind() {
-                "shorthand_property_identifier" | "shorthand_property_identifier_pattern" => {
-                    excluded.insert(text);
-                }
-                "shorthand_field_initializer" => {
+                // `{x}` in JavaScript objects and patterns, `S { x }` in Rust expressions and
+                // patterns: the name is also a key or field, so it keeps its spelling.
+                "shorthand_property_identifier"
+                | "shorthand_property_identifier_pattern"
+                | "shorthand_field_initializer"
+                | "shorthand_field_identifier" => {
                     excluded.insert(text);
                 }
                 "identifier" => {
