@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use arbor_syntax::Language;
+use arbor_syntax::{Language, ParsedFile};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::engine::{augment, Naming};
+use crate::engine::{augment_parsed, Naming};
 use crate::error::AugmentError;
 use crate::transforms::Transform;
 
@@ -142,6 +142,8 @@ pub fn run(
         .par_iter()
         .enumerate()
         .map(|(u, unit)| {
+            // Parsed once for every transform and variant.
+            let file = ParsedFile::parse(unit.id.as_str(), unit.language, unit.source.clone())?;
             let mut out = Vec::new();
             for (g, group) in groups.iter().enumerate() {
                 let usable: Vec<&Transform> = group
@@ -153,9 +155,8 @@ pub fn run(
                     continue;
                 }
                 for variant in 0..plan.count {
-                    let result = augment(
-                        &unit.source,
-                        unit.language,
+                    let result = augment_parsed(
+                        &file,
                         &usable,
                         plan.seed,
                         variant,

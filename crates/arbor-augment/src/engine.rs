@@ -88,10 +88,10 @@ impl Context {
 }
 
 /// What became of one transform.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Outcome {
-    /// It applied; the new text.
-    Applied(String),
+    /// It applied; the new code, parsed.
+    Applied(ParsedFile),
     /// It did not; why. The input is unchanged.
     Skipped(String),
 }
@@ -118,14 +118,14 @@ pub fn apply_edits(source: &str, edits: &[Edit]) -> Result<String, Skip> {
     Ok(out)
 }
 
-/// Applies one transform to `source`: the edits it asks for, then a re-parse that must be
-/// free of errors.
+/// Applies one transform to `file` (parsed without errors): the edits it asks for, then a
+/// re-parse that must be free of errors.
 pub fn apply(
-    source: &str,
-    language: Language,
+    file: &ParsedFile,
     transform: &Transform,
     context: &mut Context,
 ) -> Result<Outcome, AugmentError> {
+    let language = file.language();
     if !transform.supports(language) {
         return Ok(Outcome::Skipped(format!(
             "{} has no {} version",
@@ -133,29 +133,25 @@ pub fn apply(
             language.name()
         )));
     }
-    let file = ParsedFile::parse("<input>", language, source.to_string())?;
-    if file.has_errors() {
-        return Ok(Outcome::Skipped("the input has syntax errors".into()));
-    }
-    let edits = match transform.edits(&file, context) {
+    let edits = match transform.edits(file, context) {
         Ok(edits) if edits.is_empty() => return Ok(Outcome::Skipped("nothing to change".into())),
         Ok(edits) => edits,
         Err(Skip(reason)) => return Ok(Outcome::Skipped(reason)),
     };
-    let text = match apply_edits(source, &edits) {
+    let text = match apply_edits(file.source(), &edits) {
         Ok(text) => text,
         Err(Skip(reason)) => return Ok(Outcome::Skipped(reason)),
     };
+    if text == file.source() {
+        return Ok(Outcome::Skipped("nothing to change".into()));
+    }
     let reparsed = ParsedFile::parse("<output>", language, text)?;
     if reparsed.has_errors() {
         return Ok(Outcome::Skipped(
             "the result does not reparse (left unchanged)".into(),
         ));
     }
-    if reparsed.source() == source {
-        return Ok(Outcome::Skipped("nothing to change".into()));
-    }
-    Ok(Outcome::Applied(reparsed.source().to_string()))
+    Ok(Outcome::Applied(reparsed))
 }
 
 /// The result of a chain of transforms.
@@ -182,24 +178,55 @@ pub fn augment(
     naming: Naming,
     keep: &[String],
 ) -> Result<Augmented, AugmentError> {
+    let file = ParsedFile::parse("<input>", language, source.to_string())?;
+    augment_parsed(&file, transforms, seed, variant, naming, keep)
+}
+
+/// [`augment`] on a file already parsed (parse a batch's input once for all its transforms
+/// and variants). Each transform's output is the next one's input, parsed once.
+pub fn augment_parsed(
+    file: &ParsedFile,
+    transforms: &[&Transform],
+    seed: u64,
+    variant: u64,
+    naming: Naming,
+    keep: &[String],
+) -> Result<Augmented, AugmentError> {
     let mut out = Augmented {
-        text: source.to_string(),
+        text: String::new(),
         applied: Vec::new(),
         skipped: Vec::new(),
         renamed: Vec::new(),
     };
+    if file.has_errors() {
+        out.text = file.source().to_string();
+        out.skipped = transforms
+            .iter()
+            .map(|t| {
+                let reason = if t.supports(file.language()) {
+                    "the input has syntax errors".to_string()
+                } else {
+                    format!("{} has no {} version", t.id, file.language().name())
+                };
+                (t.id, reason)
+            })
+            .collect();
+        return Ok(out);
+    }
+    let mut current: Option<ParsedFile> = None;
     for transform in transforms {
         let mut context = Context::new(seed, transform.id, variant, naming);
         context.keep = keep.to_vec();
-        match apply(&out.text, language, transform, &mut context)? {
-            Outcome::Applied(text) => {
-                out.text = text;
+        match apply(current.as_ref().unwrap_or(file), transform, &mut context)? {
+            Outcome::Applied(next) => {
+                current = Some(next);
                 out.applied.push(transform.id);
                 out.renamed.extend(context.renamed);
             }
             Outcome::Skipped(reason) => out.skipped.push((transform.id, reason)),
         }
     }
+    out.text = current.as_ref().unwrap_or(file).source().to_string();
     Ok(out)
 }
 

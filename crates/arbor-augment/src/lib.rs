@@ -14,6 +14,6 @@ pub mod names;
 pub mod transforms;
 mod tree;
 
-pub use engine::{apply, augment, Augmented, Context, Edit, Naming, Outcome, Skip};
+pub use engine::{apply, augment, augment_parsed, Augmented, Context, Edit, Naming, Outcome, Skip};
 pub use error::AugmentError;
 pub use transforms::{by_id, Transform, TRANSFORMS};
