@@ -299,6 +299,20 @@ impl Sandbox {
         self.run_program(&program)
     }
 
+    /// The RLIMIT_NPROC value, where one applies. It is counted per user: as nobody only the
+    /// sample's own processes; as another user, theirs too, so the limit goes on top of what
+    /// they run already.
+    fn process_limit(&self) -> Option<u64> {
+        self.isolation.process_limit.then(|| {
+            let base = if self.isolation.as_nobody {
+                0
+            } else {
+                user_processes()
+            };
+            base + self.options.max_processes
+        })
+    }
+
     fn preamble(&self) -> String {
         let o = &self.options;
         let cpu = o.timeout.as_secs() + 1;
@@ -306,15 +320,8 @@ impl Sandbox {
             "(_r.RLIMIT_AS, {}), (_r.RLIMIT_CPU, {cpu}), (_r.RLIMIT_FSIZE, {}), (_r.RLIMIT_CORE, 0)",
             o.memory_bytes, o.file_size_bytes
         );
-        if self.isolation.process_limit {
-            // Counted per user: as nobody only the sample's own processes; as another user,
-            // theirs too, so the limit is on top of what they run already.
-            let base = if self.isolation.as_nobody {
-                0
-            } else {
-                user_processes()
-            };
-            limits.push_str(&format!(", (_r.RLIMIT_NPROC, {})", base + o.max_processes));
+        if let Some(processes) = self.process_limit() {
+            limits.push_str(&format!(", (_r.RLIMIT_NPROC, {processes})"));
         }
         format!(
             "import resource as _r\nfor _k, _v in ({limits},):\n    _r.setrlimit(_k, (_v, _v))\ndel _r, _k, _v\n"
@@ -451,19 +458,8 @@ impl Sandbox {
         let env = [("HOME", dir.path()), ("TMPDIR", dir.path())];
         let mut command = self.command(&["-I", "-S", "-"], dir.path(), &env);
         command.stderr(Stdio::piped());
-        let mut child = command.spawn()?;
-        let stdout = capture(child.stdout.take(), self.options.output_bytes);
-        let stderr = capture(child.stderr.take(), self.options.output_bytes);
-        if let Some(mut stdin) = child.stdin.take() {
-            // A sample that dies at once closes the pipe: not our error.
-            let _ = stdin.write_all(source.as_bytes());
-        }
-        let status = wait_or_kill(child, self.options.timeout)?;
-        let grace = Duration::from_millis(200);
-        let (out, err) = (
-            stdout.recv_timeout(grace).unwrap_or_default(),
-            stderr.recv_timeout(grace).unwrap_or_default(),
-        );
+        let (status, out, err) =
+            self.run_captured(command, source.as_bytes(), self.options.timeout)?;
         let ended = status.map(|status| match status.signal() {
             Some(signal) => Ended::Signal(signal),
             None => Ended::Exit(status.code().unwrap_or(-1)),
@@ -530,7 +526,7 @@ impl Sandbox {
             false,
         );
         compile.stdin(Stdio::null()).stderr(Stdio::piped());
-        let (status, _, err) = self.run_captured(compile, self.options.compile_timeout)?;
+        let (status, _, err) = self.run_captured(compile, &[], self.options.compile_timeout)?;
         match status {
             None => return Ok(Verdict::Failed("compile timed out".into())),
             Some(status) if !status.success() => {
@@ -556,13 +552,8 @@ impl Sandbox {
             format!("--fsize={}", o.file_size_bytes),
             "--core=0".to_string(),
         ];
-        if self.isolation.process_limit {
-            let base = if self.isolation.as_nobody {
-                0
-            } else {
-                user_processes()
-            };
-            limits.push(format!("--nproc={}", base + o.max_processes));
+        if let Some(processes) = self.process_limit() {
+            limits.push(format!("--nproc={processes}"));
         }
         let binary = dir.path().join("solution_test");
         let binary = binary
@@ -578,7 +569,7 @@ impl Sandbox {
             self.isolation.as_nobody,
         );
         run.stdin(Stdio::null()).stderr(Stdio::piped());
-        let (status, out, err) = self.run_captured(run, o.timeout)?;
+        let (status, out, err) = self.run_captured(run, &[], o.timeout)?;
         let Some(status) = status else {
             return Ok(Verdict::TimedOut);
         };
@@ -596,16 +587,22 @@ impl Sandbox {
         )))
     }
 
-    /// Spawns `command` (stdout and stderr piped), waits up to `timeout`; the exit status
-    /// (`None`: killed at the limit) and the tails of both outputs.
+    /// Spawns `command` (stdout and stderr piped), writes `input` to its stdin when that is
+    /// piped, waits up to `timeout`; the exit status (`None`: killed at the limit) and the
+    /// tails of both outputs.
     fn run_captured(
         &self,
         mut command: Command,
+        input: &[u8],
         timeout: Duration,
     ) -> std::io::Result<(Option<std::process::ExitStatus>, Vec<u8>, Vec<u8>)> {
         let mut child = command.spawn()?;
         let stdout = capture(child.stdout.take(), self.options.output_bytes);
         let stderr = capture(child.stderr.take(), self.options.output_bytes);
+        if let Some(mut stdin) = child.stdin.take() {
+            // A program that dies at once closes the pipe: not our error.
+            let _ = stdin.write_all(input);
+        }
         let status = wait_or_kill(child, timeout)?;
         let grace = Duration::from_millis(200);
         Ok((
