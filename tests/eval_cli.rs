@@ -275,7 +275,14 @@ fn eval_run_perturb_reports_nominal_and_perturbed_scores() {
     arbor_lm::testing::write_tiny_model(&dir.path().join("tiny.gguf"), 3).unwrap();
     let out = eval_run(
         dir.path(),
-        &["--perturb", "rename-function,de-morgan", "--seed", "2"],
+        &[
+            "--perturb",
+            "rename-function,de-morgan,remove-docstrings",
+            "--perturb-seeds",
+            "2",
+            "--seed",
+            "2",
+        ],
     );
     assert!(
         out.status.success(),
@@ -284,11 +291,13 @@ fn eval_run_perturb_reports_nominal_and_perturbed_scores() {
     );
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = summary["robustness"].as_array().unwrap();
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["transform"], "rename-function");
     assert_eq!(rows[0]["changed"], 2);
     assert_eq!(rows[0]["tasks"], 2);
+    assert_eq!(rows[0]["versions"], 2);
     assert!(rows[0]["perturbed"]["1"].is_number() && rows[0]["nominal"]["1"].is_number());
+    assert!(rows[0]["relative"]["1"].is_number());
     assert_eq!(rows[1]["transform"], "de-morgan");
     assert_eq!(
         rows[1]["changed"], 0,
@@ -303,4 +312,19 @@ fn eval_run_perturb_reports_nominal_and_perturbed_scores() {
         std::fs::read_to_string(dir.path().join("run/perturb-rename-function/samples.jsonl"))
             .unwrap();
     assert_eq!(samples.lines().count(), 2);
+    // The second version has other names, in its own directory.
+    let second: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("run/perturb-rename-function-1/run.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(second["perturb"], "rename-function variant 1");
+    // remove-docstrings gives the same prompt for every seed: run once, counted twice.
+    assert_eq!(rows[2]["transform"], "remove-docstrings");
+    assert_eq!(rows[2]["versions"], 2);
+    assert!(dir.path().join("run/perturb-remove-docstrings").is_dir());
+    assert!(
+        !dir.path().join("run/perturb-remove-docstrings-1").exists(),
+        "an identical prompt is not generated again"
+    );
 }

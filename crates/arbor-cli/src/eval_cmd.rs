@@ -1,6 +1,7 @@
 //! `arbor eval score SAMPLES.jsonl`: run samples in the sandbox and report pass@k;
 //! `arbor eval run`: generate the samples with a local model first.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -161,6 +162,11 @@ pub struct RunArgs {
     /// report nominal and perturbed pass@k side by side.
     #[arg(long, value_delimiter = ',', value_name = "TRANSFORMS")]
     perturb: Vec<String>,
+    /// Robustness: perturbed versions of each prompt per transform (ReCode's s; variants
+    /// 0..s of --seed, version j in DIR/perturb-NAME-j from the second on). The perturbed
+    /// score is Robust Pass_s@k: a sample counts only if it passes in every version.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    perturb_seeds: usize,
 }
 
 pub fn run(command: EvalCommand, out: &mut impl Write) -> anyhow::Result<Outcome> {
@@ -299,48 +305,79 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
     }
     let ks = common.ks(Some(args.samples));
     let mut robustness = Vec::new();
+    if args.perturb_seeds == 0 {
+        anyhow::bail!("--perturb-seeds must be at least 1");
+    }
     for transform in perturbations(&args.perturb, problems[0].language())? {
-        let perturbed =
-            arbor_eval::robust::perturb(&problems, transform, args.seed, Naming::Natural)?;
-        if perturbed.problems.is_empty() {
+        // Each version's results for the tasks it changed; a prompt an earlier version
+        // already had is not run again but takes that version's results.
+        let mut versions: Vec<Vec<SampleResult>> = Vec::new();
+        let mut seen = HashMap::new();
+        for version in 0..args.perturb_seeds {
+            let perturbed = arbor_eval::robust::perturb(
+                &problems,
+                transform,
+                args.seed,
+                version as u64,
+                Naming::Natural,
+            )?;
+            let (fresh, repeats) =
+                arbor_eval::robust::first_seen(version, perturbed.problems, &mut seen);
+            let mut results = Vec::new();
+            if !fresh.is_empty() {
+                let (sub, tag) = match version {
+                    0 => (
+                        dir.join(format!("perturb-{}", transform.id)),
+                        transform.id.to_string(),
+                    ),
+                    v => (
+                        dir.join(format!("perturb-{}-{v}", transform.id)),
+                        format!("{} variant {v}", transform.id),
+                    ),
+                };
+                eprintln!(
+                    "arbor: {tag}: {} prompts changed, generating into {}",
+                    fresh.len(),
+                    sub.display()
+                );
+                let options = RunOptions {
+                    settings: RunSettings {
+                        perturb: Some(tag),
+                        ..settings.clone()
+                    },
+                    ..options.clone()
+                };
+                let bar = crate::progress_bar(
+                    fresh.len() as u64,
+                    "{spinner} {pos}/{len} tasks [{bar:30}] ETA {eta}",
+                );
+                let result =
+                    arbor_eval::run::run(&mut model, &fresh, &sub, &options, &sandbox, &mut |p| {
+                        if let Some(bar) = &bar {
+                            bar.set_position(p.tasks_done as u64);
+                        }
+                    })?;
+                if let Some(bar) = &bar {
+                    bar.finish_and_clear();
+                }
+                results = result.results;
+            }
+            for (task, earlier) in repeats {
+                let copied: Vec<_> = versions[earlier]
+                    .iter()
+                    .filter(|r| r.sample.task_id == task)
+                    .cloned()
+                    .collect();
+                results.extend(copied);
+            }
+            versions.push(results);
+        }
+        if versions.iter().all(|v| v.is_empty()) {
             eprintln!("arbor: {} changes no prompt", transform.id);
             robustness.push((transform.id, None));
             continue;
         }
-        let sub = dir.join(format!("perturb-{}", transform.id));
-        eprintln!(
-            "arbor: {}: {} prompts changed, generating into {}",
-            transform.id,
-            perturbed.problems.len(),
-            sub.display()
-        );
-        let options = RunOptions {
-            settings: RunSettings {
-                perturb: Some(transform.id.to_string()),
-                ..settings.clone()
-            },
-            ..options.clone()
-        };
-        let bar = crate::progress_bar(
-            perturbed.problems.len() as u64,
-            "{spinner} {pos}/{len} tasks [{bar:30}] ETA {eta}",
-        );
-        let result = arbor_eval::run::run(
-            &mut model,
-            &perturbed.problems,
-            &sub,
-            &options,
-            &sandbox,
-            &mut |p| {
-                if let Some(bar) = &bar {
-                    bar.set_position(p.tasks_done as u64);
-                }
-            },
-        )?;
-        if let Some(bar) = &bar {
-            bar.finish_and_clear();
-        }
-        let comparison = arbor_eval::robust::compare(&output.results, &result.results, &ks);
+        let comparison = arbor_eval::robust::compare(&output.results, &versions, &ks);
         robustness.push((transform.id, Some(comparison)));
     }
     report(
@@ -399,31 +436,44 @@ fn robustness_json(rows: &Robustness<'_>) -> serde_json::Value {
                 "transform": id,
                 "changed": c.changed,
                 "tasks": c.tasks,
+                "versions": c.versions,
                 "nominal": pass_at(&c.nominal),
                 "perturbed": pass_at(&c.perturbed),
+                "drop": pass_at(&c.drop),
+                "relative": pass_at(&c.relative),
                 "flipped": c.flipped,
             }),
         })
         .collect()
 }
 
-/// The robustness table: per transform, how many prompts changed, nominal and perturbed
-/// pass@k, the change, and the tasks whose outcome flipped.
+/// The robustness table: per transform, how many prompts changed, nominal pass@k, Robust
+/// Pass_s@k, Robust Drop_s@k, Robust Relative_s@k, and the tasks whose outcome flipped.
 fn report_robustness(
     out: &mut impl Write,
     ks: &[usize],
     rows: &Robustness<'_>,
 ) -> anyhow::Result<()> {
     let k = ks.first().copied().unwrap_or(1);
+    let s = rows
+        .iter()
+        .find_map(|(_, c)| c.as_ref().map(|c| c.versions))
+        .unwrap_or(1);
     writeln!(out)?;
     writeln!(
         out,
-        "{:<22} {:>8} {:>10} {:>10} {:>8} {:>8}",
+        "robustness, {s} perturbed version{} per prompt (ReCode: RP = worst-case pass, drop = relative loss, RR = outcomes changed):",
+        if s == 1 { "" } else { "s" }
+    )?;
+    writeln!(
+        out,
+        "{:<22} {:>8} {:>10} {:>10} {:>8} {:>10} {:>8}",
         "perturbation",
         "changed",
         format!("pass@{k}"),
-        "perturbed",
-        "change",
+        format!("RP{s}@{k}"),
+        "drop",
+        format!("RR{s}@{k}"),
         "flipped"
     )?;
     for (id, c) in rows {
@@ -434,11 +484,18 @@ fn report_robustness(
                     writeln!(out, "{id:<22} {:>8}", c.changed)?;
                     continue;
                 };
+                let drop = c
+                    .drop
+                    .get(&k)
+                    .map_or_else(|| "-".to_string(), |d| format!("{:.1}%", d * 100.0));
+                let relative = c
+                    .relative
+                    .get(&k)
+                    .map_or_else(|| "-".to_string(), |r| format!("{r:.4}"));
                 writeln!(
                     out,
-                    "{id:<22} {:>8} {a:>10.4} {b:>10.4} {:>+8.4} {:>8}",
+                    "{id:<22} {:>8} {a:>10.4} {b:>10.4} {drop:>8} {relative:>10} {:>8}",
                     format!("{}/{}", c.changed, c.tasks),
-                    b - a,
                     c.flipped
                 )?;
             }

@@ -1,6 +1,18 @@
 //! Robustness evaluation (ReCode's question): the same model and seed on problems whose
 //! prompts went through a semantics-preserving transform (docstring, function name, code
 //! syntax, format), pass@k next to the nominal one.
+//!
+//! With `s` perturbed versions of each prompt (variants `0..s` of the seed) the scores are
+//! ReCode's (Wang et al., 2023):
+//! - Robust Pass_s@k: the unbiased pass@k estimator on `rc_s`, the number of sample indices
+//!   `i` whose sample is correct for *every* perturbed version (worst case);
+//! - Robust Drop_s@k: `(pass@k − RP_s@k) / pass@k`;
+//! - Robust Relative_s@k: the same estimator on the samples that were correct on the nominal
+//!   prompt and wrong on some version, plus on those wrong on the nominal prompt and right on
+//!   some version (changes in both directions).
+//!
+//! Sample `i` of every version is drawn with the same seed, so the indices line up. A
+//! version that leaves a prompt unchanged counts with the nominal results.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,12 +34,13 @@ pub struct Perturbed {
     pub unchanged: usize,
 }
 
-/// Applies `transform` to every problem's prompt (variant 0 of `seed`); the names a
+/// Applies `transform` to every problem's prompt (`variant` of `seed`); the names a
 /// problem's test spells keep theirs, and a renamed entry point is followed.
 pub fn perturb(
     problems: &[Problem],
     transform: &'static Transform,
     seed: u64,
+    variant: u64,
     naming: Naming,
 ) -> Result<Perturbed, EvalError> {
     let mut out = Perturbed {
@@ -42,7 +55,7 @@ pub fn perturb(
             problem.language(),
             &[transform],
             seed,
-            0,
+            variant,
             naming,
             &keep,
         )
@@ -70,47 +83,130 @@ pub fn perturb(
     Ok(out)
 }
 
+/// Keeps the problems of `version` whose prompt no earlier version of the same task had,
+/// so that a transform with fewer distinct outputs than versions is not run twice on the
+/// same prompt. `seen` maps (task, prompt) to the version that first had it; the returned
+/// pairs name, for each problem dropped, the task and that earlier version.
+pub fn first_seen(
+    version: usize,
+    problems: Vec<Problem>,
+    seen: &mut HashMap<(String, String), usize>,
+) -> (Vec<Problem>, Vec<(String, usize)>) {
+    let mut fresh = Vec::new();
+    let mut repeats = Vec::new();
+    for problem in problems {
+        match seen.entry((problem.task_id.clone(), problem.prompt.clone())) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                repeats.push((problem.task_id, *e.get()));
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(version);
+                fresh.push(problem);
+            }
+        }
+    }
+    (fresh, repeats)
+}
+
 /// Nominal and perturbed scores side by side.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
-    /// Problems the transform changed.
+    /// Problems some version changed.
     pub changed: usize,
     /// Tasks in all.
     pub tasks: usize,
+    /// Perturbed versions of each prompt (ReCode's `s`).
+    pub versions: usize,
     /// pass@k on the nominal problems.
     pub nominal: BTreeMap<usize, f64>,
-    /// pass@k with the changed problems' results in place of their nominal ones.
+    /// Robust Pass_s@k: a sample index counts as correct only if it is correct in every
+    /// version (unchanged prompts count with their nominal results). With one version this
+    /// is plain pass@k on the perturbed problems.
     pub perturbed: BTreeMap<usize, f64>,
-    /// Changed tasks whose outcome flipped (some sample passed before and none after, or the
-    /// reverse).
+    /// Robust Drop_s@k: `(nominal − perturbed) / nominal` (absent where nominal is 0).
+    pub drop: BTreeMap<usize, f64>,
+    /// Robust Relative_s@k: the share of changed outcomes in both directions.
+    pub relative: BTreeMap<usize, f64>,
+    /// Tasks whose outcome flipped in some version (some sample passed before and none
+    /// after, or the reverse).
     pub flipped: usize,
 }
 
-/// Compares `nominal` results (every task) with `perturbed` ones (the changed tasks).
-pub fn compare(nominal: &[SampleResult], perturbed: &[SampleResult], ks: &[usize]) -> Comparison {
-    let before = task_counts(nominal);
-    let after: HashMap<String, (usize, usize)> = task_counts(perturbed)
-        .into_iter()
-        .map(|(t, n, c)| (t, (n, c)))
-        .collect();
+/// Each task's samples, pass or fail, in sample order.
+fn outcomes(results: &[SampleResult]) -> BTreeMap<&str, Vec<bool>> {
+    let mut out: BTreeMap<&str, Vec<bool>> = BTreeMap::new();
+    for r in results {
+        out.entry(r.sample.task_id.as_str())
+            .or_default()
+            .push(r.verdict.passed());
+    }
+    out
+}
+
+/// Compares `nominal` results (every task) with those of each perturbed version
+/// (`versions[j]`: the tasks version `j` changed; the others count with their nominal
+/// results).
+pub fn compare(
+    nominal: &[SampleResult],
+    versions: &[Vec<SampleResult>],
+    ks: &[usize],
+) -> Comparison {
+    let before = outcomes(nominal);
+    let after: Vec<BTreeMap<&str, Vec<bool>>> = versions.iter().map(|v| outcomes(v)).collect();
+    let mut changed = 0;
     let mut flipped = 0;
-    let combined: Vec<(String, usize, usize)> = before
+    let mut worst = Vec::new();
+    let mut lost = Vec::new();
+    let mut gained = Vec::new();
+    for (task, nominal) in &before {
+        let mut versions: Vec<&Vec<bool>> = after.iter().filter_map(|v| v.get(task)).collect();
+        if !versions.is_empty() {
+            changed += 1;
+        }
+        if versions
+            .iter()
+            .any(|v| v.iter().any(|&p| p) != nominal.iter().any(|&p| p))
+        {
+            flipped += 1;
+        }
+        if versions.len() < after.len() {
+            versions.push(nominal);
+        }
+        let n = versions
+            .iter()
+            .map(|v| v.len())
+            .chain([nominal.len()])
+            .min()
+            .unwrap_or(0);
+        let all = |i: usize| versions.iter().all(|v| v[i]);
+        let any = |i: usize| versions.iter().any(|v| v[i]);
+        let count = |f: &dyn Fn(usize) -> bool| (0..n).filter(|&i| f(i)).count();
+        let task = task.to_string();
+        worst.push((task.clone(), n, count(&all)));
+        lost.push((task.clone(), n, count(&|i| nominal[i] && !all(i))));
+        gained.push((task, n, count(&|i| !nominal[i] && any(i))));
+    }
+    let nominal = summarize(&task_counts(nominal), ks).pass_at;
+    let perturbed = summarize(&worst, ks).pass_at;
+    let lost = summarize(&lost, ks).pass_at;
+    let gained = summarize(&gained, ks).pass_at;
+    let drop = nominal
         .iter()
-        .map(|(task, n, c)| match after.get(task) {
-            Some(&(pn, pc)) => {
-                if (*c > 0) != (pc > 0) {
-                    flipped += 1;
-                }
-                (task.clone(), pn, pc)
-            }
-            None => (task.clone(), *n, *c),
-        })
+        .filter(|(_, &a)| a > 0.0)
+        .filter_map(|(k, a)| Some((*k, (a - perturbed.get(k)?) / a)))
+        .collect();
+    let relative = lost
+        .iter()
+        .filter_map(|(k, a)| Some((*k, a + gained.get(k)?)))
         .collect();
     Comparison {
-        changed: after.len(),
+        changed,
         tasks: before.len(),
-        nominal: summarize(&before, ks).pass_at,
-        perturbed: summarize(&combined, ks).pass_at,
+        versions: versions.len(),
+        nominal,
+        perturbed,
+        drop,
+        relative,
         flipped,
     }
 }
@@ -141,10 +237,46 @@ mod tests {
     fn perturbed_results_replace_the_changed_tasks_only() {
         let nominal = [result("a", true), result("b", true), result("c", false)];
         let perturbed = [result("b", false)];
-        let c = compare(&nominal, &perturbed, &[1]);
-        assert_eq!((c.changed, c.tasks, c.flipped), (1, 3, 1));
+        let c = compare(&nominal, &[perturbed.to_vec()], &[1]);
+        assert_eq!((c.changed, c.tasks, c.flipped, c.versions), (1, 3, 1, 1));
         assert!((c.nominal[&1] - 2.0 / 3.0).abs() < 1e-12);
         assert!((c.perturbed[&1] - 1.0 / 3.0).abs() < 1e-12);
+        assert!((c.drop[&1] - 0.5).abs() < 1e-12);
+        assert!((c.relative[&1] - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    /// ReCode's worst case: sample `i` counts only if it passes in every version, matched
+    /// by index; changes in both directions add up in Robust Relative.
+    #[test]
+    fn robust_pass_takes_the_worst_version_per_sample_index() {
+        let nominal = [
+            result("a", true),
+            result("a", false),
+            result("b", false),
+            result("b", false),
+        ];
+        // Version 0: a's samples swap outcomes; b's sample 1 now passes.
+        let v0 = vec![
+            result("a", false),
+            result("a", true),
+            result("b", false),
+            result("b", true),
+        ];
+        // Version 1: a both pass; b unchanged (nominal counts).
+        let v1 = vec![result("a", true), result("a", true)];
+        let c = compare(&nominal, &[v0, v1], &[1, 2]);
+        assert_eq!((c.changed, c.tasks, c.versions, c.flipped), (2, 2, 2, 1));
+        // Nominal: a 1/2, b 0/2 → pass@1 = 0.25, pass@2 = 0.5.
+        assert!((c.nominal[&1] - 0.25).abs() < 1e-12);
+        assert!((c.nominal[&2] - 0.5).abs() < 1e-12);
+        // Worst case: a's index 1 passes in both versions (rc = 1; index 0 fails in v0);
+        // b's index 1 passes in v0 but its nominal result, standing for the unchanged v1,
+        // fails (rc = 0).
+        assert!((c.perturbed[&1] - 0.25).abs() < 1e-12);
+        // Lost: a index 0 (nominal pass, v0 fail) → 1/2 for a; gained: a index 1, b index 1.
+        // Relative@1 = mean(0.5, 0) + mean(0.5, 0.5) = 0.25 + 0.5.
+        assert!((c.relative[&1] - 0.75).abs() < 1e-12);
+        assert!(c.drop[&1].abs() < 1e-12);
     }
 
     #[test]
@@ -157,7 +289,7 @@ mod tests {
             entry_point: "add".into(),
         };
         let t = arbor_augment::by_id("rename-function").unwrap();
-        let p = perturb(std::slice::from_ref(&problem), t, 0, Naming::Natural).unwrap();
+        let p = perturb(std::slice::from_ref(&problem), t, 0, 0, Naming::Natural).unwrap();
         assert_eq!(p.problems.len(), 1);
         let changed = &p.problems[0];
         assert_ne!(changed.entry_point, "add");

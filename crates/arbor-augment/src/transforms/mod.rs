@@ -7,6 +7,7 @@ use crate::engine::{Context, Edit, Skip};
 
 mod clike;
 mod common;
+mod docs;
 mod python;
 
 /// What a transform computes: the edits for a file, or why it cannot apply.
@@ -191,9 +192,25 @@ pub static TRANSFORMS: &[Transform] = &[
         id: "docstring-typos",
         category: "docstring",
         summary: "typos (two neighbouring letters swapped) in a few words of the documentation",
-        python: Some(common::docstring_typos),
-        javascript: Some(common::docstring_typos),
-        rust: Some(common::docstring_typos),
+        python: Some(docs::docstring_typos),
+        javascript: Some(docs::docstring_typos),
+        rust: Some(docs::docstring_typos),
+    },
+    Transform {
+        id: "docstring-synonyms",
+        category: "docstring",
+        summary: "some words of the documentation replaced by synonyms (names the code uses kept)",
+        python: Some(docs::docstring_synonyms),
+        javascript: Some(docs::docstring_synonyms),
+        rust: Some(docs::docstring_synonyms),
+    },
+    Transform {
+        id: "docstring-case",
+        category: "docstring",
+        summary: "letters of the documentation's prose upper-cased at random (ReCode's ChangeCharCase)",
+        python: Some(docs::docstring_case),
+        javascript: Some(docs::docstring_case),
+        rust: Some(docs::docstring_case),
     },
 ];
 
