@@ -8,7 +8,10 @@ use arbor_syntax::{Language, ParsedFile};
 use rand::seq::IndexedRandom;
 use rand::Rng;
 
-use super::common::{kind_is, pick_disjoint, pick_edits, starts_line, statement_positions};
+use super::common::{
+    indented, kind_is, pick_disjoint, pick_edits, shuffle_run, starts_line, statement_positions,
+    swap_independent, DefUse,
+};
 use crate::engine::{Context, Edit, Skip};
 use crate::names::{NameGen, NameKind};
 use crate::tree::{descendants, line_indent, line_start, named_children};
@@ -439,7 +442,15 @@ pub fn for_to_while(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, S
     for for_loop in pick_disjoint(loops, ctx) {
         let body = for_loop.child_by_field_name("body").expect("checked");
         let indent = line_indent(source, for_loop.start_byte());
-        let body_text = file.text(body);
+        // One indentation step, as the body uses it: the body moves one level deeper.
+        let step = named_children(body)
+            .first()
+            .filter(|s| starts_line(file, **s))
+            .and_then(|s| line_indent(source, s.start_byte()).strip_prefix(indent))
+            .filter(|s| !s.is_empty())
+            .unwrap_or(if js(file) { "  " } else { "    " })
+            .to_string();
+        let body_text = indented(file, body.byte_range(), &step);
         let inner_body = &body_text[1..body_text.len() - 1];
         let text = if js(file) {
             let init = for_loop
@@ -450,15 +461,15 @@ pub fn for_to_while(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, S
             let condition = condition.trim_end_matches(';');
             let update = for_loop
                 .child_by_field_name("increment")
-                .map(|u| format!("{indent}    {};\n", file.text(u)))
+                .map(|u| format!("{indent}{step}{step}{};\n", file.text(u)))
                 .unwrap_or_default();
             let init = if init.is_empty() {
                 String::new()
             } else {
-                format!("{init};\n{indent}  ")
+                format!("{init};\n{indent}{step}")
             };
             format!(
-                "{{\n{indent}  {init}while ({condition}) {{{}\n{update}{indent}  }}\n{indent}}}",
+                "{{\n{indent}{step}{init}while ({condition}) {{{}\n{update}{indent}{step}}}\n{indent}}}",
                 inner_body.trim_end()
             )
         } else {
@@ -470,7 +481,7 @@ pub fn for_to_while(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, S
             };
             let it = names.next(NameKind::Variable);
             format!(
-                "{{\n{indent}    let mut {it} = ({}).into_iter();\n{indent}    while let Some({}) = {it}.next() {body_text}\n{indent}}}",
+                "{{\n{indent}{step}let mut {it} = ({}).into_iter();\n{indent}{step}while let Some({}) = {it}.next() {body_text}\n{indent}}}",
                 file.text(value),
                 file.text(pattern)
             )
@@ -480,8 +491,13 @@ pub fn for_to_while(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, S
     Ok(edits)
 }
 
-/// while-to-for (JavaScript): `while (c) S` becomes `for (; c; ) S`.
+/// while-to-for. JavaScript: `while (c) S` becomes `for (; c; ) S`. Rust, which has no
+/// C-style `for`: `while c { body }` becomes `for _ in std::iter::repeat(()) { if !(c) {
+/// break; } body }` (a label stays; `while let` is left alone).
 pub fn while_to_for(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    if !js(file) {
+        return rust_while_to_for(file, ctx);
+    }
     let loops: Vec<(Node<'_>, String)> = descendants(file.root())
         .into_iter()
         .filter(|n| n.kind() == "while_statement")
@@ -509,6 +525,51 @@ pub fn while_to_for(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, S
             Edit::replace(statement.start_byte()..condition.end_byte(), text)
         })
         .collect())
+}
+
+fn rust_while_to_for(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let source = file.source();
+    let loops: Vec<Node<'_>> = descendants(file.root())
+        .into_iter()
+        .filter(|n| n.kind() == "while_expression")
+        .filter(|n| {
+            n.child_by_field_name("condition")
+                .is_some_and(|c| !kind_is(c, &["let_condition", "let_chain"]))
+                && n.child_by_field_name("body")
+                    .is_some_and(|b| b.kind() == "block")
+        })
+        .collect();
+    let picked = pick_disjoint(loops, ctx);
+    if picked.is_empty() {
+        return Err(Skip::because("no while loop"));
+    }
+    let mut edits = Vec::new();
+    for node in picked {
+        let condition = node.child_by_field_name("condition").expect("checked");
+        let body = node.child_by_field_name("body").expect("checked");
+        let mut cursor = node.walk();
+        let Some(keyword) = node.children(&mut cursor).find(|c| c.kind() == "while") else {
+            continue;
+        };
+        let indent = line_indent(source, node.start_byte());
+        let inner = named_children(body)
+            .first()
+            .filter(|s| starts_line(file, **s))
+            .map_or_else(
+                || format!("{indent}    "),
+                |s| line_indent(source, s.start_byte()).to_string(),
+            );
+        let negated = format!("!{}", wrap(file, unparen(condition)));
+        edits.push(Edit::replace(
+            keyword.start_byte()..condition.end_byte(),
+            "for _ in std::iter::repeat(())",
+        ));
+        edits.push(Edit::insert(
+            body.start_byte() + 1,
+            format!("\n{inner}if {negated} {{\n{inner}    break;\n{inner}}}"),
+        ));
+    }
+    Ok(edits)
 }
 
 /// The functions whose locals are renamed, and the nodes that hold their parameters and body.
@@ -845,4 +906,134 @@ pub fn remove_docstrings(file: &ParsedFile, _ctx: &mut Context) -> Result<Vec<Ed
         return Err(Skip::because("no doc comment"));
     }
     Ok(edits)
+}
+
+/// The names a JavaScript or Rust expression reads, or `None` when it may have side effects
+/// (calls, member access, indexing, `await`, `delete`, `in`/`instanceof`, closures, Rust's
+/// `*` dereference…).
+fn pure_reads(file: &ParsedFile, node: Node<'_>, out: &mut HashSet<String>) -> bool {
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "identifier" => {
+                out.insert(file.text(node).to_string());
+            }
+            "number" | "string" | "string_fragment" | "escape_sequence" | "true" | "false"
+            | "null" | "undefined" | "integer_literal" | "float_literal" | "boolean_literal"
+            | "string_literal" | "string_content" | "char_literal" => {}
+            "binary_expression" => match binary(file, node) {
+                Some((left, op, right)) if op != "in" && op != "instanceof" => {
+                    stack.push(left);
+                    stack.push(right);
+                }
+                _ => return false,
+            },
+            "unary_expression" => {
+                let text = file.text(node);
+                if text.starts_with('*') || text.starts_with("delete") {
+                    return false;
+                }
+                stack.extend(named_children(node));
+            }
+            "type_cast_expression" => match node.child_by_field_name("value") {
+                Some(value) => stack.push(value),
+                None => return false,
+            },
+            "parenthesized_expression"
+            | "array"
+            | "array_expression"
+            | "tuple_expression"
+            | "ternary_expression" => stack.extend(named_children(node)),
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// For `let x = e;` / `const x = e;` / `x = e;` with pure `e`: (names written, names read).
+/// In Rust a bare name on the right is a move whose drop order would change: not simple.
+fn simple_binding(file: &ParsedFile, statement: Node<'_>) -> Option<DefUse> {
+    let (name, value) = match statement.kind() {
+        "lexical_declaration" => {
+            let declarators = named_children(statement);
+            let [declarator] = declarators.as_slice() else {
+                return None;
+            };
+            (
+                declarator.child_by_field_name("name")?,
+                declarator.child_by_field_name("value")?,
+            )
+        }
+        "let_declaration" => {
+            if statement.child_by_field_name("alternative").is_some() {
+                return None;
+            }
+            let value = statement.child_by_field_name("value")?;
+            if unparen(value).kind() == "identifier" {
+                return None;
+            }
+            (statement.child_by_field_name("pattern")?, value)
+        }
+        "expression_statement" => {
+            let assignment = statement.named_child(0)?;
+            if statement.named_child_count() != 1 || assignment.kind() != "assignment_expression" {
+                return None;
+            }
+            let value = assignment.child_by_field_name("right")?;
+            if !js(file) && unparen(value).kind() == "identifier" {
+                return None;
+            }
+            (assignment.child_by_field_name("left")?, value)
+        }
+        _ => return None,
+    };
+    if name.kind() != "identifier" {
+        return None;
+    }
+    let mut reads = HashSet::new();
+    if !pure_reads(file, value, &mut reads) {
+        return None;
+    }
+    Some((HashSet::from([file.text(name).to_string()]), reads))
+}
+
+/// reorder-statements: swaps adjacent `let`/`const` declarations and assignments of a name
+/// whose right-hand sides have no side effects and that neither read nor write the other's
+/// names.
+pub fn reorder_statements(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let kinds: &[&str] = if js(file) {
+        &["statement_block"]
+    } else {
+        &["block"]
+    };
+    let mut blocks = vec![file.root()];
+    blocks.extend(
+        descendants(file.root())
+            .into_iter()
+            .filter(|n| kind_is(*n, kinds)),
+    );
+    swap_independent(file, ctx, blocks, &|s| simple_binding(file, s))
+}
+
+/// reorder-imports: a run of two or more JavaScript `import` declarations or Rust `use`
+/// declarations (of the file or a `mod` body; not one under an attribute), shuffled.
+pub fn reorder_imports(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
+    let mut containers = vec![file.root()];
+    if !js(file) {
+        containers.extend(
+            descendants(file.root())
+                .into_iter()
+                .filter(|n| n.kind() == "declaration_list")
+                .filter(|n| n.parent().is_some_and(|p| p.kind() == "mod_item")),
+        );
+    }
+    shuffle_run(file, ctx, containers, &|s| {
+        if js(file) {
+            s.kind() == "import_statement"
+        } else {
+            s.kind() == "use_declaration"
+                && s.prev_named_sibling()
+                    .is_none_or(|p| p.kind() != "attribute_item")
+        }
+    })
 }

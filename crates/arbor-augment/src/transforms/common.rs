@@ -1,6 +1,8 @@
 //! Transforms and helpers shared by all languages: formatting (blank lines, indentation,
 //! argument lists), comments, and picking random non-overlapping edit sites.
 
+use std::collections::HashSet;
+
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::{Language, ParsedFile};
 use rand::seq::{IndexedRandom, SliceRandom};
@@ -55,6 +57,128 @@ pub(crate) fn pick_edits(
         .filter(|(n, _)| picked.contains(n))
         .map(|(n, text)| Edit::replace(n.byte_range(), text))
         .collect())
+}
+
+/// Names a statement writes and reads, for the def/use check of reorder-statements.
+pub(crate) type DefUse = (HashSet<String>, HashSet<String>);
+
+/// Swaps some pairs of adjacent statements of `blocks`, each on its own lines, that
+/// `simple` describes (it returns `None` for anything with side effects) and that neither
+/// read nor write the other's names.
+pub(crate) fn swap_independent<'t>(
+    file: &'t ParsedFile,
+    ctx: &mut Context,
+    blocks: Vec<Node<'t>>,
+    simple: &dyn Fn(Node<'t>) -> Option<DefUse>,
+) -> Result<Vec<Edit>, Skip> {
+    let mut pairs = Vec::new();
+    for block in blocks {
+        let statements = named_children(block);
+        for window in statements.windows(2) {
+            let (a, b) = (window[0], window[1]);
+            if a.end_position().row >= b.start_position().row
+                || !starts_line(file, a)
+                || !starts_line(file, b)
+            {
+                continue;
+            }
+            let (Some((wa, ra)), Some((wb, rb))) = (simple(a), simple(b)) else {
+                continue;
+            };
+            if wa.is_disjoint(&wb) && wa.is_disjoint(&rb) && wb.is_disjoint(&ra) {
+                pairs.push((a, b));
+            }
+        }
+    }
+    pairs.shuffle(&mut ctx.rng);
+    let mut used: Vec<usize> = Vec::new();
+    let mut edits = Vec::new();
+    for (a, b) in pairs {
+        if used.contains(&a.start_byte()) || used.contains(&b.start_byte()) {
+            continue;
+        }
+        if !edits.is_empty() && ctx.rng.random_bool(0.5) {
+            continue;
+        }
+        used.push(a.start_byte());
+        used.push(b.start_byte());
+        edits.push(Edit::replace(a.byte_range(), file.text(b)));
+        edits.push(Edit::replace(b.byte_range(), file.text(a)));
+    }
+    if edits.is_empty() {
+        return Err(Skip::because("no two adjacent independent statements"));
+    }
+    Ok(edits)
+}
+
+/// Shuffles one run (picked at random) of two or more statements of a container that
+/// `is_import` accepts, each starting its own line right below the previous one.
+pub(crate) fn shuffle_run<'t>(
+    file: &'t ParsedFile,
+    ctx: &mut Context,
+    containers: Vec<Node<'t>>,
+    is_import: &dyn Fn(Node<'t>) -> bool,
+) -> Result<Vec<Edit>, Skip> {
+    let mut runs: Vec<Vec<Node<'_>>> = Vec::new();
+    for container in containers {
+        let mut run: Vec<Node<'_>> = Vec::new();
+        for statement in named_children(container) {
+            let import = is_import(statement) && starts_line(file, statement);
+            let follows = run.last().is_none_or(|p: &Node<'_>| {
+                p.end_position().row + 1 == statement.start_position().row
+            });
+            if !(import && follows) {
+                if run.len() >= 2 {
+                    runs.push(std::mem::take(&mut run));
+                }
+                run.clear();
+            }
+            if import {
+                run.push(statement);
+            }
+        }
+        if run.len() >= 2 {
+            runs.push(run);
+        }
+    }
+    let Some(run) = runs.choose(&mut ctx.rng) else {
+        return Err(Skip::because("no run of two or more imports"));
+    };
+    let texts: Vec<&str> = run.iter().map(|n| file.text(*n)).collect();
+    let mut order: Vec<usize> = (0..run.len()).collect();
+    for _ in 0..8 {
+        order.shuffle(&mut ctx.rng);
+        if order
+            .iter()
+            .enumerate()
+            .any(|(i, &j)| i != j && texts[i] != texts[j])
+        {
+            break;
+        }
+    }
+    Ok(run
+        .iter()
+        .zip(order)
+        .map(|(node, j)| Edit::replace(node.byte_range(), texts[j]))
+        .collect())
+}
+
+/// The text of `range` with `extra` added to the indentation of every line after the
+/// first that has text and does not start inside a multi-line string.
+pub(crate) fn indented(file: &ParsedFile, range: std::ops::Range<usize>, extra: &str) -> String {
+    let strings = multiline_strings(file);
+    let source = file.source();
+    let mut out = String::new();
+    let mut at = range.start;
+    for (i, line) in source[range].split_inclusive('\n').enumerate() {
+        let in_string = strings.iter().any(|r| r.start < at && at < r.end);
+        if i > 0 && !in_string && !line.trim().is_empty() {
+            out.push_str(extra);
+        }
+        out.push_str(line);
+        at += line.len();
+    }
+    out
 }
 
 /// Byte ranges of strings that span lines: their inside must not change.

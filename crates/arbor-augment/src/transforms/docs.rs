@@ -80,6 +80,18 @@ fn has_blank_line(text: &str) -> bool {
         .is_some_and(|(_, middle)| middle.iter().any(|l| l.trim().is_empty()))
 }
 
+/// Whether a documentation line shows code rather than prose: backticks, an assignment or
+/// comparison, an arrow (`->`, `=>`, `➞`) or a call (`name(`), as the examples of
+/// HumanEval-style docstrings without `>>>` do (`f('abc') == True`, `x = [1, 2] → 3`).
+fn code_like(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    line.contains(['`', '=', '➞', '→'])
+        || line.contains("->")
+        || bytes
+            .windows(2)
+            .any(|w| w[1] == b'(' && (w[0].is_ascii_alphanumeric() || w[0] == b'_'))
+}
+
 /// The byte range of a documentation node's text without its delimiters: a Python
 /// string's content (no prefix or quotes); a comment as it is.
 fn content_range(file: &ParsedFile, doc: Node<'_>) -> (usize, usize) {
@@ -104,7 +116,7 @@ fn content_range(file: &ParsedFile, doc: Node<'_>) -> (usize, usize) {
 /// either side, no `(` after it (a call), no `@ : { \ .` or quote before it, no `.`
 /// followed by a letter after it (a path), not a label (the first word of a line followed
 /// by `:`, as in `Args:` or `x: the count`), and not inside quotes, an example, a tag line
-/// (`@param`, `:param`), a fenced code block or a line with backticks.
+/// (`@param`, `:param`), a fenced code block or a line that shows code ([`code_like`]).
 fn prose_words(file: &ParsedFile) -> Vec<(usize, usize)> {
     let source = file.source();
     let mut words = Vec::new();
@@ -135,7 +147,7 @@ fn prose_words(file: &ParsedFile) -> Vec<(usize, usize)> {
             let fence = comment.starts_with("```") || comment.starts_with("~~~");
             in_fence ^= fence;
             let tag = comment.starts_with(['@', ':']);
-            if !in_example && !in_fence && !fence && !tag && !line.contains('`') {
+            if !in_example && !in_fence && !fence && !tag && !code_like(line) {
                 let mut first = true;
                 let mut run = None;
                 for i in offset..=offset + line.len() {
@@ -261,15 +273,14 @@ pub fn docstring_case(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>,
 /// documentation (a curated list in the spirit of ReCode's WordNet synonym swaps, limited
 /// to replacements that keep a task's meaning). Entries may be two words.
 const SYNONYMS: &[&[&str]] = &[
-    &["return", "give back", "output"],
-    &["returns", "gives back", "outputs"],
+    &["return", "give back"],
+    &["returns", "gives back"],
     &["given", "provided"],
     &["list", "sequence"],
     &["lists", "sequences"],
     &["find", "determine", "compute"],
     &["check", "determine", "verify"],
     &["checks", "determines", "verifies"],
-    &["whether", "if"],
     &["contains", "includes", "has"],
     &["contain", "include"],
     &["element", "item", "entry"],
@@ -307,8 +318,6 @@ const SYNONYMS: &[&[&str]] = &[
     &["new", "fresh"],
     &["get", "obtain", "retrieve"],
     &["gets", "obtains", "retrieves"],
-    &["need", "require"],
-    &["needs", "requires"],
     &["big", "large"],
     &["small", "little"],
     &["length", "size"],

@@ -4,10 +4,13 @@ use std::collections::{HashMap, HashSet};
 
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
-use rand::seq::{IndexedRandom, SliceRandom};
+use rand::seq::IndexedRandom;
 use rand::Rng;
 
-use super::common::{kind_is, pick_disjoint, pick_edits, starts_line, statement_positions};
+use super::common::{
+    kind_is, pick_disjoint, pick_edits, shuffle_run, starts_line, statement_positions,
+    swap_independent,
+};
 use crate::engine::{Context, Edit, Skip};
 use crate::names::{NameGen, NameKind};
 use crate::tree::{descendants, line_indent, line_start, named_children};
@@ -707,102 +710,21 @@ fn simple_assignment(
 /// reorder-statements: swaps adjacent assignments whose right-hand sides have no side
 /// effects and that neither read nor write the other's names.
 pub fn reorder_statements(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
-    let mut pairs = Vec::new();
     let mut blocks = vec![file.root()];
     blocks.extend(
         descendants(file.root())
             .into_iter()
             .filter(|n| n.kind() == "block"),
     );
-    for block in blocks {
-        let statements = named_children(block);
-        for window in statements.windows(2) {
-            let (a, b) = (window[0], window[1]);
-            if a.end_position().row >= b.start_position().row
-                || !starts_line(file, a)
-                || !starts_line(file, b)
-            {
-                continue;
-            }
-            let (Some((wa, ra)), Some((wb, rb))) =
-                (simple_assignment(file, a), simple_assignment(file, b))
-            else {
-                continue;
-            };
-            if wa.is_disjoint(&wb) && wa.is_disjoint(&rb) && wb.is_disjoint(&ra) {
-                pairs.push((a, b));
-            }
-        }
-    }
-    pairs.shuffle(&mut ctx.rng);
-    let mut used: Vec<usize> = Vec::new();
-    let mut edits = Vec::new();
-    for (a, b) in pairs {
-        if used.contains(&a.start_byte()) || used.contains(&b.start_byte()) {
-            continue;
-        }
-        if !edits.is_empty() && ctx.rng.random_bool(0.5) {
-            continue;
-        }
-        used.push(a.start_byte());
-        used.push(b.start_byte());
-        edits.push(Edit::replace(a.byte_range(), file.text(b)));
-        edits.push(Edit::replace(b.byte_range(), file.text(a)));
-    }
-    if edits.is_empty() {
-        return Err(Skip::because("no two adjacent independent statements"));
-    }
-    Ok(edits)
+    swap_independent(file, ctx, blocks, &|s| simple_assignment(file, s))
 }
 
 /// reorder-imports: a run of two or more import statements in the module, each on its own
-/// line, shuffled (`from __future__` imports stay first).
+/// line, shuffled (`from __future__` imports, a kind of their own, are never part of one).
 pub fn reorder_imports(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
-    let mut runs: Vec<Vec<Node<'_>>> = Vec::new();
-    let mut run: Vec<Node<'_>> = Vec::new();
-    for statement in named_children(file.root()) {
-        let import = kind_is(statement, &["import_statement", "import_from_statement"])
-            && starts_line(file, statement)
-            && run.last().is_none_or(|p: &Node<'_>| {
-                p.end_position().row + 1 == statement.start_position().row
-            });
-        if import {
-            run.push(statement);
-        } else {
-            if run.len() >= 2 {
-                runs.push(std::mem::take(&mut run));
-            }
-            run.clear();
-            if kind_is(statement, &["import_statement", "import_from_statement"])
-                && starts_line(file, statement)
-            {
-                run.push(statement);
-            }
-        }
-    }
-    if run.len() >= 2 {
-        runs.push(run);
-    }
-    let Some(run) = runs.choose(&mut ctx.rng) else {
-        return Err(Skip::because("no run of two or more imports"));
-    };
-    let texts: Vec<&str> = run.iter().map(|n| file.text(*n)).collect();
-    let mut order: Vec<usize> = (0..run.len()).collect();
-    for _ in 0..8 {
-        order.shuffle(&mut ctx.rng);
-        if order
-            .iter()
-            .enumerate()
-            .any(|(i, &j)| i != j && texts[i] != texts[j])
-        {
-            break;
-        }
-    }
-    Ok(run
-        .iter()
-        .zip(order)
-        .map(|(node, j)| Edit::replace(node.byte_range(), texts[j]))
-        .collect())
+    shuffle_run(file, ctx, vec![file.root()], &|s| {
+        kind_is(s, &["import_statement", "import_from_statement"])
+    })
 }
 
 /// augmented-assignment: `x += 1` ↔ `x = x + 1` for a name and a number or string literal.
