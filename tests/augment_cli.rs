@@ -123,3 +123,62 @@ fn bad_requests_are_usage_errors() {
     let out = arbor(dir.path(), &["augment", "--list"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("rename-variables"));
 }
+
+#[test]
+fn function_units_are_records_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let python = "import os\n\n\n@staticmethod\ndef helper(path):\n    base = os.path.basename(path)\n    return base\n\n\nclass Walker:\n    def walk(self, root):\n        \"\"\"Walk.\n\n  less indented docstring line\n        \"\"\"\n        found = []\n        for entry in os.listdir(root):\n            found.append(entry)\n        return found\n";
+    std::fs::write(dir.path().join("m.py"), python).unwrap();
+    std::fs::write(
+        dir.path().join("c.js"),
+        "class A {\n  get(x) {\n    const y = x + 1;\n    return y;\n  }\n}\nfunction f(a) {\n  const b = a * 2;\n  return b;\n}\n",
+    )
+    .unwrap();
+    let out = arbor(
+        dir.path(),
+        &[
+            "augment",
+            ".",
+            "--units",
+            "function",
+            "--transforms",
+            "rename-variables",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = records.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        ["./c.js:7:f", "./m.py:4:helper", "./m.py:11:Walker.walk"],
+        "one record per function; the JS method does not parse alone"
+    );
+    // Decorators come along; a method loses its class's indentation (a string line
+    // indented less keeps its own).
+    assert!(records[1]["original"]
+        .as_str()
+        .unwrap()
+        .starts_with("@staticmethod\ndef helper(path):\n    base ="));
+    assert_eq!(
+        records[2]["original"],
+        "def walk(self, root):\n    \"\"\"Walk.\n\n  less indented docstring line\n    \"\"\"\n    found = []\n    for entry in os.listdir(root):\n        found.append(entry)\n    return found\n"
+    );
+    assert_ne!(records[2]["transformed"], records[2]["original"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("c.js:2:A.get: does not parse on its own"),
+        "{err}"
+    );
+
+    std::fs::write(dir.path().join("p.jsonl"), "").unwrap();
+    let out = arbor(dir.path(), &["augment", "p.jsonl", "--units", "function"]);
+    assert_eq!(out.status.code(), Some(2));
+}

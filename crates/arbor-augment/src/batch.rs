@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use arbor_syntax::{Language, ParsedFile};
+use arbor_syntax::{Language, ParsedFile, SymbolKind};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -64,6 +64,95 @@ pub fn load_sources(path: &Path) -> Result<(Vec<Unit>, Vec<String>), AugmentErro
         }
     }
     Ok((units, skipped))
+}
+
+/// Every function and method of `files` as a unit of its own (`--units function`): its id
+/// `PATH:LINE:QUALIFIED_NAME`, its text from the definition (with decorators) to its end,
+/// the indentation of its first line taken off every line that has it. A definition that
+/// does not parse on its own (a JavaScript method outside its class) is skipped, with the
+/// reason. Files that do not parse cleanly are cut all the same: the syntax layer finds
+/// the definitions that parse.
+pub fn function_units(files: &[Unit]) -> (Vec<Unit>, Vec<String>) {
+    let per_file: Vec<(Vec<Unit>, Vec<String>)> = files
+        .par_iter()
+        .map(|file| {
+            let mut units = Vec::new();
+            let mut skipped = Vec::new();
+            let parsed = match ParsedFile::parse(&file.id, file.language, file.source.clone()) {
+                Ok(parsed) => parsed,
+                Err(e) => return (units, vec![format!("{}: {e}", file.id)]),
+            };
+            let symbols = match parsed.symbols() {
+                Ok(symbols) => symbols,
+                Err(e) => return (units, vec![format!("{}: {e}", file.id)]),
+            };
+            let source = parsed.source();
+            for symbol in symbols {
+                if !matches!(symbol.kind, SymbolKind::Function | SymbolKind::Method) {
+                    continue;
+                }
+                let (start, end) = (symbol.span.start_byte, symbol.span.end_byte);
+                let line_begin = source[..start].rfind('\n').map_or(0, |i| i + 1);
+                let indent = &source[line_begin..start];
+                let indent = if indent.trim().is_empty() { indent } else { "" };
+                let mut text = String::new();
+                for (i, line) in source[start..end].split_inclusive('\n').enumerate() {
+                    text.push_str(match line.strip_prefix(indent) {
+                        Some(rest) if i > 0 => rest,
+                        _ => line,
+                    });
+                }
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                let line = symbol.span.start.line;
+                let id = format!("{}:{line}:{}", file.id, symbol.qualified_name);
+                let clean = ParsedFile::parse(&id, file.language, text.clone())
+                    .is_ok_and(|p| !p.has_errors());
+                if !clean {
+                    skipped.push(format!("{id}: does not parse on its own"));
+                    continue;
+                }
+                let relative = file.relative.clone().unwrap_or_else(|| {
+                    Path::new(&file.id)
+                        .file_name()
+                        .map(PathBuf::from)
+                        .unwrap_or_default()
+                });
+                let name: String = symbol
+                    .qualified_name
+                    .chars()
+                    .map(|c| {
+                        if c.is_alphanumeric() || c == '_' || c == '.' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                let extension = Path::new(&file.id)
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or(file.language.name());
+                units.push(Unit {
+                    id,
+                    language: file.language,
+                    source: text,
+                    keep: Vec::new(),
+                    problem: None,
+                    relative: Some(relative.join(format!("{line}-{name}.{extension}"))),
+                });
+            }
+            (units, skipped)
+        })
+        .collect();
+    let mut units = Vec::new();
+    let mut skipped = Vec::new();
+    for (u, s) in per_file {
+        units.extend(u);
+        skipped.extend(s);
+    }
+    (units, skipped)
 }
 
 /// One output line (DESIGN.md): `{id, language, original, transformed, transforms, seed}`,

