@@ -328,3 +328,37 @@ fn eval_run_perturb_reports_nominal_and_perturbed_scores() {
         "an identical prompt is not generated again"
     );
 }
+
+#[test]
+fn eval_run_partial_code_gives_syntax_transforms_code_to_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let problems = r#"{"task_id": "P/0", "prompt": "def count(xs):\n    \"\"\"Count.\"\"\"\n", "canonical_solution": "    total = 0\n    total += 1\n    seen = len(xs)\n    for x in xs:\n        total += x\n        seen += 0\n    return total\n", "test": "def check(f):\n    assert f([1]) == 2\n", "entry_point": "count"}
+{"task_id": "P/1", "prompt": "def neg(x):\n    \"\"\"Negate.\"\"\"\n", "canonical_solution": "    return -x\n", "test": "def check(f):\n    assert f(3) == -3\n", "entry_point": "neg"}
+"#;
+    std::fs::write(dir.path().join("problems.jsonl"), problems).unwrap();
+    arbor_lm::testing::write_tiny_model(&dir.path().join("tiny.gguf"), 3).unwrap();
+    let out = eval_run(
+        dir.path(),
+        &[
+            "--partial-code",
+            "--prompt-format",
+            "completion",
+            "--perturb",
+            "augmented-assignment",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("partial code in 1 of 2 prompts"), "{err}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = summary["robustness"].as_array().unwrap();
+    assert_eq!(rows[0]["changed"], 1, "the partial code's `total += 1`");
+    let settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("run/run.json")).unwrap())
+            .unwrap();
+    assert_eq!(settings["partial_code"], true);
+    // The same directory without partial code is another run.
+    let out = eval_run(dir.path(), &["--prompt-format", "completion"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("partial_code false (was true)"));
+}

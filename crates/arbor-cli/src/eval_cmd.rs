@@ -154,7 +154,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 8)]
     batch: usize,
     /// The run's directory (samples, results, settings); default
-    /// `arbor-eval/<dataset>-<model>`. A re-run with the same settings resumes it.
+    /// `arbor-eval/<dataset>-<model>` (`-partial` added with --partial-code). A re-run with the same settings resumes it.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Robustness: also run the problems whose prompts these transforms change
@@ -167,6 +167,12 @@ pub struct RunArgs {
     /// score is Robust Pass_s@k: a sample counts only if it passes in every version.
     #[arg(long, default_value_t = 1, value_name = "S")]
     perturb_seeds: usize,
+    /// ReCode's partial code (Python): each prompt also holds the first half of its
+    /// canonical solution, cut after a statement of the function body, for the nominal run
+    /// and every perturbation (code-syntax transforms then have code to change). A chat
+    /// model's whole function is defined again after the prompt.
+    #[arg(long)]
+    partial_code: bool,
 }
 
 pub fn run(command: EvalCommand, out: &mut impl Write) -> anyhow::Result<Outcome> {
@@ -235,7 +241,15 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
     if args.max_tokens == 0 {
         anyhow::bail!("--max-tokens must be at least 1");
     }
-    let problems = common.problems()?;
+    let mut problems = common.problems()?;
+    if args.partial_code {
+        let (with_partial, changed) = arbor_eval::robust::partial_code(&problems)?;
+        eprintln!(
+            "arbor: partial code in {changed} of {} prompts",
+            problems.len()
+        );
+        problems = with_partial;
+    }
     let sandbox = common.sandbox()?;
     let mut model = args.model.load()?;
     let format = args
@@ -244,9 +258,10 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
         .unwrap_or_else(|| model.prompt_format());
     let dir = args.out.clone().unwrap_or_else(|| {
         Path::new("arbor-eval").join(format!(
-            "{}-{}",
+            "{}-{}{}",
             short_name(&common.dataset),
-            short_name(&args.model.model)
+            short_name(&args.model.model),
+            if args.partial_code { "-partial" } else { "" }
         ))
     });
     let settings = RunSettings {
@@ -260,6 +275,7 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
         max_tokens: args.max_tokens,
         seed: args.seed,
         perturb: None,
+        partial_code: args.partial_code,
     };
     let options = RunOptions {
         settings: settings.clone(),

@@ -77,8 +77,10 @@ pub struct Extracted {
     /// The text that follows the prompt.
     pub completion: String,
     /// How it was obtained: `stop-sequences` (a base model's text, already cut), `function-body`
-    /// (the entry point's body cut out of a whole function, other definitions after it) or
-    /// `as-is` (no definition of the entry point found: the answer is used unchanged).
+    /// (the entry point's body cut out of a whole function, other definitions after it),
+    /// `redefinition` (the prompt's function already has statements, ReCode's partial code:
+    /// the answer's whole function and other definitions after the prompt) or `as-is` (no
+    /// definition of the entry point found: the answer is used unchanged).
     pub postprocess: &'static str,
 }
 
@@ -97,6 +99,16 @@ pub fn extract_completion(problem: &Problem, raw: &str, format: PromptFormat) ->
             completion,
             postprocess: "stop-sequences",
         };
+    }
+    if !rust && prompt_has_code(problem) {
+        // Partial code in the prompt: the answer's whole function is defined again after
+        // it (the later definition is the one the test calls).
+        if let Some(completion) = redefinition(problem, raw) {
+            return Extracted {
+                completion,
+                postprocess: "redefinition",
+            };
+        }
     }
     let body = if rust {
         rust_function_body(problem, raw)
@@ -199,6 +211,69 @@ fn function_body(problem: &Problem, code: &str) -> Option<String> {
                 | "import_from_statement"
         );
         if i != entry && keep {
+            out.push('\n');
+            out.push_str(parsed.text(*item).trim_end());
+            out.push('\n');
+        }
+    }
+    Some(out)
+}
+
+/// The top-level definition of `problem.entry_point` among `items` of `parsed`.
+fn entry_definition<'t>(parsed: &ParsedFile, items: &[Node<'t>], name: &str) -> Option<usize> {
+    items.iter().position(|node| {
+        let definition = definition_of(*node);
+        definition.kind() == "function_definition"
+            && definition
+                .child_by_field_name("name")
+                .is_some_and(|n| parsed.text(n) == name)
+    })
+}
+
+/// Whether the prompt's entry point ends with a statement that is not its docstring
+/// (partial code). HumanEval/115, with an `import` before its docstring, does not.
+fn prompt_has_code(problem: &Problem) -> bool {
+    let Ok(parsed) = ParsedFile::parse("<prompt>", Language::Python, problem.prompt.clone()) else {
+        return false;
+    };
+    let mut cursor = parsed.root().walk();
+    let items: Vec<Node<'_>> = parsed.root().named_children(&mut cursor).collect();
+    let Some(entry) = entry_definition(&parsed, &items, &problem.entry_point) else {
+        return false;
+    };
+    let Some(body) = definition_of(items[entry]).child_by_field_name("body") else {
+        return false;
+    };
+    let mut cursor = body.walk();
+    let last = body
+        .named_children(&mut cursor)
+        .filter(|s| s.kind() != "comment")
+        .last();
+    last.is_some_and(|s| {
+        !(s.kind() == "expression_statement"
+            && s.named_child_count() == 1
+            && s.named_child(0).is_some_and(|c| c.kind() == "string"))
+    })
+}
+
+/// The answer's definition of the entry point (with decorators) and its other top-level
+/// functions, classes and imports, after a blank line.
+fn redefinition(problem: &Problem, code: &str) -> Option<String> {
+    let parsed = ParsedFile::parse("<sample>", Language::Python, code.to_string()).ok()?;
+    let root = parsed.root();
+    let mut cursor = root.walk();
+    let items: Vec<Node<'_>> = root.named_children(&mut cursor).collect();
+    entry_definition(&parsed, &items, &problem.entry_point)?;
+    let mut out = String::from("\n");
+    for item in &items {
+        let keep = matches!(
+            definition_of(*item).kind(),
+            "function_definition"
+                | "class_definition"
+                | "import_statement"
+                | "import_from_statement"
+        );
+        if keep {
             out.push('\n');
             out.push_str(parsed.text(*item).trim_end());
             out.push('\n');
@@ -342,6 +417,23 @@ mod tests {
             PromptFormat::ChatMl,
         );
         assert_eq!(e.completion, "   return a + b\n");
+    }
+
+    #[test]
+    fn with_partial_code_in_the_prompt_the_answer_defines_the_function_again() {
+        let p = problem("def add(a, b):\n    \"\"\"Add.\"\"\"\n    total = a\n");
+        let e = extract_completion(
+            &p,
+            "import math\n\ndef add(a, b):\n    total = a\n    return total + b\n\nprint(add(1, 2))\n",
+            PromptFormat::ChatMl,
+        );
+        assert_eq!(e.postprocess, "redefinition");
+        assert_eq!(
+            e.completion,
+            "\n\nimport math\n\ndef add(a, b):\n    total = a\n    return total + b\n"
+        );
+        let base = extract_completion(&p, "    return total + b\n", PromptFormat::Completion);
+        assert_eq!(base.postprocess, "stop-sequences");
     }
 
     #[test]

