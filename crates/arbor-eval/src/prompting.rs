@@ -181,14 +181,7 @@ fn function_body(problem: &Problem, code: &str) -> Option<String> {
     let root = parsed.root();
     let mut cursor = root.walk();
     let items: Vec<Node<'_>> = root.named_children(&mut cursor).collect();
-    let is_entry = |node: &Node<'_>| {
-        let definition = definition_of(*node);
-        definition.kind() == "function_definition"
-            && definition
-                .child_by_field_name("name")
-                .is_some_and(|n| parsed.text(n) == problem.entry_point)
-    };
-    let entry = items.iter().position(is_entry)?;
+    let entry = entry_definition(&parsed, &items, &problem.entry_point)?;
     let definition = definition_of(items[entry]);
     let body = definition.child_by_field_name("body")?;
     let target = body_indent(problem);
@@ -201,22 +194,32 @@ fn function_body(problem: &Problem, code: &str) -> Option<String> {
         let text = &code[line_start..body.end_byte()];
         reindent(text, indent, &target)
     };
+    push_definitions(&mut out, &parsed, &items, Some(entry));
+    Some(out)
+}
+
+/// Appends the top-level functions, classes and imports among `items` (but `skip`), each
+/// after a line break.
+fn push_definitions(
+    out: &mut String,
+    parsed: &ParsedFile,
+    items: &[Node<'_>],
+    skip: Option<usize>,
+) {
     for (i, item) in items.iter().enumerate() {
-        let kind = definition_of(*item).kind();
         let keep = matches!(
-            kind,
+            definition_of(*item).kind(),
             "function_definition"
                 | "class_definition"
                 | "import_statement"
                 | "import_from_statement"
         );
-        if i != entry && keep {
+        if Some(i) != skip && keep {
             out.push('\n');
             out.push_str(parsed.text(*item).trim_end());
             out.push('\n');
         }
     }
-    Some(out)
 }
 
 /// The top-level definition of `problem.entry_point` among `items` of `parsed`.
@@ -265,20 +268,7 @@ fn redefinition(problem: &Problem, code: &str) -> Option<String> {
     let items: Vec<Node<'_>> = root.named_children(&mut cursor).collect();
     entry_definition(&parsed, &items, &problem.entry_point)?;
     let mut out = String::from("\n");
-    for item in &items {
-        let keep = matches!(
-            definition_of(*item).kind(),
-            "function_definition"
-                | "class_definition"
-                | "import_statement"
-                | "import_from_statement"
-        );
-        if keep {
-            out.push('\n');
-            out.push_str(parsed.text(*item).trim_end());
-            out.push('\n');
-        }
-    }
+    push_definitions(&mut out, &parsed, &items, None);
     Some(out)
 }
 
@@ -299,11 +289,8 @@ fn body_indent(problem: &Problem) -> String {
     if let Ok(parsed) = ParsedFile::parse("<prompt>", Language::Python, prompt.clone()) {
         let mut cursor = parsed.root().walk();
         let items: Vec<Node<'_>> = parsed.root().named_children(&mut cursor).collect();
-        let entry = items.iter().map(|n| definition_of(*n)).find(|d| {
-            d.kind() == "function_definition"
-                && d.child_by_field_name("name")
-                    .is_some_and(|n| parsed.text(n) == problem.entry_point)
-        });
+        let entry = entry_definition(&parsed, &items, &problem.entry_point)
+            .map(|i| definition_of(items[i]));
         if let Some(body) = entry.and_then(|d| d.child_by_field_name("body")) {
             let line_start = prompt[..body.start_byte()].rfind('\n').map_or(0, |i| i + 1);
             let indent = &prompt[line_start..body.start_byte()];
