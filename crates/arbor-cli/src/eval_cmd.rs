@@ -154,7 +154,8 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 8)]
     batch: usize,
     /// The run's directory (samples, results, settings); default
-    /// `arbor-eval/<dataset>-<model>` (`-partial` added with --partial-code). A re-run with the same settings resumes it.
+    /// `arbor-eval/<dataset>-<model>` (`-partial` added with --partial-code). A re-run with
+    /// the same settings resumes it.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Robustness: also run the problems whose prompts these transforms change
@@ -168,9 +169,9 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 1, value_name = "S")]
     perturb_seeds: usize,
     /// ReCode's partial code (Python): each prompt also holds the first half of its
-    /// canonical solution, cut after a statement of the function body, for the nominal run
-    /// and every perturbation (code-syntax transforms then have code to change). A chat
-    /// model's whole function is defined again after the prompt.
+    /// canonical solution's lines (cut where prompt and partial code still parse), for the
+    /// nominal run and every perturbation, so that code-syntax transforms have code to
+    /// change. A chat model's whole function is defined again after the prompt.
     #[arg(long)]
     partial_code: bool,
 }
@@ -241,6 +242,11 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
     if args.max_tokens == 0 {
         anyhow::bail!("--max-tokens must be at least 1");
     }
+    if args.perturb_seeds == 0 {
+        anyhow::bail!("--perturb-seeds must be at least 1");
+    }
+    // Unknown transform names fail before any generation.
+    perturbations(&args.perturb, arbor_syntax::Language::Python)?;
     let mut problems = common.problems()?;
     if args.partial_code {
         let (with_partial, changed) = arbor_eval::robust::partial_code(&problems)?;
@@ -321,9 +327,6 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
     }
     let ks = common.ks(Some(args.samples));
     let mut robustness = Vec::new();
-    if args.perturb_seeds == 0 {
-        anyhow::bail!("--perturb-seeds must be at least 1");
-    }
     for transform in perturbations(&args.perturb, problems[0].language())? {
         // Each version's results for the tasks it changed; a prompt an earlier version
         // already had is not run again but takes that version's results.
