@@ -204,3 +204,95 @@ fn deeply_nested_input_never_overflows_the_stack() {
         }
     }
 }
+
+/// The `rustc` that builds these tests (`RUSTC` under cargo), else the one on `PATH`.
+fn rustc() -> String {
+    std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string())
+}
+
+/// Compiles `file` (a binary when it has `main`, run then, else a library) and returns what
+/// the binary printed, or `None` for a library.
+fn compile_rust(file: &Path, out_dir: &Path) -> Option<String> {
+    let source = std::fs::read_to_string(file).unwrap();
+    let bin = source.contains("fn main()");
+    let output = out_dir.join("out");
+    let status = std::process::Command::new(rustc())
+        .args([
+            "--edition",
+            "2021",
+            "--crate-name",
+            "fixture",
+            "--crate-type",
+        ])
+        .arg(if bin { "bin" } else { "lib" })
+        .arg("-o")
+        .arg(&output)
+        .arg(file)
+        .arg("-Awarnings")
+        .status()
+        .unwrap();
+    assert!(status.success(), "{}: rustc failed", file.display());
+    bin.then(|| {
+        let run = std::process::Command::new(&output).output().unwrap();
+        assert!(
+            run.status.success(),
+            "{}: the program failed",
+            file.display()
+        );
+        String::from_utf8(run.stdout).unwrap()
+    })
+}
+
+#[test]
+fn rust_outputs_compile_and_the_shared_program_prints_the_same() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/augment/rust");
+    let tmp = tempfile::tempdir().unwrap();
+    let expected = compile_rust(&root.join("common.rs"), tmp.path()).expect("common.rs has main");
+    let mut compiled = 0;
+    for dir in std::fs::read_dir(&root).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let file = file.unwrap().path();
+            if !file.to_str().unwrap().ends_with(".expected.rs") {
+                continue;
+            }
+            let printed = compile_rust(&file, tmp.path());
+            if file.file_name().unwrap() == "common.expected.rs" {
+                assert_eq!(
+                    printed.as_deref(),
+                    Some(expected.as_str()),
+                    "{}",
+                    file.display()
+                );
+            }
+            compiled += 1;
+        }
+    }
+    assert!(compiled >= 20, "only {compiled} Rust outputs");
+}
+
+#[test]
+fn javascript_outputs_run_like_the_shared_program_where_node_is_installed() {
+    let root =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/augment/javascript");
+    let node = |file: &Path| std::process::Command::new("node").arg(file).output();
+    let Ok(expected) = node(&root.join("common.js")) else {
+        eprintln!("node is not installed: the JavaScript outputs were only parsed");
+        return;
+    };
+    assert!(expected.status.success());
+    let mut ran = 0;
+    for dir in std::fs::read_dir(&root).unwrap() {
+        let shared = dir.unwrap().path().join("common.expected.js");
+        if shared.exists() {
+            let out = node(&shared).unwrap();
+            assert!(out.status.success(), "{}", shared.display());
+            assert_eq!(out.stdout, expected.stdout, "{}", shared.display());
+            ran += 1;
+        }
+    }
+    assert!(ran >= 10, "only {ran} JavaScript outputs");
+}
