@@ -1,8 +1,9 @@
 //! Docstring perturbations (ReCode's docstring category): typos, synonyms and character
 //! case in the prose of the documentation. Only prose changes: examples (`>>>` lines and
-//! the output lines after them), lines with code in backticks, quoted text ('abc', "x y"),
-//! escapes, attribute paths, calls and tags (`@param`, `:param`) are left as they are, so
-//! the specification a docstring gives stays the same.
+//! the output lines after them), fenced blocks, lines that show code (backticks,
+//! comparisons, arrows, calls), quoted text ('abc', "x y"), escapes, attribute paths, labels
+//! and tags (`@param`, `:param`) are left as they are, so the specification a docstring
+//! gives stays the same.
 
 use std::collections::HashSet;
 
