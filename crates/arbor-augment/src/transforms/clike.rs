@@ -12,6 +12,7 @@ use super::common::{
     indented, kind_is, pick_disjoint, pick_edits, shuffle_run, starts_line, statement_positions,
     swap_independent, DefUse,
 };
+use super::docs::doc_nodes;
 use crate::engine::{Context, Edit, Skip};
 use crate::names::{NameGen, NameKind};
 use crate::tree::{descendants, line_indent, line_start, named_children};
@@ -874,20 +875,8 @@ pub fn rename_function(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>
 pub fn remove_docstrings(file: &ParsedFile, _ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
     let source = file.source();
     let mut edits = Vec::new();
-    for comment in descendants(file.root())
-        .into_iter()
-        .filter(|n| kind_is(*n, &["comment", "line_comment", "block_comment"]))
-    {
-        let text = file.text(comment);
-        let doc = if js(file) {
-            text.starts_with("/**")
-        } else {
-            ["///", "//!", "/**", "/*!"]
-                .iter()
-                .any(|p| text.starts_with(p))
-                && !text.starts_with("////")
-        };
-        if !doc || !starts_line(file, comment) {
+    for comment in doc_nodes(file) {
+        if !starts_line(file, comment) {
             continue;
         }
         let start = line_start(source, comment.start_byte());

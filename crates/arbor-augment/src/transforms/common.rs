@@ -8,6 +8,7 @@ use arbor_syntax::{Language, ParsedFile};
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 
+use super::docs::is_doc_comment;
 use super::python::is_docstring;
 use crate::engine::{Context, Edit, Skip};
 use crate::tree::{descendants, line_indent, line_start, named_children};
@@ -373,11 +374,7 @@ pub fn remove_comments(file: &ParsedFile, _ctx: &mut Context) -> Result<Vec<Edit
         if comment.start_position().row < 2 && (text.starts_with("#!") || text.contains("coding")) {
             continue;
         }
-        if file.language() == Language::Rust
-            && ["///", "//!", "/**", "/*!"]
-                .iter()
-                .any(|p| text.starts_with(p))
-        {
+        if file.language() == Language::Rust && is_doc_comment(Language::Rust, text) {
             continue;
         }
         let start = line_start(source, comment.start_byte());

@@ -38,15 +38,28 @@ pub(crate) fn doc_nodes(file: &ParsedFile) -> Vec<Node<'_>> {
                             }))
                 })
             }
-            Language::JavaScript => n.kind() == "comment" && file.text(*n).starts_with("/**"),
-            Language::Rust => {
-                kind_is(*n, &["line_comment", "block_comment"])
-                    && ["///", "//!", "/**", "/*!"]
-                        .iter()
-                        .any(|p| file.text(*n).starts_with(p))
+            Language::JavaScript | Language::Rust => {
+                kind_is(*n, &["comment", "line_comment", "block_comment"])
+                    && is_doc_comment(file.language(), file.text(*n))
             }
         })
         .collect()
+}
+
+/// Whether a JavaScript or Rust comment's text is documentation: JSDoc's `/** … */`; Rust's
+/// `///` (not `////`), `//!`, `/** … */` (not `/***` or `/**/`) and `/*! … */`, as rustdoc
+/// reads them.
+pub(crate) fn is_doc_comment(language: Language, text: &str) -> bool {
+    match language {
+        Language::JavaScript => text.starts_with("/**"),
+        Language::Rust => {
+            (text.starts_with("///") && !text.starts_with("////"))
+                || text.starts_with("//!")
+                || (text.starts_with("/**") && !text.starts_with("/***") && text != "/**/")
+                || text.starts_with("/*!")
+        }
+        Language::Python => false,
+    }
 }
 
 /// Byte ranges (in `text`) of quoted text: from a quote that does not follow a letter or
@@ -401,6 +414,16 @@ mod tests {
         let text = "You're given 'abc' and \"x\n y\" but don't touch 'a\n\n b'";
         let spans: Vec<&str> = quoted(text).iter().map(|&(a, b)| &text[a..b]).collect();
         assert_eq!(spans, ["'abc'", "\"x\n y\""]);
+    }
+
+    #[test]
+    fn rust_doc_comments_are_those_rustdoc_reads() {
+        let rust = |t| is_doc_comment(Language::Rust, t);
+        assert!(rust("/// Doc.") && rust("//! Crate.") && rust("/** Doc. */") && rust("/*! x */"));
+        assert!(!rust("//// not doc") && !rust("/*** not doc */") && !rust("/**/"));
+        assert!(!rust("// plain") && !rust("/* plain */"));
+        assert!(is_doc_comment(Language::JavaScript, "/** JSDoc */"));
+        assert!(!is_doc_comment(Language::JavaScript, "/* plain */"));
     }
 
     #[test]
