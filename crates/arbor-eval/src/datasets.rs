@@ -55,6 +55,19 @@ pub fn names() -> Vec<&'static str> {
         .collect()
 }
 
+/// Writes `path` whole or not at all: through a temporary file of its own in the same
+/// directory, renamed into place, so that runs fetching at the same time never see a part.
+fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut partial = tempfile::Builder::new()
+        .prefix(".partial-")
+        .tempfile_in(dir)?;
+    std::io::Write::write_all(&mut partial, contents.as_bytes())?;
+    partial.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// A dataset by catalog name (fetched when needed; the built-in set is written to the cache),
 /// or a JSONL(.gz) file by path.
 pub fn resolve(name_or_path: &str, progress: &dyn Fn(&str)) -> Result<PathBuf, EvalError> {
@@ -68,10 +81,7 @@ pub fn resolve(name_or_path: &str, progress: &dyn Fn(&str)) -> Result<PathBuf, E
                 path: path.clone(),
                 source,
             };
-            std::fs::create_dir_all(path.parent().expect("a folder")).map_err(io)?;
-            let partial = path.with_extension("partial");
-            std::fs::write(&partial, ARBOR_PYTHON).map_err(io)?;
-            std::fs::rename(&partial, &path).map_err(io)?;
+            write_atomically(&path, ARBOR_PYTHON).map_err(io)?;
         }
         return Ok(path);
     }
@@ -97,9 +107,7 @@ pub fn resolve(name_or_path: &str, progress: &dyn Fn(&str)) -> Result<PathBuf, E
                 .filter(|l| keep_rust_item(l))
                 .map(|l| format!("{l}\n"))
                 .collect();
-            let partial = problems.with_extension("partial");
-            std::fs::write(&partial, kept).map_err(io)?;
-            std::fs::rename(&partial, &problems).map_err(io)?;
+            write_atomically(&problems, &kept).map_err(io)?;
         }
         return Ok(problems);
     }

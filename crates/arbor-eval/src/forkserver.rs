@@ -1,10 +1,13 @@
-//! The fork server: one warm `python3` per worker that forks a fresh child for each sample
-//! (see `forkserver.py`). A child starts in about a millisecond with the usual modules
-//! already imported, where a new interpreter takes ten and `import typing` ten more.
+//! The sample server: a `python3` inside the sandbox that forks a fresh child for each sample
+//! (see `forkserver.py`). Kept warm (`serve`), a child starts in about a millisecond with the
+//! usual modules already imported, where a new interpreter takes ten and `import typing` ten
+//! more; started per sample (`once`), it is a new interpreter for every sample.
+//!
+//! The server, not the sample, says whether the tests ran to the end: its child's runner
+//! connects back to it only after every unit returned (see the module comment of
+//! `forkserver.py` for why a sample cannot fake that).
 
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -21,24 +24,56 @@ pub enum Ended {
     Signal(i32),
 }
 
+/// A finished child.
+#[derive(Debug)]
+pub struct Finished {
+    /// How it ended.
+    pub ended: Ended,
+    /// Whether its runner reported that every unit returned.
+    pub done: bool,
+    /// The tail of its stderr.
+    pub stderr: Vec<u8>,
+}
+
 /// What became of a request.
 #[derive(Debug)]
 pub enum Reply {
     /// The child ended; the server is ready for the next request.
-    Ended(Ended),
+    Ended(Finished),
     /// No answer within the time limit.
     TimedOut,
-    /// The server died (the sample killed it).
+    /// The server died (the sample killed it) or broke the protocol.
     Lost,
+}
+
+/// One sample for the server.
+#[derive(Debug)]
+pub struct Request<'a> {
+    /// Python source run one after the other in one module: the sample's code, then the tests.
+    pub units: &'a [&'a str],
+    /// `--strict`: the reference solution's source and the entry point whose return types
+    /// are checked against it.
+    pub reference: Option<(&'a str, &'a str)>,
+}
+
+/// Messages of the server, read on a thread.
+enum Message {
+    Ready(bool),
+    Started(u32),
+    End(Finished),
+    Broken(String),
 }
 
 /// A running server.
 pub struct ForkServer {
     child: Child,
     requests: ChildStdin,
-    replies: mpsc::Receiver<String>,
+    replies: mpsc::Receiver<Message>,
     /// The process group of a child still running (0: none, or not visible from here).
     child_group: u32,
+    /// Whether the server made itself non-dumpable (its memory and pipes out of the samples'
+    /// reach through /proc).
+    pub undumpable: bool,
 }
 
 impl std::fmt::Debug for ForkServer {
@@ -49,68 +84,118 @@ impl std::fmt::Debug for ForkServer {
     }
 }
 
+/// Reads the server's messages: lines, and after an `end` line the child's stderr.
+fn read_messages(stdout: impl Read, cap: usize, tx: mpsc::Sender<Message>) {
+    let mut reader = BufReader::new(stdout);
+    loop {
+        let mut line = Vec::new();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let line = String::from_utf8_lossy(&line).trim_end().to_string();
+        let words: Vec<&str> = line.split(' ').collect();
+        let message = match words.as_slice() {
+            ["ready", flag] => Message::Ready(*flag == "undumpable"),
+            ["started", pid] => match pid.parse() {
+                Ok(pid) => Message::Started(pid),
+                Err(_) => Message::Broken(line.clone()),
+            },
+            ["end", kind, value, done, err] => {
+                let (Ok(value), Ok(err)) = (value.parse::<i32>(), err.parse::<usize>()) else {
+                    let _ = tx.send(Message::Broken(line.clone()));
+                    return;
+                };
+                if err > cap {
+                    let _ = tx.send(Message::Broken(line.clone()));
+                    return;
+                }
+                let ended = match *kind {
+                    "signal" => Ended::Signal(value),
+                    _ => Ended::Exit(value),
+                };
+                let mut stderr = vec![0; err];
+                if reader.read_exact(&mut stderr).is_err() {
+                    return;
+                }
+                Message::End(Finished {
+                    ended,
+                    done: *done == "1",
+                    stderr,
+                })
+            }
+            _ => Message::Broken(line.clone()),
+        };
+        if tx.send(message).is_err() {
+            return;
+        }
+    }
+}
+
 impl ForkServer {
     /// Starts `command` (the sandbox's interpreter chain, ending in `python3 -I -S -c
-    /// SOURCE`) and waits up to `startup` for it to be ready.
-    pub fn start(mut command: Command, startup: Duration) -> std::io::Result<ForkServer> {
+    /// SOURCE …`) and waits up to `startup` for it to be ready; `cap` is the most bytes of
+    /// stderr it may send.
+    pub fn start(mut command: Command, startup: Duration, cap: usize) -> std::io::Result<Self> {
         let mut child = command.spawn()?;
         let requests = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
         let (tx, replies) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let server = ForkServer {
+        std::thread::spawn(move || read_messages(stdout, cap, tx));
+        let mut server = ForkServer {
             child,
             requests,
             replies,
             child_group: 0,
+            undumpable: false,
         };
         match server.replies.recv_timeout(startup) {
-            Ok(line) if line == "ready" => Ok(server),
-            Ok(line) => Err(std::io::Error::other(format!(
-                "the fork server said `{line}` instead of ready"
-            ))),
-            Err(_) => Err(std::io::Error::other("the fork server did not start")),
+            Ok(Message::Ready(undumpable)) => {
+                server.undumpable = undumpable;
+                Ok(server)
+            }
+            Ok(Message::Broken(line)) => Err(protocol(&line)),
+            Ok(_) => Err(std::io::Error::other("the sample server did not say ready")),
+            Err(_) => Err(std::io::Error::other("the sample server did not start")),
         }
     }
 
-    /// Runs `source` in a child working in `dir`; waits up to `timeout` for it to end.
-    pub fn run(&mut self, dir: &Path, source: &str, timeout: Duration) -> std::io::Result<Reply> {
-        let dir = dir
-            .to_str()
-            .filter(|d| !d.contains('\n'))
-            .ok_or_else(|| std::io::Error::other("a temporary directory with an odd name"))?;
-        let request = format!("{dir}\n{}\n{source}", source.len());
-        if self.requests.write_all(request.as_bytes()).is_err() || self.requests.flush().is_err() {
+    /// Runs `request` in a fresh child; waits up to `timeout` for it to end.
+    pub fn run(&mut self, request: &Request<'_>, timeout: Duration) -> std::io::Result<Reply> {
+        let (reference, entry) = request.reference.unwrap_or(("", "-"));
+        if request.units.is_empty() || request.units.len() > 2 || entry.is_empty() {
+            return Err(std::io::Error::other("a request needs one or two units"));
+        }
+        if entry.chars().any(char::is_whitespace) {
+            return Err(std::io::Error::other("an entry point with spaces"));
+        }
+        let second = request.units.get(1).copied().unwrap_or("");
+        let mut bytes = format!(
+            "run {} {} {} {entry}\n",
+            request.units[0].len(),
+            second.len(),
+            reference.len()
+        )
+        .into_bytes();
+        for part in [request.units[0], second, reference] {
+            bytes.extend_from_slice(part.as_bytes());
+        }
+        if self.requests.write_all(&bytes).is_err() || self.requests.flush().is_err() {
             return Ok(Reply::Lost);
         }
         let started = std::time::Instant::now();
-        let child = match self.replies.recv_timeout(timeout) {
-            Ok(line) => match line.strip_prefix("started ").map(str::parse::<u32>) {
-                Some(Ok(pid)) => pid,
-                _ => return Err(protocol(&line)),
-            },
+        match self.replies.recv_timeout(timeout) {
+            Ok(Message::Started(pid)) => self.child_group = pid,
+            Ok(Message::Broken(line)) => return Err(protocol(&line)),
+            Ok(_) => return Ok(Reply::Lost),
             Err(mpsc::RecvTimeoutError::Timeout) => return Ok(Reply::TimedOut),
             Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(Reply::Lost),
-        };
-        self.child_group = child;
+        }
         let left = timeout.saturating_sub(started.elapsed());
         let reply = match self.replies.recv_timeout(left) {
-            Ok(line) => {
-                let mut parts = line.split(' ');
-                let ended = match (parts.next(), parts.next().map(str::parse::<i32>)) {
-                    (Some("exit"), Some(Ok(code))) => Ended::Exit(code),
-                    (Some("signal"), Some(Ok(signal))) => Ended::Signal(signal),
-                    _ => return Err(protocol(&line)),
-                };
-                Reply::Ended(ended)
-            }
+            Ok(Message::End(finished)) => Reply::Ended(finished),
+            Ok(Message::Broken(line)) => return Err(protocol(&line)),
+            Ok(_) => Reply::Lost,
             Err(mpsc::RecvTimeoutError::Timeout) => Reply::TimedOut,
             Err(mpsc::RecvTimeoutError::Disconnected) => Reply::Lost,
         };
@@ -121,8 +206,23 @@ impl ForkServer {
     }
 }
 
+impl ForkServer {
+    /// Closes a server that serves one request (`once`) and has answered it: waits a moment
+    /// for it to exit on its own before dropping (and so killing) it.
+    pub fn close(mut self) {
+        let until = std::time::Instant::now() + Duration::from_secs(1);
+        while std::time::Instant::now() < until {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+}
+
 fn protocol(line: &str) -> std::io::Error {
-    std::io::Error::other(format!("the fork server said `{line}`"))
+    let line: String = line.chars().take(200).collect();
+    std::io::Error::other(format!("the sample server said `{}`", line.escape_debug()))
 }
 
 impl Drop for ForkServer {
@@ -130,6 +230,9 @@ impl Drop for ForkServer {
     /// process group; in a PID namespace the server's death takes every process of the
     /// namespace with it.
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let pid = self.child.id();
         let mut targets = vec![format!("-{pid}"), pid.to_string()];
         if self.child_group != 0 {
@@ -143,28 +246,4 @@ impl Drop for ForkServer {
         }
         let _ = self.child.wait();
     }
-}
-
-/// The last `cap` bytes of the file a child wrote: not following a symbolic link, not
-/// blocking on a FIFO, nothing but a regular file (the child could have replaced it).
-pub fn read_tail(path: &Path, cap: usize) -> Vec<u8> {
-    let Ok(mut file) = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-    else {
-        return Vec::new();
-    };
-    let Ok(meta) = file.metadata() else {
-        return Vec::new();
-    };
-    if !meta.is_file() {
-        return Vec::new();
-    }
-    if meta.len() > cap as u64 && file.seek(SeekFrom::End(-(cap as i64))).is_err() {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    let _ = file.take(cap as u64).read_to_end(&mut out);
-    out
 }

