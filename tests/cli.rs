@@ -261,3 +261,81 @@ fn a_closed_pipe_is_not_an_error() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// Runs arbor, killing it (and failing) if it has not finished after `seconds`.
+fn arbor_within(args: &[&str], seconds: u64) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arbor"))
+        .args(args)
+        .current_dir(repo_root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            let _ = child.wait();
+            panic!("arbor {args:?} still ran after {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// `symbols` and `parse` on a named pipe opened it for reading, which waits for a writer
+/// forever; devices are refused too, before they are opened.
+#[cfg(unix)]
+#[test]
+fn symbols_and_parse_refuse_pipes_and_devices_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.py");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let fifo = fifo.to_str().unwrap();
+    for args in [
+        vec!["symbols", fifo],
+        vec!["symbols", "--json", fifo],
+        vec!["parse", fifo],
+        vec!["parse", "--sexp", fifo],
+        vec!["symbols", "--lang", "python", "/dev/null"],
+        vec!["parse", "--lang", "python", "/dev/zero"],
+    ] {
+        let out = arbor_within(&args, 20);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.starts_with("arbor: error: "), "{args:?}: {err}");
+        assert!(
+            err.trim_end().ends_with(", not a regular file"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+    let out = arbor_within(&["parse", fifo], 20);
+    assert_eq!(
+        stderr(&out),
+        format!("arbor: error: {fifo}: a named pipe (FIFO), not a regular file\n")
+    );
+}
+
+/// `symbols -j 100000` tried to start 100,000 threads and failed after most of a minute.
+/// Impossible thread counts are refused before any work.
+#[test]
+fn symbols_refuses_impossible_thread_counts_at_once() {
+    for threads in ["100000", "0", "1025", "18446744073709551616", "many"] {
+        let started = std::time::Instant::now();
+        let out = arbor_within(&["symbols", "tests/fixtures/repo", "-j", threads], 20);
+        assert_eq!(out.status.code(), Some(2), "-j {threads}");
+        assert!(out.stdout.is_empty());
+        let err = stderr(&out);
+        assert!(err.contains("'--threads <N>'"), "-j {threads}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+    let out = arbor(&["symbols", "tests/fixtures/repo", "-j", "1024", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

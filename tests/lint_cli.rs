@@ -432,9 +432,381 @@ fn diff_mode_reports_only_changed_lines() {
     assert_eq!(got, ["new.py:1", "old.py:3"]);
     let out = lint(dir.path(), &["--diff", "no-such-rev"]);
     assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "arbor: error: --diff: `no-such-rev` is not a commit in this repository\n"
+    );
+}
+
+/// Runs git in `dir` with a fixed identity; panics when git fails.
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+/// `--diff=--output=FILE` reached git as an option and overwrote FILE with the patch;
+/// `--diff=-p` turned the diff into a patch with no file names and every finding vanished.
+/// Revisions are resolved as commits first and never handed to git where an option can go.
+#[test]
+fn diff_revisions_are_never_taken_for_git_options() {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    write(dir.path(), "a.py", "x = 1\n");
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "first"]);
+    write(dir.path(), "a.py", "x = 1\ny = eval(s)\n");
+    write(dir.path(), "FILE", "precious\n");
+    for rev in [
+        "--output=FILE",
+        "-p",
+        "--no-index",
+        "-R",
+        "HEAD --output=FILE",
+        "",
+        "HEAD~5",
+        "HEAD:a.py",
+    ] {
+        let out = lint(dir.path(), &[&format!("--diff={rev}"), "--format", "json"]);
+        assert_eq!(out.status.code(), Some(2), "{rev}: {}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("is not a commit in this repository"),
+            "{rev}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(out.stdout.is_empty(), "{rev}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("FILE")).unwrap(),
+            "precious\n",
+            "{rev} wrote to FILE"
+        );
+    }
+    // A real revision, in any spelling git knows, still works.
+    for rev in ["HEAD", "main", "HEAD~0", "@"] {
+        let out = lint(dir.path(), &["--diff", rev, "--format", "json"]);
+        assert_eq!(
+            rules_of(&out),
+            ["py/eval-exec:2"],
+            "{rev}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+/// git quotes names with tabs, quotes and non-ASCII letters (`"b/t\tab.py"`) and ends names
+/// holding a space with a tab: such changed files were dropped from the diff, and their new
+/// findings passed CI.
+#[test]
+fn diff_sees_changed_files_whatever_their_names() {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    let names = [
+        "with space.py",
+        "with\ttab.py",
+        "é-accent.py",
+        "日本.py",
+        "quote\"d.py",
+        "back\\slash.py",
+        "trailing space .py",
+        "sub dir/inner é.py",
+        "plain.py",
+    ];
+    for name in names {
+        write(dir.path(), name, "x = 1\n");
+    }
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "first"]);
+    for name in names {
+        write(dir.path(), name, "x = 1\ny = eval(s)\n");
+    }
+    write(dir.path(), "new ü\tfile.py", "exec(t)\n");
+    let out = lint(dir.path(), &["--diff", "HEAD", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let paths = |out: &Output| {
+        let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut got: Vec<String> = findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{}:{}", f["path"].as_str().unwrap(), f["line"]))
+            .collect();
+        got.sort();
+        got
+    };
+    let mut expected: Vec<String> = names
+        .iter()
+        .map(|n| format!("{n}:2"))
+        .chain(["new ü\tfile.py:1".to_string()])
+        .collect();
+    expected.sort();
+    assert_eq!(paths(&out), expected);
+    // The user's git settings do not change what is read.
+    for (key, value) in [
+        ("core.quotepath", "true"),
+        ("diff.noprefix", "true"),
+        ("diff.mnemonicPrefix", "true"),
+        ("color.ui", "always"),
+        ("diff.relative", "true"),
+        ("diff.external", "false"),
+    ] {
+        git(dir.path(), &["config", key, value]);
+    }
+    let again = lint(dir.path(), &["--diff", "HEAD", "--format", "json"]);
+    assert_eq!(paths(&again), expected, "{}", text(&again.stderr));
+}
+
+/// `--fix` renamed a fixed copy over each file: a symbolic link became a regular file (and its
+/// target stayed unfixed), a hard link stopped sharing the content, and a read-only file was
+/// rewritten (as root, too). Fixes now go to the content where it lives.
+#[cfg(unix)]
+#[test]
+fn fix_writes_through_links_and_leaves_read_only_files_alone() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+    write(dir.path(), "real/target.py", "import os\nx = 1\n");
+    std::os::unix::fs::symlink("real/target.py", p("link.py")).unwrap();
+    write(dir.path(), "one.py", "import os\nx = 2\n");
+    std::fs::hard_link(p("one.py"), p("two.py")).unwrap();
+    write(dir.path(), "ro.py", "import os\nx = 3\n");
+    std::fs::set_permissions(p("ro.py"), std::fs::Permissions::from_mode(0o444)).unwrap();
+    let inode = std::fs::metadata(p("one.py")).unwrap().ino();
+    let out = lint(dir.path(), &["--fix", "link.py", "one.py", "ro.py"]);
+    let err = text(&out.stderr);
+    assert!(err.contains("; 2 fixed"), "{err}");
     assert!(
-        text(&out.stderr).contains("git diff"),
+        err.contains("arbor: not fixed ro.py: the file is read-only; nothing was written"),
+        "{err}"
+    );
+    // The link is still a link, and its target is fixed.
+    let link = std::fs::symlink_metadata(p("link.py")).unwrap();
+    assert!(link.file_type().is_symlink());
+    assert_eq!(
+        std::fs::read_link(p("link.py")).unwrap(),
+        Path::new("real/target.py")
+    );
+    assert_eq!(
+        std::fs::read_to_string(p("real/target.py")).unwrap(),
+        "x = 1\n"
+    );
+    // Both names of the hard-linked file see the fix, on the same inode.
+    assert_eq!(std::fs::read_to_string(p("one.py")).unwrap(), "x = 2\n");
+    assert_eq!(std::fs::read_to_string(p("two.py")).unwrap(), "x = 2\n");
+    let meta = std::fs::metadata(p("two.py")).unwrap();
+    assert_eq!((meta.ino(), meta.nlink()), (inode, 2));
+    // The read-only file is untouched, permissions included, and its finding reported.
+    assert_eq!(
+        std::fs::read_to_string(p("ro.py")).unwrap(),
+        "import os\nx = 3\n"
+    );
+    let mode = std::fs::metadata(p("ro.py")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o444);
+    assert_eq!(
+        text(&out.stdout),
+        "ro.py:1:8: warning[py/unused-import] `os` imported but unused\n"
+    );
+    // No temporary file is left behind.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["link.py", "one.py", "real", "ro.py", "two.py"]);
+}
+
+/// tree-sitter keeps a predicate it does not know for the caller to test: `#eq` (for `#eq?`)
+/// or `#frobnicate?` made a user rule match every node of its pattern.
+#[test]
+fn unknown_predicates_in_user_rules_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.py", "print(1)\nlen(x)\n");
+    let config = |predicate: &str| {
+        format!(
+            "[[rules]]\nid = \"custom/no-print\"\nlanguage = \"python\"\nmessage = \"no print\"\n\
+             query = '''\n(call\n  function: (identifier) @_f\n  ({predicate} @_f \"print\")) @finding\n'''\n"
+        )
+    };
+    for predicate in ["#eq", "#frobnicate?", "#is?", "#set!", "#match"] {
+        write(dir.path(), "arbor.toml", &config(predicate));
+        let out = lint(dir.path(), &["a.py"]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{predicate}: {}",
+            text(&out.stdout)
+        );
+        let err = text(&out.stderr);
+        let expected = format!(
+            "arbor: error: arbor.toml: rule custom/no-print:3: unknown predicate `{predicate}` (lint queries support #eq?, "
+        );
+        assert!(err.starts_with(&expected), "{predicate}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    write(dir.path(), "arbor.toml", &config("#eq?"));
+    let out = lint(dir.path(), &["a.py", "--format", "json"]);
+    assert_eq!(
+        rules_of(&out),
+        ["custom/no-print:1"],
         "{}",
         text(&out.stderr)
     );
+}
+
+/// `[tool] arbor = { … }` is the same TOML as `[tool.arbor]`, but only the latter was found
+/// (the file was searched for the text `[tool.arbor`).
+#[test]
+fn pyproject_configuration_is_found_in_every_toml_spelling() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/a.py", "import os\neval(x)\n");
+    for pyproject in [
+        "[tool.arbor]\nselect = [\"py/eval-exec\"]\n",
+        "[project]\nname = \"x\"\n\n[tool]\narbor = { select = [\"py/eval-exec\"] }\n",
+        "tool = { arbor = { select = [\"py/eval-exec\"] } }\n",
+        "[tool]\narbor.select = [\"py/eval-exec\"]\n",
+        "tool.arbor.select = [\"py/eval-exec\"]\n",
+    ] {
+        write(dir.path(), "pyproject.toml", pyproject);
+        let out = lint(dir.path(), &["src", "--format", "json"]);
+        assert_eq!(
+            rules_of(&out),
+            ["py/eval-exec:2"],
+            "{pyproject}: {}",
+            text(&out.stderr)
+        );
+    }
+    // A pyproject.toml without Arbor settings (even broken TOML of other tools) is not ours.
+    for pyproject in ["[tool.black]\nline-length = 100\n", "[project\nname = "] {
+        write(dir.path(), "pyproject.toml", pyproject);
+        let out = lint(dir.path(), &["src", "--format", "json"]);
+        assert_eq!(
+            rules_of(&out),
+            ["py/unused-import:1", "py/eval-exec:2"],
+            "{pyproject}"
+        );
+    }
+    // Broken TOML that mentions Arbor is an error, not silently the defaults.
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[tool]\narbor = { select = [\"py\" }\n",
+    );
+    let out = lint(dir.path(), &["src"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("pyproject.toml: line 2"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// `arbor lint FILE` exited 0 ("0 findings") when every file it was given was skipped (a
+/// binary file, bytes that are not UTF-8): CI passed without linting anything. `arbor symbols`
+/// refuses the same file with exit 2; so does lint now.
+#[test]
+fn linting_only_files_that_are_skipped_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bin.py"), b"x = 1\n\0\0\0").unwrap();
+    std::fs::write(dir.path().join("latin1.py"), b"x = '\xe9'\n").unwrap();
+    write(dir.path(), "ok.py", "x = 1\n");
+    let out = lint(dir.path(), &["bin.py"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "arbor: error: bin.py: binary file; nothing was linted\n"
+    );
+    let symbols = Command::new(env!("CARGO_BIN_EXE_arbor"))
+        .args(["symbols", "bin.py"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(symbols.status.code(), Some(2));
+    let out = lint(dir.path(), &["bin.py", "latin1.py"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("(and 1 more skipped); nothing was linted"),
+        "{}",
+        text(&out.stderr)
+    );
+    // One good file among them: lint it, report the skip, exit on the findings.
+    let out = lint(dir.path(), &["bin.py", "ok.py"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("arbor: skipped bin.py: binary file"));
+    // A directory with nothing to lint in it is not an error.
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    assert_eq!(lint(dir.path(), &["empty"]).status.code(), Some(0));
+}
+
+/// Runs arbor in `dir`, killing it (and failing) if it has not finished after `seconds`.
+fn arbor_within(dir: &Path, args: &[&str], seconds: u64) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arbor"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            let _ = child.wait();
+            panic!("arbor {args:?} still ran after {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A named pipe given as the configuration, the baseline or the file to lint: opening it for
+/// reading waited for a writer forever.
+#[cfg(unix)]
+#[test]
+fn named_pipes_on_the_command_line_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.py", "x = 1\n");
+    let made = Command::new("mkfifo")
+        .arg(dir.path().join("pipe.toml"))
+        .arg(dir.path().join("pipe.py"))
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let refused = "a named pipe (FIFO), not a regular file";
+    for (args, expected) in [
+        (
+            &["--config", "pipe.toml", "a.py"][..],
+            format!("arbor: error: pipe.toml: {refused}\n"),
+        ),
+        (
+            &["--baseline", "pipe.toml", "a.py"][..],
+            format!("arbor: error: pipe.toml: {refused}\n"),
+        ),
+        (
+            &["pipe.py"][..],
+            format!("arbor: error: pipe.py: {refused}; nothing was linted\n"),
+        ),
+    ] {
+        let mut all = vec!["lint"];
+        all.extend(args);
+        let out = arbor_within(dir.path(), &all, 20);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(text(&out.stderr), expected, "{args:?}");
+    }
 }

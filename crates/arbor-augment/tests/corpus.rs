@@ -1,7 +1,8 @@
 //! Round-trip validity over a real corpus: every transform on a sample of the Python
 //! standard library (every 4th module of the interpreter's own library folder) either
 //! applies and gives code that parses without errors (the engine checks) or says why not —
-//! never through a transform bug (overlapping edits, output that does not reparse).
+//! never through a transform bug (overlapping edits, output that does not reparse); the
+//! Python outputs must also compile with CPython.
 
 use arbor_augment::{augment, Naming, TRANSFORMS};
 use arbor_syntax::Language;
@@ -28,7 +29,42 @@ fn transforms_on_the_standard_library_never_break_the_syntax() {
         "a standard library at {}",
         stdlib.display()
     );
-    check(&sample, Language::Python, 3);
+    let outputs = check(&sample, Language::Python, 3);
+    // tree-sitter accepting an output does not make it Python: CPython must compile it too.
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (_, text)) in outputs.iter().enumerate() {
+        std::fs::write(dir.path().join(format!("{i}.py")), text).unwrap();
+    }
+    let script = "import os, sys\n\
+                  for i in range(int(sys.argv[2])):\n    \
+                  p = os.path.join(sys.argv[1], f'{i}.py')\n    \
+                  try: compile(open(p, 'rb').read(), p, 'exec'); print('ok')\n    \
+                  except Exception as e: print(type(e).__name__, str(e).replace('\\n', ' '))\n";
+    let output = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(dir.path())
+        .arg(outputs.len().to_string())
+        .output()
+        .expect("python3");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let verdicts = String::from_utf8(output.stdout).unwrap();
+    let verdicts: Vec<&str> = verdicts.lines().collect();
+    assert_eq!(verdicts.len(), outputs.len());
+    let failures: Vec<String> = outputs
+        .iter()
+        .zip(verdicts)
+        .filter(|(_, v)| *v != "ok")
+        .map(|((what, _), v)| format!("{what}: {v}"))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "CPython rejects:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// The same on this repository's own Rust sources (every crate's `src/*.rs`).
@@ -52,8 +88,9 @@ fn transforms_on_this_repository_never_break_the_syntax() {
 }
 
 /// Runs every transform of `language` on every file: no transform bug, and each applies to
-/// at least one file.
-fn check(files: &[std::path::PathBuf], language: Language, seed: u64) {
+/// at least one file. Returns the outputs of the transforms that applied, with what they are.
+fn check(files: &[std::path::PathBuf], language: Language, seed: u64) -> Vec<(String, String)> {
+    let mut outputs = Vec::new();
     let transforms: Vec<_> = TRANSFORMS.iter().filter(|t| t.supports(language)).collect();
     let mut applied = vec![0usize; transforms.len()];
     for path in files {
@@ -79,10 +116,17 @@ fn check(files: &[std::path::PathBuf], language: Language, seed: u64) {
                 );
             }
             applied[i] += result.applied.len();
+            if !result.applied.is_empty() {
+                outputs.push((
+                    format!("{} on {}", transform.id, path.display()),
+                    result.text,
+                ));
+            }
         }
     }
     for (transform, n) in transforms.iter().zip(&applied) {
         eprintln!("{}: {n}/{}", transform.id, files.len());
         assert!(*n > 0, "{} applied to no file", transform.id);
     }
+    outputs
 }

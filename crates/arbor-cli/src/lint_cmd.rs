@@ -119,6 +119,21 @@ pub fn run(args: LintArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         .map(|rev| ChangedLines::since(&cwd, rev))
         .transpose()?;
     let mut report = linter.lint_paths(&args.paths, &options)?;
+    // Files named one by one that could not be linted at all (binary, not UTF-8, a pipe…) are
+    // an input error, as for `arbor symbols`, not a clean result.
+    if report.files == 0 && args.paths.iter().all(|p| !p.is_dir()) {
+        if let Some(first) = report.skipped.first() {
+            let more = match report.skipped.len() - 1 {
+                0 => String::new(),
+                n => format!(" (and {n} more skipped)"),
+            };
+            anyhow::bail!(
+                "{}: {}{more}; nothing was linted",
+                first.path.display(),
+                first.reason
+            );
+        }
+    }
     for skip in &report.skipped {
         eprintln!("arbor: skipped {}: {}", skip.path.display(), skip.reason);
     }

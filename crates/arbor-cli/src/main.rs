@@ -125,6 +125,23 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// An error and its causes on one line, leaving out a cause its parent's message already
+/// shows (`path: No such file or directory` once, not twice).
+fn one_line_error(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message.replace('\n', " ")
+}
+
 /// Clap's error as one line: `error: invalid value 'x' for '--lang <LANG>': …`, usage included.
 fn one_line_usage_error(err: &clap::Error) -> String {
     let rendered = err.render().to_string();
@@ -159,7 +176,7 @@ fn main() -> ExitCode {
         // A reader that stopped early (`arbor symbols . | head`) is not an error.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            let message = format!("{err:#}").replace('\n', " ");
+            let message = one_line_error(&err);
             let _ = writeln!(io::stderr(), "arbor: error: {message}");
             ExitCode::from(2)
         }

@@ -19,8 +19,8 @@ pub struct SymbolsArgs {
     json: bool,
     #[command(flatten)]
     source: SourceArgs,
-    /// Worker threads for a directory (default: one per core).
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Worker threads for a directory (default: one per core; at most 1024).
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_threads)]
     threads: Option<usize>,
     /// Do not honour .gitignore, .ignore and git's exclude files.
     #[arg(long)]
@@ -28,6 +28,22 @@ pub struct SymbolsArgs {
     /// Also walk hidden files and directories.
     #[arg(long)]
     hidden: bool,
+}
+
+/// The most worker threads `-j` accepts: far more than any machine has cores, far fewer than
+/// the operating system starts before giving up (`-j 100000` spent a minute creating threads).
+const MAX_THREADS: usize = 1024;
+
+/// `-j N`: a number of threads from 1 to [`MAX_THREADS`], refused at once otherwise.
+fn parse_threads(value: &str) -> Result<usize, String> {
+    let n: usize = value
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number of threads"))?;
+    if (1..=MAX_THREADS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("must be between 1 and {MAX_THREADS}"))
+    }
 }
 
 /// The symbols of one file, as printed.
@@ -68,7 +84,7 @@ pub fn run(args: SymbolsArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let walked = walk(path, &options)?;
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = args.threads {
-        pool = pool.num_threads(threads.max(1));
+        pool = pool.num_threads(threads);
     }
     let pool = pool.build()?;
     let results =

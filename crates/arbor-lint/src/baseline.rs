@@ -55,7 +55,7 @@ impl Baseline {
 
     /// Reads a baseline file.
     pub fn read(path: &Path) -> Result<Baseline, LintError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LintError::Io {
+        let text = crate::config::read_regular(path).map_err(|source| LintError::Io {
             path: path.to_path_buf(),
             source,
         })?;

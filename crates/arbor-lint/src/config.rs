@@ -112,7 +112,7 @@ struct PyProjectTool {
 impl Config {
     /// Reads a configuration file: `arbor.toml`, or `pyproject.toml` (its `[tool.arbor]` table).
     pub fn from_file(path: &Path) -> Result<Config, LintError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LintError::Io {
+        let text = read_regular(path).map_err(|source| LintError::Io {
             path: path.to_path_buf(),
             source,
         })?;
@@ -151,11 +151,8 @@ impl Config {
                 return Config::from_file(&arbor);
             }
             let pyproject = dir.join("pyproject.toml");
-            if pyproject.is_file() {
-                let text = std::fs::read_to_string(&pyproject).unwrap_or_default();
-                if text.contains("[tool.arbor") {
-                    return Config::from_file(&pyproject);
-                }
+            if pyproject.is_file() && has_arbor_table(&pyproject)? {
+                return Config::from_file(&pyproject);
             }
         }
         Ok(Config::default())
@@ -190,6 +187,33 @@ impl Config {
             ))
         })
     }
+}
+
+/// Whether a `pyproject.toml` configures Arbor, in any TOML spelling: a `[tool.arbor]` table,
+/// `arbor = { … }` inside `[tool]`, dotted keys (`tool.arbor.select = …`). A file that is not
+/// valid TOML is an error when it mentions Arbor (its settings would be lost), else not ours.
+fn has_arbor_table(path: &Path) -> Result<bool, LintError> {
+    let text = read_regular(path).map_err(|source| LintError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    match toml::from_str::<PyProject>(&text) {
+        Ok(project) => Ok(project.tool.is_some_and(|t| t.arbor.is_some())),
+        Err(_) if !text.contains("arbor") => Ok(false),
+        Err(e) => Err(LintError::Config {
+            path: path.to_path_buf(),
+            message: one_line(&e, &text),
+        }),
+    }
+}
+
+/// Reads a configuration or baseline file as text, refusing named pipes, devices and
+/// directories at once instead of waiting on them.
+pub(crate) fn read_regular(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    arbor_syntax::open_regular(path)?.read_to_string(&mut text)?;
+    Ok(text)
 }
 
 /// Compiles globs into a set.

@@ -23,6 +23,9 @@ pub enum LintError {
         /// What is wrong, with the key or line where known.
         message: String,
     },
+    /// `--diff`: a revision that is not a commit, or git output that cannot be read.
+    #[error("--diff: {0}")]
+    Diff(String),
     /// An error of the syntax layer (walking the files).
     #[error(transparent)]
     Syntax(#[from] arbor_syntax::SyntaxError),

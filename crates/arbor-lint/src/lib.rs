@@ -353,15 +353,14 @@ impl Linter {
                 });
             }
         }
-        let mut suppressions = suppress::find(file);
+        let mut suppressions = suppress::Suppressions::new(suppress::find(file));
         let before = findings.len();
         findings.retain(|f| {
-            f.rule == SYNTAX_ERROR
-                || !suppress::suppressed(&mut suppressions, &f.rule, f.location.line)
+            f.rule == SYNTAX_ERROR || !suppressions.suppressed(&f.rule, f.location.line)
         });
         let suppressed = before - findings.len();
         if options.report_unused_suppressions && self.enabled(UNUSED_SUPPRESSION, config_path) {
-            for s in suppressions.iter().filter(|s| s.used == 0) {
+            for s in suppressions.list().iter().filter(|s| s.used == 0) {
                 findings.push(Finding {
                     rule: UNUSED_SUPPRESSION.into(),
                     severity: self.severity(UNUSED_SUPPRESSION, Severity::Info),
@@ -380,8 +379,9 @@ impl Linter {
                 &b.rule,
             ))
         });
+        let fingerprinter = rule::Fingerprinter::new(file.source());
         for f in &mut findings {
-            f.fingerprint = rule::fingerprint(&f.rule, path, file.source(), &f.location);
+            f.fingerprint = fingerprinter.fingerprint(&f.rule, path, &f.location);
         }
         (findings, suppressed)
     }

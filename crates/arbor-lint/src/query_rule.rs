@@ -6,8 +6,7 @@
 //! predicates (`#eq?`, `#match?`, `#any-of?`) are evaluated by tree-sitter; a rule may also have
 //! a predicate and a fix in Rust, registered by id in [`crate::rules`].
 
-use arbor_syntax::streaming_iterator::StreamingIterator;
-use arbor_syntax::tree_sitter::{Node, Query, QueryCursor};
+use arbor_syntax::tree_sitter::{Node, Query};
 use arbor_syntax::Language;
 
 use crate::error::LintError;
@@ -162,6 +161,7 @@ impl QueryRule {
                 e.message.trim()
             ),
         })?;
+        check_predicates(&query, text, origin)?;
         if query.capture_index_for_name("finding").is_none() {
             return Err(LintError::RuleFile {
                 file: origin.to_string(),
@@ -183,6 +183,69 @@ impl QueryRule {
         self.info.fixable = fixer.is_some();
         self
     }
+}
+
+/// The predicates tree-sitter evaluates while matching, the only ones a lint query may use.
+pub const SUPPORTED_PREDICATES: &[&str] = &[
+    "#eq?",
+    "#not-eq?",
+    "#any-eq?",
+    "#any-not-eq?",
+    "#match?",
+    "#not-match?",
+    "#any-match?",
+    "#any-not-match?",
+    "#any-of?",
+    "#not-any-of?",
+];
+
+/// Refuses predicates that would not filter matches: tree-sitter keeps an unknown predicate
+/// (`#eq` for `#eq?`, `#frobnicate?`) for the caller to evaluate, and ignoring it would make the
+/// pattern match everything; property predicates and settings (`#is?`, `#set!`) do not filter
+/// either.
+fn check_predicates(query: &Query, text: &str, origin: &str) -> Result<(), LintError> {
+    for pattern in 0..query.pattern_count() {
+        let unknown = query
+            .general_predicates(pattern)
+            .iter()
+            .map(|p| format!("#{}", p.operator))
+            .chain(
+                query
+                    .property_predicates(pattern)
+                    .iter()
+                    .map(|(_, positive)| if *positive { "#is?" } else { "#is-not?" }.to_string()),
+            )
+            .chain((!query.property_settings(pattern).is_empty()).then(|| "#set!".to_string()))
+            .next();
+        if let Some(name) = unknown {
+            let start = query.start_byte_for_pattern(pattern);
+            let at = predicate_offset(text, start, &name).unwrap_or(start);
+            return Err(LintError::RuleFile {
+                file: origin.to_string(),
+                line: text[..at.min(text.len())].matches('\n').count() + 1,
+                message: format!(
+                    "unknown predicate `{name}` (lint queries support {})",
+                    SUPPORTED_PREDICATES.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The offset of predicate `name` (a whole word) at or after `from` in the query text.
+fn predicate_offset(text: &str, from: usize, name: &str) -> Option<usize> {
+    let mut at = from.min(text.len());
+    while let Some(found) = text.get(at..)?.find(name) {
+        let start = at + found;
+        let end = start + name.len();
+        let next = text[end..].chars().next();
+        if next.is_none_or(|c| c.is_whitespace() || c == ')') {
+            return Some(start);
+        }
+        at = end;
+    }
+    None
 }
 
 /// Loads the built-in rule files, merging files that share an id (one rule, several languages).
@@ -287,6 +350,38 @@ mod tests {
                 .starts_with("arbor.toml:2: invalid query at column 2: NodeType"),
             "{err}"
         );
+        for (query, predicate, line) in [
+            (
+                "(call function: (identifier) @f (#eq @f \"print\")) @finding",
+                "#eq",
+                1,
+            ),
+            (
+                "(call) @finding\n((identifier) @i (#frobnicate? @i))",
+                "#frobnicate?",
+                2,
+            ),
+            ("((identifier) @finding (#set! kind \"x\"))", "#set!", 1),
+            ("((identifier) @finding (#is? local))", "#is?", 1),
+        ] {
+            let err = QueryRule::new(info.clone(), Language::Python, query, "arbor.toml")
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(
+                err.starts_with(&format!(
+                    "arbor.toml:{line}: unknown predicate `{predicate}` (lint queries support "
+                )),
+                "{query}: {err}"
+            );
+        }
+        for query in [
+            "((identifier) @finding (#eq? @finding \"x\"))",
+            "((identifier) @finding (#not-match? @finding \"^_\"))",
+            "((identifier) @finding (#any-of? @finding \"a\" \"b\"))",
+        ] {
+            assert!(QueryRule::new(info.clone(), Language::Python, query, "arbor.toml").is_ok());
+        }
         let err = QueryRule::new(info, Language::Python, "(call) @x", "arbor.toml")
             .err()
             .unwrap();
@@ -437,14 +532,9 @@ impl QuerySet {
         let mut aux_captures: Vec<Vec<(u32, arbor_syntax::tree_sitter::Node<'_>)>> =
             vec![Vec::new(); combined.aux.len()];
         let mut tag_matches = Vec::new();
-        let mut cursor = QueryCursor::new();
-        let mut matches = cursor.matches(
-            &combined.query,
-            ctx.file.root(),
-            ctx.file.source().as_bytes(),
-        );
         let mut seen = std::collections::HashSet::new();
-        while let Some(m) = matches.next() {
+        let source = ctx.file.source().as_bytes();
+        arbor_syntax::query::for_each_match(&combined.query, ctx.file.root(), source, |m| {
             let index = match combined.owner[m.pattern_index] {
                 Owner::Tags => {
                     if let Some((first, map)) = &combined.tags {
@@ -457,7 +547,7 @@ impl QuerySet {
                                 .collect(),
                         });
                     }
-                    continue;
+                    return;
                 }
                 Owner::Aux(a) => {
                     let map = &combined.aux[a].1;
@@ -466,12 +556,12 @@ impl QuerySet {
                             aux_captures[a].push((own, capture.node));
                         }
                     }
-                    continue;
+                    return;
                 }
                 Owner::Rule(index) => index,
             };
             if !on[index] {
-                continue;
+                return;
             }
             let rule = &rules[index];
             for capture in m.captures.iter().filter(|c| c.index == combined.finding) {
@@ -484,7 +574,7 @@ impl QuerySet {
                 finding.fix = rule.fixer.and_then(|f| f(ctx, node));
                 out.push((index, finding));
             }
-        }
+        });
         if combined.tags.is_some() {
             ctx.prefill_symbols(
                 arbor_syntax::extract_symbols_from(ctx.file, tag_matches).unwrap_or_default(),

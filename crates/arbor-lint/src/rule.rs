@@ -141,26 +141,85 @@ pub struct Finding {
 
 /// The fingerprint of a finding of `rule` in `path` at `location` of `source`.
 pub fn fingerprint(rule: &str, path: &str, source: &str, location: &Location) -> String {
-    let start = location.start_byte.min(source.len());
-    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = source[start..]
-        .find('\n')
-        .map_or(source.len(), |i| start + i);
-    let line: String = source[line_start..line_end]
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let end = location.end_byte.clamp(start, source.len());
-    let node: String = source[start..end]
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut hasher = blake3::Hasher::new();
-    for part in [rule, path, &line, &node] {
-        hasher.update(part.as_bytes());
-        hasher.update(&[0]);
+    Fingerprinter::new(source).fingerprint(rule, path, location)
+}
+
+/// How many bytes of a finding's line, and of its node, the fingerprint reads at each end:
+/// nested findings (a chain of 20,000 `.unwrap()` calls on one line) would otherwise each hash
+/// the whole chain, quadratic in all. Lines and nodes up to twice this are read whole.
+const FINGERPRINT_WINDOW: usize = 1024;
+
+/// Fingerprints of the findings in one file, with its line starts found once.
+pub struct Fingerprinter<'s> {
+    source: &'s str,
+    /// Byte offset of the start of each line.
+    line_starts: Vec<usize>,
+    /// The normalized text of the lines fingerprinted so far (many findings share a line).
+    lines: std::cell::RefCell<std::collections::HashMap<usize, std::rc::Rc<str>>>,
+}
+
+impl<'s> Fingerprinter<'s> {
+    /// The fingerprinter of `source`.
+    pub fn new(source: &'s str) -> Fingerprinter<'s> {
+        let line_starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Fingerprinter {
+            source,
+            line_starts,
+            lines: Default::default(),
+        }
     }
-    hasher.finalize().to_hex()[..16].to_string()
+
+    /// The fingerprint of a finding of `rule` in `path` at `location`: a hash of the rule, the
+    /// path and the code of its line and node (whitespace-normalized), not of line numbers.
+    pub fn fingerprint(&self, rule: &str, path: &str, location: &Location) -> String {
+        let source = self.source;
+        let start = location.start_byte.min(source.len());
+        let line = self.line_starts.partition_point(|&s| s <= start) - 1;
+        let line_start = self.line_starts[line];
+        let line_end = self
+            .line_starts
+            .get(line + 1)
+            .map_or(source.len(), |next| next - 1);
+        let line = self
+            .lines
+            .borrow_mut()
+            .entry(line)
+            .or_insert_with(|| bounded_normalized(source, line_start, line_end).into())
+            .clone();
+        let end = location.end_byte.clamp(start, source.len());
+        let node = bounded_normalized(source, start, end);
+        let mut hasher = blake3::Hasher::new();
+        for part in [rule, path, &*line, &node] {
+            hasher.update(part.as_bytes());
+            hasher.update(&[0]);
+        }
+        hasher.finalize().to_hex()[..16].to_string()
+    }
+}
+
+/// `source[start..end]` with runs of whitespace made one space; past twice
+/// [`FINGERPRINT_WINDOW`] bytes, only its two ends and its length.
+fn bounded_normalized(source: &str, start: usize, end: usize) -> String {
+    let normalized = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if end - start <= 2 * FINGERPRINT_WINDOW {
+        return normalized(&source[start..end]);
+    }
+    let mut head = start + FINGERPRINT_WINDOW;
+    while !source.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = end - FINGERPRINT_WINDOW;
+    while !source.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!(
+        "{}\u{0}{}\u{0}{}",
+        normalized(&source[start..head]),
+        end - start,
+        normalized(&source[tail..end])
+    )
 }
 
 /// What a rule sees of a file.
@@ -173,6 +232,7 @@ pub struct FileContext<'a> {
     pub thresholds: &'a Thresholds,
     symbols: std::cell::OnceCell<Vec<Symbol>>,
     captures: std::cell::RefCell<Vec<(usize, Captures<'a>)>>,
+    cache: std::cell::RefCell<Vec<(&'static str, std::rc::Rc<dyn std::any::Any>)>>,
 }
 
 /// The captures of a query in a file: (capture index, node), in document order.
@@ -187,7 +247,29 @@ impl<'a> FileContext<'a> {
             thresholds,
             symbols: std::cell::OnceCell::new(),
             captures: std::cell::RefCell::new(Vec::new()),
+            cache: std::cell::RefCell::new(Vec::new()),
         }
+    }
+
+    /// A value about the file computed once, by the first rule that asks, and shared with the
+    /// others (`key` names it; the same key must always come with the same type).
+    pub fn cached<T: 'static>(
+        &self,
+        key: &'static str,
+        compute: impl FnOnce() -> T,
+    ) -> std::rc::Rc<T> {
+        let found = self
+            .cache
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, value)| value.clone().downcast::<T>().ok());
+        if let Some(found) = found {
+            return found;
+        }
+        let value = std::rc::Rc::new(compute());
+        self.cache.borrow_mut().push((key, value.clone()));
+        value
     }
 
     /// Records the file's symbols, extracted elsewhere (by the combined query walk).

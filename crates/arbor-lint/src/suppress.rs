@@ -107,3 +107,71 @@ pub fn suppressed(suppressions: &mut [Suppression], rule: &str, line: usize) -> 
         None => false,
     }
 }
+
+/// A file's suppressions indexed by the lines they cover, so that each finding looks only at
+/// the few comments on or above its line ([`suppressed`] tests every comment, quadratic when
+/// a file has thousands of both).
+pub struct Suppressions {
+    list: Vec<Suppression>,
+    /// For each line, the line suppressions covering it, in order.
+    by_line: std::collections::HashMap<usize, Vec<usize>>,
+    /// The file-wide suppressions, in order.
+    file_wide: Vec<usize>,
+    /// For each rule asked about, the first file-wide suppression covering it.
+    first_file_wide: std::collections::HashMap<String, Option<usize>>,
+}
+
+impl Suppressions {
+    /// The index of `list` (in the order of [`find`]).
+    pub fn new(list: Vec<Suppression>) -> Suppressions {
+        let mut by_line: std::collections::HashMap<usize, Vec<usize>> =
+            std::collections::HashMap::new();
+        let mut file_wide = Vec::new();
+        for (i, s) in list.iter().enumerate() {
+            if s.file_wide {
+                file_wide.push(i);
+            } else {
+                for line in s.lines.0..=s.lines.1 {
+                    by_line.entry(line).or_default().push(i);
+                }
+            }
+        }
+        Suppressions {
+            list,
+            by_line,
+            file_wide,
+            first_file_wide: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The suppressions, with how often each was used.
+    pub fn list(&self) -> &[Suppression] {
+        &self.list
+    }
+
+    /// Whether a finding of `rule` at `line` is suppressed; counts the use (on the first
+    /// comment in the file that covers it, as [`suppressed`] does).
+    pub fn suppressed(&mut self, rule: &str, line: usize) -> bool {
+        let list = &self.list;
+        let on_line = self
+            .by_line
+            .get(&line)
+            .and_then(|ids| ids.iter().copied().find(|&i| list[i].covers(rule, line)));
+        let file_wide = *self
+            .first_file_wide
+            .entry(rule.to_string())
+            .or_insert_with(|| {
+                self.file_wide
+                    .iter()
+                    .copied()
+                    .find(|&i| list[i].covers(rule, line))
+            });
+        match on_line.into_iter().chain(file_wide).min() {
+            Some(i) => {
+                self.list[i].used += 1;
+                true
+            }
+            None => false,
+        }
+    }
+}

@@ -45,6 +45,6 @@ pub use symbols::{
     extract_symbols, extract_symbols_from, tags_query_text, Symbol, SymbolKind, TagMatch,
 };
 pub use walk::{
-    parse_files, read_source, walk, SkipReason, Skipped, SourceFile, Walk, WalkOptions,
-    DEFAULT_MAX_FILE_SIZE,
+    open_regular, parse_files, read_source, walk, SkipReason, Skipped, SourceFile, Walk,
+    WalkOptions, DEFAULT_MAX_FILE_SIZE,
 };

@@ -2,7 +2,8 @@
 
 use std::sync::OnceLock;
 
-use tree_sitter::Query;
+use streaming_iterator::StreamingIterator;
+use tree_sitter::{Node, Query, QueryCursor, QueryMatch};
 
 use crate::error::SyntaxError;
 use crate::language::Language;
@@ -118,6 +119,84 @@ pub(crate) fn tags_query(language: Language) -> Result<&'static TagsQuery, Synta
         .map_err(|message| SyntaxError::BuiltinQuery(message.clone()))
 }
 
+/// How deep below the node a query run's matches may start before the tree is split.
+///
+/// tree-sitter's query cursor keeps the depth where a match started in 16 bits: past 65,535
+/// levels (50,000 nested calls are twice that) the value wraps, matches in progress are never
+/// dropped, and every later node is checked against all of them, which is quadratic (a minute
+/// for one file). Even below that, a match waiting for a node after a deep subtree (the field
+/// name of `a.unwrap()` comes after all of `a`) stays in progress while the cursor walks the
+/// subtree, so a chain of such nodes costs its depth times its size. [`for_each_match`]
+/// therefore lets a cursor start matches only this deep and runs a fresh cursor on each
+/// subtree below, where depths count from zero again: the cost is at most this times the size.
+/// Ordinary code is far shallower and runs in one part.
+pub const MATCH_SPLIT_DEPTH: u32 = 256;
+
+/// Calls `f` with every match of `query` in the tree under `node`, in linear time however
+/// deep the tree is (see [`MATCH_SPLIT_DEPTH`]). Matches come in document order of the nodes
+/// where they start within each split part, not across parts; each match comes once.
+pub fn for_each_match<'t, F>(query: &Query, node: Node<'t>, source: &[u8], mut f: F)
+where
+    F: FnMut(&QueryMatch<'_, 't>),
+{
+    for_each_match_split(query, node, source, MATCH_SPLIT_DEPTH, &mut f);
+}
+
+/// [`for_each_match`] with the split depth given (tests use a small one).
+fn for_each_match_split<'t>(
+    query: &Query,
+    node: Node<'t>,
+    source: &[u8],
+    split: u32,
+    f: &mut dyn FnMut(&QueryMatch<'_, 't>),
+) {
+    let mut cursor = QueryCursor::new();
+    // Matches start at depths 0..=split below each part's root.
+    cursor.set_max_start_depth(Some(split));
+    let mut parts = vec![node];
+    while let Some(part) = parts.pop() {
+        let mut matches = cursor.matches(query, part, source);
+        while let Some(m) = matches.next() {
+            f(m);
+        }
+        let first = parts.len();
+        nodes_at_depth(part, split as usize + 1, &mut parts);
+        parts[first..].reverse(); // popped in document order
+    }
+}
+
+/// Appends the nodes exactly `depth` levels below `root` (visible nodes, as query cursors count
+/// them) in document order. Subtrees too small to reach that deep are not entered, so this
+/// costs almost nothing on ordinary trees.
+fn nodes_at_depth<'t>(root: Node<'t>, depth: usize, out: &mut Vec<Node<'t>>) {
+    if root.descendant_count() <= depth {
+        return; // a chain `depth` levels deep needs depth + 1 nodes
+    }
+    let mut cursor = root.walk();
+    let mut level = 0usize;
+    loop {
+        let node = cursor.node();
+        let descend = level < depth && node.descendant_count() > depth - level;
+        if level == depth {
+            out.push(node);
+        } else if descend && cursor.goto_first_child() {
+            level += 1;
+            continue;
+        }
+        // Next sibling, or up until there is one.
+        loop {
+            if level == 0 {
+                return;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            cursor.goto_parent();
+            level -= 1;
+        }
+    }
+}
+
 /// Compiles every query file of the project, reporting the first that fails.
 pub fn validate_all() -> Result<(), SyntaxError> {
     for source in &TAGS_QUERIES {
@@ -168,6 +247,66 @@ mod tests {
             }
         }
         assert!(seen >= 3, "found only {seen} query files");
+    }
+
+    fn deep_calls(depth: usize) -> crate::ParsedFile {
+        let source = format!("x = {}1{}\n", "f(".repeat(depth), ")".repeat(depth));
+        crate::ParsedFile::parse("deep.py", Language::Python, source).unwrap()
+    }
+
+    /// Splitting the tree at any depth finds exactly the matches of one plain cursor.
+    #[test]
+    fn split_matches_are_the_matches_of_one_cursor() {
+        let file = deep_calls(300);
+        let query = Query::new(
+            &Language::Python.grammar(),
+            "(call function: (identifier) @f arguments: (argument_list (call) @inner))\n\
+             (integer) @int\n(argument_list) @args",
+        )
+        .unwrap();
+        let source = file.source().as_bytes();
+        let all = |split: u32| {
+            let mut found = Vec::new();
+            for_each_match_split(&query, file.root(), source, split, &mut |m| {
+                let mut captures: Vec<_> =
+                    m.captures.iter().map(|c| (c.index, c.node.id())).collect();
+                captures.sort();
+                found.push((m.pattern_index, captures));
+            });
+            found.sort();
+            found
+        };
+        let whole = all(u32::MAX);
+        assert_eq!(whole.len(), 299 + 1 + 300);
+        for split in [0, 1, 2, 3, 7, 50, 299, 600, 601, 602, 1000] {
+            assert_eq!(all(split), whole, "split at {split}");
+        }
+    }
+
+    /// 50,000 nested calls are 100,000 levels: past the cursor's 16-bit depths. Counting the
+    /// matches must take about as long as for a shallow file of the same size (it took a
+    /// minute when the cursor ran over the whole tree).
+    #[test]
+    fn matches_in_very_deep_trees_are_found_in_linear_time() {
+        let query = Query::new(&Language::Python.grammar(), "(call) @c").unwrap();
+        let count = |file: &crate::ParsedFile| {
+            let mut n = 0;
+            let started = std::time::Instant::now();
+            for_each_match(&query, file.root(), file.source().as_bytes(), |_| n += 1);
+            (n, started.elapsed())
+        };
+        let deep = deep_calls(50_000);
+        let flat =
+            crate::ParsedFile::parse("flat.py", Language::Python, "x = f(1)\n".repeat(50_000))
+                .unwrap();
+        let (n_deep, t_deep) = count(&deep);
+        let (n_flat, t_flat) = count(&flat);
+        assert_eq!((n_deep, n_flat), (50_000, 50_000));
+        // Generous: the quadratic cursor was hundreds of times slower.
+        assert!(
+            t_deep < t_flat * 20 + std::time::Duration::from_secs(2),
+            "deep {t_deep:?}, flat {t_flat:?}"
+        );
     }
 
     #[test]

@@ -5,8 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::Serialize;
-use streaming_iterator::StreamingIterator;
-use tree_sitter::{Node, QueryCursor};
+use tree_sitter::Node;
 
 use crate::error::SyntaxError;
 use crate::language::Language;
@@ -167,15 +166,13 @@ pub struct TagMatch<'t> {
 pub fn extract_symbols(file: &ParsedFile) -> Result<Vec<Symbol>, SyntaxError> {
     let tags = tags_query(file.language())?;
     let source = file.source().as_bytes();
-    let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(&tags.query, file.root(), source);
     let mut collected = Vec::new();
-    while let Some(m) = matches.next() {
+    crate::query::for_each_match(&tags.query, file.root(), source, |m| {
         collected.push(TagMatch {
             pattern: m.pattern_index,
             captures: m.captures.iter().map(|c| (c.index, c.node)).collect(),
         });
-    }
+    });
     extract_symbols_from(file, collected)
 }
 

@@ -150,7 +150,18 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Result<Walk, SyntaxError> {
                 continue;
             }
         };
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        let Some(file_type) = entry.file_type() else {
+            continue;
+        };
+        if !file_type.is_file() {
+            // A pipe, device or socket named as the root is reported, not silently dropped;
+            // inside a directory such entries are not source files.
+            if entry.depth() == 0 && !file_type.is_dir() && !file_type.is_symlink() {
+                result.skipped.push(Skipped {
+                    path: entry.path().to_path_buf(),
+                    reason: SkipReason::Io(not_regular(&file_type).to_string()),
+                });
+            }
             continue;
         }
         let path = entry.path();
@@ -212,15 +223,77 @@ fn error_path(err: &ignore::Error) -> Option<PathBuf> {
 
 fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(256);
-    File::open(path)?.take(256).read_to_end(&mut head)?;
+    open_regular(path)?.take(256).read_to_end(&mut head)?;
     Ok(head)
+}
+
+/// What a file that is not a regular file is, in words (`a named pipe (FIFO)`).
+fn file_kind(file_type: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+fn not_regular(file_type: &std::fs::FileType) -> std::io::Error {
+    let kind = file_kind(file_type);
+    let message = if kind.starts_with("a ") {
+        format!("{kind}, not a regular file")
+    } else {
+        kind.to_string()
+    };
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, message)
+}
+
+/// Opens `path` for reading, refusing anything but a regular file (after following symbolic
+/// links) without blocking: opening a named pipe for reading waits for a writer, and reading a
+/// device may never end. The type is checked before opening (opening some devices has effects)
+/// and again on the open file, which is opened non-blocking so a pipe swapped in between cannot
+/// hang either.
+pub fn open_regular(path: &Path) -> std::io::Result<File> {
+    let metadata = std::fs::metadata(path)?;
+    if !metadata.is_file() {
+        return Err(not_regular(&metadata.file_type()));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let file = options.open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(not_regular(&metadata.file_type()));
+    }
+    Ok(file)
 }
 
 /// Reads a source file, refusing files over `max_size` bytes, binary files (a NUL byte in the
 /// first 8 KiB) and files that are not valid UTF-8. A UTF-8 byte-order mark is kept.
 pub fn read_source(path: &Path, max_size: u64) -> Result<String, SkipReason> {
     let io = |err: std::io::Error| SkipReason::Io(err.to_string());
-    let file = File::open(path).map_err(io)?;
+    let file = open_regular(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
     if size > max_size {
         return Err(SkipReason::TooLarge {
@@ -300,5 +373,46 @@ mod tests {
             read_source(&p("missing.py"), 100),
             Err(SkipReason::Io(_))
         ));
+        assert_eq!(
+            read_source(dir.path(), 100),
+            Err(SkipReason::Io("a directory, not a regular file".into()))
+        );
+    }
+
+    /// A named pipe with no writer: opening it for reading the ordinary way blocks forever.
+    #[cfg(unix)]
+    #[test]
+    fn named_pipes_and_devices_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.py");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mkfifo is not available");
+            return;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send((read_source(&path, 100), open_regular(&path).map(|_| ())));
+        });
+        let (read, open) = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("reading a named pipe blocked");
+        assert_eq!(
+            read,
+            Err(SkipReason::Io(
+                "a named pipe (FIFO), not a regular file".into()
+            ))
+        );
+        assert_eq!(open.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+        let null = read_source(Path::new("/dev/null"), 100).unwrap_err();
+        assert_eq!(
+            null,
+            SkipReason::Io("a character device, not a regular file".into())
+        );
+        // Walking the pipe itself reports it instead of finding nothing.
+        let walked = walk(&fifo, &WalkOptions::default()).unwrap();
+        assert!(walked.files.is_empty());
+        assert_eq!(walked.skipped.len(), 1, "{:?}", walked.skipped);
     }
 }

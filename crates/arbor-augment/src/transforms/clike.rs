@@ -15,7 +15,7 @@ use super::common::{
 use super::docs::doc_nodes;
 use crate::engine::{Context, Edit, Skip};
 use crate::names::{NameGen, NameKind};
-use crate::tree::{descendants, line_indent, line_start, named_children};
+use crate::tree::{descendants, line_indent, line_start, named_children, Occurrences, TreeIndex};
 
 fn js(file: &ParsedFile) -> bool {
     file.language() == Language::JavaScript
@@ -573,26 +573,6 @@ fn rust_while_to_for(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, 
     Ok(edits)
 }
 
-/// The functions whose locals are renamed, and the nodes that hold their parameters and body.
-fn functions(file: &ParsedFile) -> Vec<Node<'_>> {
-    let kinds: &[&str] = if js(file) {
-        &[
-            "function_declaration",
-            "function_expression",
-            "arrow_function",
-            "method_definition",
-            "generator_function_declaration",
-            "function",
-        ]
-    } else {
-        &["function_item"]
-    };
-    descendants(file.root())
-        .into_iter()
-        .filter(|n| kind_is(*n, kinds))
-        .collect()
-}
-
 /// Identifiers bound by a pattern (Rust `(a, mut b)`, JS `[a, b]`, defaults, rests).
 fn pattern_names<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
     let mut stack = vec![node];
@@ -610,17 +590,75 @@ fn pattern_names<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
     out.extend(found);
 }
 
+/// The names spelled as `{name}` or `{name:…}` in a string (format-string placeholders), in
+/// one pass: a placeholder runs from a `{` to the first `}` or `:`, and holds no `{`.
+fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'{')
+        .filter_map(move |(open, _)| {
+            let len = bytes[open + 1..]
+                .iter()
+                .position(|b| matches!(b, b'}' | b':' | b'{'))?;
+            let end = open + 1 + len;
+            (bytes[end] != b'{' && len > 0).then(|| &text[open + 1..end])
+        })
+}
+
 /// rename-variables (JavaScript, Rust): parameters and local bindings of each function get
-/// new names through its body. Names also bound in a nested function or closure, used as
+/// new names through its body. Names also spelled inside a nested function or closure, used as
 /// shorthand properties or fields, spelled in a format string, called as functions, or of
 /// functions that use `eval`/`with`/`arguments` or macros defining macros are left alone.
+///
+/// Linear in the size of the file however deep functions nest: what each function needs to
+/// know about the code inside it is looked up by position in one index of the tree.
 pub fn rename_variables(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
     let mut names = NameGen::new(file, ctx);
     let mut edits = Vec::new();
-    let mut item_names: HashSet<String> = HashSet::new();
-    for n in descendants(file.root()) {
+    let js = js(file);
+    let index = TreeIndex::new(file.root());
+    let nodes = index.nodes();
+    let function_kinds: &[&str] = if js {
+        &[
+            "function_declaration",
+            "function_expression",
+            "arrow_function",
+            "method_definition",
+            "generator_function_declaration",
+            "function",
+        ]
+    } else {
+        &["function_item"]
+    };
+    // Scopes of their own: bindings inside are not the enclosing function's.
+    let nested_kinds: &[&str] = if js {
+        &[
+            "function_declaration",
+            "function_expression",
+            "arrow_function",
+            "method_definition",
+            "generator_function_declaration",
+            "generator_function",
+            "function",
+            "class_declaration",
+            "class",
+        ]
+    } else {
+        &[
+            "function_item",
+            "closure_expression",
+            "impl_item",
+            "trait_item",
+            "mod_item",
+        ]
+    };
+    let mut item_names: HashSet<&str> = HashSet::new();
+    let mut called: HashSet<usize> = HashSet::new();
+    for n in nodes {
         if kind_is(
-            n,
+            *n,
             &[
                 "function_item",
                 "function_declaration",
@@ -634,21 +672,70 @@ pub fn rename_variables(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit
             ],
         ) {
             if let Some(name) = n.child_by_field_name("name") {
-                item_names.insert(file.text(name).to_string());
+                item_names.insert(file.text(name));
             }
         }
+        if n.kind() == "call_expression" {
+            called.extend(n.child_by_field_name("function").map(|f| f.id()));
+        }
     }
-    for function in functions(file) {
+    // What each name does where, by position in the index.
+    let mut dynamic_before = vec![0usize; nodes.len() + 1];
+    let mut identifiers = Occurrences::default();
+    let mut in_nested = Occurrences::default(); // at the innermost nested scope around it
+    let mut keeps_name = Occurrences::default(); // shorthand, called, `self`
+    let mut in_format = Occurrences::default();
+    let mut open_nested: Vec<usize> = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        while open_nested
+            .last()
+            .is_some_and(|&o| index.subtree(o).end <= i)
+        {
+            open_nested.pop();
+        }
+        let text = file.text(*n);
+        let dynamic = (n.kind() == "identifier" && matches!(text, "eval" | "arguments"))
+            || n.kind() == "with_statement"
+            || n.kind() == "macro_definition";
+        dynamic_before[i + 1] = dynamic_before[i] + usize::from(dynamic);
+        match n.kind() {
+            "identifier" => {
+                identifiers.add(text, i);
+                if let Some(&scope) = open_nested.last() {
+                    in_nested.add(text, scope);
+                }
+                if called.contains(&n.id()) || text == "self" {
+                    keeps_name.add(text, i);
+                }
+            }
+            // `{x}` in JavaScript objects and patterns, `S { x }` in Rust expressions and
+            // patterns: the name is also a key or field, so it keeps its spelling.
+            "shorthand_property_identifier"
+            | "shorthand_property_identifier_pattern"
+            | "shorthand_field_initializer"
+            | "shorthand_field_identifier" => keeps_name.add(text, i),
+            "string_literal" | "raw_string_literal" => {
+                for name in placeholders(text) {
+                    in_format.add(name, i);
+                }
+            }
+            _ => {}
+        }
+        if kind_is(*n, nested_kinds) {
+            open_nested.push(i);
+        }
+    }
+    in_nested.sort();
+    let reserved = crate::names::reserved(file.language());
+    for (f, function) in nodes.iter().enumerate() {
+        if !kind_is(*function, function_kinds) {
+            continue;
+        }
         let Some(body) = function.child_by_field_name("body") else {
             continue;
         };
-        let all = descendants(function);
-        let dynamic = all.iter().any(|n| {
-            (n.kind() == "identifier" && matches!(file.text(*n), "eval" | "arguments"))
-                || n.kind() == "with_statement"
-                || n.kind() == "macro_definition"
-        });
-        if dynamic {
+        let range = index.subtree(f);
+        if dynamic_before[range.end] > dynamic_before[range.start] {
             continue;
         }
         let mut bound = Vec::new();
@@ -656,7 +743,7 @@ pub fn rename_variables(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit
             .child_by_field_name("parameters")
             .or_else(|| function.child_by_field_name("parameter"))
         {
-            if js(file) {
+            if js {
                 for p in std::iter::once(params).chain(named_children(params)) {
                     pattern_names(p, &mut bound);
                 }
@@ -668,124 +755,56 @@ pub fn rename_variables(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit
                 }
             }
         }
-        // Bindings of the function itself, not of nested functions or closures.
-        let nested_kinds: &[&str] = if js(file) {
-            &[
-                "function_declaration",
-                "function_expression",
-                "arrow_function",
-                "method_definition",
-                "function",
-                "class_declaration",
-                "class",
-            ]
-        } else {
-            &[
-                "function_item",
-                "closure_expression",
-                "impl_item",
-                "trait_item",
-                "mod_item",
-            ]
-        };
-        let mut nested_names: HashSet<String> = HashSet::new();
+        // Bindings of the function itself, not of nested functions or closures. (A body that
+        // is itself a function, `x => y => x + y`, is walked: the outer function renames its
+        // names through the inner one.)
         let mut stack = named_children(body);
         while let Some(n) = stack.pop() {
             if kind_is(n, nested_kinds) {
-                for d in descendants(n) {
-                    if d.kind() == "identifier" {
-                        nested_names.insert(file.text(d).to_string());
-                    }
-                }
                 continue;
             }
-            match n.kind() {
-                "variable_declarator" => {
-                    if let Some(name) = n.child_by_field_name("name") {
-                        pattern_names(name, &mut bound);
-                    }
-                }
-                "let_declaration" => {
-                    if let Some(pattern) = n.child_by_field_name("pattern") {
-                        pattern_names(pattern, &mut bound);
-                    }
-                }
-                "for_in_statement" => {
-                    if let Some(left) = n.child_by_field_name("left") {
-                        pattern_names(left, &mut bound);
-                    }
-                }
-                "for_expression" => {
-                    if let Some(pattern) = n.child_by_field_name("pattern") {
-                        pattern_names(pattern, &mut bound);
-                    }
-                }
-                "catch_clause" => {
-                    if let Some(p) = n.child_by_field_name("parameter") {
-                        pattern_names(p, &mut bound);
-                    }
-                }
-                _ => {}
+            let binding = match n.kind() {
+                "variable_declarator" => n.child_by_field_name("name"),
+                "let_declaration" | "for_expression" => n.child_by_field_name("pattern"),
+                "for_in_statement" => n.child_by_field_name("left"),
+                "catch_clause" => n.child_by_field_name("parameter"),
+                _ => None,
+            };
+            if let Some(binding) = binding {
+                pattern_names(binding, &mut bound);
             }
             stack.extend(named_children(n));
         }
         bound.sort_by_key(|n| n.start_byte());
-        let strings: Vec<&str> = all
-            .iter()
-            .filter(|n| kind_is(**n, &["string_literal", "raw_string_literal"]))
-            .map(|n| file.text(*n))
-            .collect();
-        let mut excluded: HashSet<String> = nested_names;
-        excluded.extend(item_names.iter().cloned());
-        excluded.extend(ctx.keep.iter().cloned());
-        for n in &all {
-            let text = file.text(*n).to_string();
-            match n.kind() {
-                // `{x}` in JavaScript objects and patterns, `S { x }` in Rust expressions and
-                // patterns: the name is also a key or field, so it keeps its spelling.
-                "shorthand_property_identifier"
-                | "shorthand_property_identifier_pattern"
-                | "shorthand_field_initializer"
-                | "shorthand_field_identifier" => {
-                    excluded.insert(text);
-                }
-                "identifier" => {
-                    let called = n.parent().is_some_and(|p| {
-                        p.kind() == "call_expression"
-                            && p.child_by_field_name("function") == Some(*n)
-                    });
-                    if called || text == "self" {
-                        excluded.insert(text);
-                    }
-                }
-                _ => {}
-            }
-        }
-        let reserved = crate::names::reserved(file.language());
-        let mut mapping: HashMap<String, String> = HashMap::new();
+        // Names spelled in the scopes nested in the function (in its body, below the body
+        // itself, or in its parameters' default values).
+        let Some(body_index) = index.index_of(body) else {
+            continue;
+        };
+        let in_nested_scope = |name: &str| {
+            in_nested.any_within(name, range.start + 1..body_index)
+                || in_nested.any_within(name, body_index + 1..range.end)
+        };
+        let mut mapping: Vec<(&str, String)> = Vec::new();
+        let mut mapped: HashSet<&str> = HashSet::new();
         for b in bound {
-            let name = file.text(b).to_string();
-            let in_format = strings
-                .iter()
-                .any(|s| s.contains(&format!("{{{name}}}")) || s.contains(&format!("{{{name}:")));
-            if excluded.contains(&name)
-                || reserved.contains(&name.as_str())
+            let name = file.text(b);
+            if item_names.contains(name)
+                || ctx.keep.iter().any(|k| k == name)
+                || in_nested_scope(name)
+                || keeps_name.any_within(name, range.clone())
+                || in_format.any_within(name, range.clone())
+                || reserved.contains(&name)
                 || name.starts_with('_')
-                || in_format
-                || mapping.contains_key(&name)
+                || !mapped.insert(name)
             {
                 continue;
             }
-            mapping.insert(name, names.next(NameKind::Variable));
+            mapping.push((name, names.next(NameKind::Variable)));
         }
-        if mapping.is_empty() {
-            continue;
-        }
-        for n in all {
-            if n.kind() == "identifier" {
-                if let Some(new) = mapping.get(file.text(n)) {
-                    edits.push(Edit::replace(n.byte_range(), new.clone()));
-                }
+        for (old, new) in &mapping {
+            for &i in identifiers.within(old, range.clone()) {
+                edits.push(Edit::replace(nodes[i].byte_range(), new.clone()));
             }
         }
     }

@@ -282,19 +282,39 @@ pub fn blank_lines(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Sk
 /// increasing function, so every comparison Python's tokenizer makes between them (same
 /// block, deeper, back out to an outer level) comes out the same. Tab-indented files are left
 /// alone.
+///
+/// A form feed in the leading whitespace resets the column to zero for Python's tokenizer (and
+/// tree-sitter's): only the spaces after the last one are the line's indentation, and only they
+/// are rewritten; the form feed stays.
 pub fn reindent(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
     let source = file.source();
-    let strings = multiline_strings(file);
-    let inside_string = |at: usize| strings.iter().any(|r| r.start < at && at < r.end);
+    let mut strings = multiline_strings(file);
+    strings.sort_by_key(|r| r.start);
+    // The furthest end of the strings starting before each one's start and at it: a position
+    // is inside a string when a string starting before it ends after it.
+    let reach: Vec<usize> = strings
+        .iter()
+        .scan(0, |furthest, r| {
+            *furthest = r.end.max(*furthest);
+            Some(*furthest)
+        })
+        .collect();
+    let inside_string = |at: usize| {
+        let before = strings.partition_point(|r| r.start < at);
+        before > 0 && reach[before - 1] > at
+    };
+    // (where the indentation starts, its width) of each line that has code.
     let mut lines = Vec::new();
     let mut at = 0;
     for line in source.split_inclusive('\n') {
-        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        let leading = line.len() - line.trim_start_matches([' ', '\t', '\x0c']).len();
+        let reset = line[..leading].rfind('\x0c').map_or(0, |i| i + 1);
+        let indent = &line[reset..leading];
         if !line.trim().is_empty() && !inside_string(at) {
-            if line[..indent].contains('\t') {
+            if indent.contains('\t') {
                 return Err(Skip::because("indented with tabs"));
             }
-            lines.push((at, indent));
+            lines.push((at + reset, indent.len()));
         }
         at += line.len();
     }

@@ -13,7 +13,7 @@ use super::common::{
 };
 use crate::engine::{Context, Edit, Skip};
 use crate::names::{NameGen, NameKind};
-use crate::tree::{descendants, line_indent, line_start, named_children};
+use crate::tree::{descendants, line_indent, line_start, named_children, Occurrences, TreeIndex};
 
 /// Nodes that open a new scope for names.
 const SCOPES: &[&str] = &[
@@ -57,11 +57,11 @@ fn target_names<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
 
 /// The names bound directly in a scope's body (not in scopes nested in it): assignment, for,
 /// with/except `as`, walrus, import, def and class targets.
-fn bindings<'t>(
+fn bindings<'t, 's>(
     body: Node<'t>,
     out: &mut Vec<Node<'t>>,
-    imports: &mut Vec<String>,
-    file: &ParsedFile,
+    imports: &mut Vec<&'s str>,
+    file: &'s ParsedFile,
 ) {
     let mut stack = named_children(body);
     while let Some(node) = stack.pop() {
@@ -93,14 +93,14 @@ fn bindings<'t>(
             "import_statement" | "import_from_statement" | "future_import_statement" => {
                 for n in descendants(node) {
                     if n.kind() == "identifier" {
-                        imports.push(file.text(n).to_string());
+                        imports.push(file.text(n));
                     }
                 }
                 continue;
             }
             "function_definition" | "class_definition" => {
                 if let Some(name) = node.child_by_field_name("name") {
-                    imports.push(file.text(name).to_string());
+                    imports.push(file.text(name));
                 }
                 continue;
             }
@@ -113,41 +113,11 @@ fn bindings<'t>(
     }
 }
 
-/// Every name bound anywhere inside `node`'s nested scopes (parameters included), and every
-/// name they declare nonlocal or global.
-fn nested_bindings(node: Node<'_>, file: &ParsedFile) -> HashSet<String> {
-    let mut names = HashSet::new();
-    for n in descendants(node).into_iter().skip(1) {
-        if !kind_is(n, SCOPES) {
-            continue;
-        }
-        if let Some(params) = n.child_by_field_name("parameters") {
-            for p in descendants(params) {
-                if p.kind() == "identifier" {
-                    names.insert(file.text(p).to_string());
-                }
-            }
-        }
-        let mut bound = Vec::new();
-        let mut other = Vec::new();
-        bindings(n, &mut bound, &mut other, file);
-        names.extend(bound.iter().map(|b| file.text(*b).to_string()));
-        names.extend(other);
-        for d in descendants(n) {
-            if kind_is(d, &["global_statement", "nonlocal_statement"]) {
-                for id in named_children(d) {
-                    names.insert(file.text(id).to_string());
-                }
-            }
-        }
-    }
-    names
-}
-
 /// Whether an identifier node is a use or binding of a variable (not an attribute name or a
-/// keyword argument's name).
-fn is_variable(node: Node<'_>) -> bool {
-    let Some(parent) = node.parent() else {
+/// keyword argument's name). `parent` is its parent (from a [`TreeIndex`]: asking tree-sitter
+/// walks down from the root).
+fn is_variable(node: Node<'_>, parent: Option<Node<'_>>) -> bool {
+    let Some(parent) = parent else {
         return true;
     };
     match parent.kind() {
@@ -157,10 +127,10 @@ fn is_variable(node: Node<'_>) -> bool {
     }
 }
 
-/// Whether the subtree calls eval/exec/locals/…, uses f-string `=` debugging (which prints
-/// the names), or has a `match` statement (whose patterns bind names).
-fn is_dynamic(node: Node<'_>, file: &ParsedFile) -> bool {
-    descendants(node).into_iter().any(|n| match n.kind() {
+/// Whether a node makes the names of its scope dynamic: a call of eval/exec/locals/…, f-string
+/// `=` debugging (which prints the names), or a `match` statement (whose patterns bind names).
+fn is_dynamic_node(n: Node<'_>, file: &ParsedFile) -> bool {
+    match n.kind() {
         "call" => n
             .child_by_field_name("function")
             .is_some_and(|f| DYNAMIC.contains(&file.text(f))),
@@ -170,7 +140,15 @@ fn is_dynamic(node: Node<'_>, file: &ParsedFile) -> bool {
         }
         "match_statement" => true,
         _ => false,
-    })
+    }
+}
+
+/// Whether the subtree calls eval/exec/locals/…, uses f-string `=` debugging, or has a `match`
+/// statement (see [`is_dynamic_node`]).
+fn is_dynamic(node: Node<'_>, file: &ParsedFile) -> bool {
+    descendants(node)
+        .into_iter()
+        .any(|n| is_dynamic_node(n, file))
 }
 
 /// The renamable parameters of a function: positional ones without defaults (and `*args`,
@@ -242,51 +220,108 @@ fn parameter_names(params: Node<'_>) -> Vec<Node<'_>> {
 /// rename-variables: in every function, its parameters and local variables get new names,
 /// consistently through its body and the scopes nested in it.
 pub fn rename_variables(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
-    let functions: Vec<Node<'_>> = descendants(file.root())
-        .into_iter()
-        .filter(|n| n.kind() == "function_definition")
-        .collect();
-    if functions.is_empty() {
+    let index = TreeIndex::new(file.root());
+    let nodes = index.nodes();
+    if !nodes.iter().any(|n| n.kind() == "function_definition") {
         return Err(Skip::because("no function"));
     }
+    // What each function needs to know about the code inside it, by position in the index, so
+    // that nested scopes are not walked again for every function around them.
+    let mut dynamic_before = vec![0usize; nodes.len() + 1];
+    let mut identifiers = Occurrences::default();
+    // Names bound in a scope (parameters, own bindings, imports and definitions, and the names
+    // its global/nonlocal statements declare), at that scope.
+    let mut scope_names = Occurrences::default();
+    // global/nonlocal statements by their innermost scope.
+    let mut declarations: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut open_scopes: Vec<usize> = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        while open_scopes
+            .last()
+            .is_some_and(|&o| index.subtree(o).end <= i)
+        {
+            open_scopes.pop();
+        }
+        dynamic_before[i + 1] = dynamic_before[i] + usize::from(is_dynamic_node(*n, file));
+        if n.kind() == "identifier" {
+            identifiers.add(file.text(*n), i);
+        }
+        if kind_is(*n, &["global_statement", "nonlocal_statement"]) {
+            if let Some(&scope) = open_scopes.last() {
+                declarations.entry(scope).or_default().push(i);
+                for id in named_children(*n) {
+                    scope_names.add(file.text(id), scope);
+                }
+            }
+        }
+        if kind_is(*n, SCOPES) {
+            if let Some(params) = n.child_by_field_name("parameters") {
+                for p in descendants(params) {
+                    if p.kind() == "identifier" {
+                        scope_names.add(file.text(p), i);
+                    }
+                }
+            }
+            let mut bound = Vec::new();
+            let mut other = Vec::new();
+            bindings(*n, &mut bound, &mut other, file);
+            for b in bound {
+                scope_names.add(file.text(b), i);
+            }
+            for name in other {
+                scope_names.add(name, i);
+            }
+            open_scopes.push(i);
+        }
+    }
+    scope_names.sort();
     let mut names = NameGen::new(file, ctx);
     let mut edits = Vec::new();
-    for function in functions {
-        if is_dynamic(function, file) {
+    let reserved = crate::names::reserved(file.language());
+    for (f, function) in nodes.iter().enumerate() {
+        if function.kind() != "function_definition" {
+            continue;
+        }
+        let range = index.subtree(f);
+        if dynamic_before[range.end] > dynamic_before[range.start] {
             continue;
         }
         let Some(body) = function.child_by_field_name("body") else {
             continue;
         };
-        let (params, all_params) = parameters(function, file);
+        let Some(b) = index.index_of(body) else {
+            continue;
+        };
+        let body_range = index.subtree(b);
+        let (params, all_params) = parameters(*function, file);
         let mut bound = Vec::new();
         let mut excluded: HashSet<String> = HashSet::new();
         let mut imported = Vec::new();
         bindings(body, &mut bound, &mut imported, file);
         bound.sort_by_key(|n| n.start_byte());
-        excluded.extend(imported);
-        for n in descendants(body) {
-            if kind_is(n, &["global_statement", "nonlocal_statement"])
-                && !crate::tree::has_ancestor(n, SCOPES, Some(function))
-            {
-                for id in named_children(n) {
-                    excluded.insert(file.text(id).to_string());
-                }
+        excluded.extend(imported.into_iter().map(String::from));
+        // Names the function itself declares global or nonlocal.
+        for &g in declarations.get(&f).into_iter().flatten() {
+            for id in named_children(nodes[g]) {
+                excluded.insert(file.text(id).to_string());
             }
         }
-        excluded.extend(nested_bindings(body, file));
         excluded.extend(ctx.keep.iter().cloned());
-        let reserved = crate::names::reserved(file.language());
+        // Names bound in the scopes nested in the body.
+        let nested =
+            |name: &str| scope_names.any_within(name, body_range.start + 1..body_range.end);
         // Candidates in order of first appearance: parameters, then locals.
         let mut candidates: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for name in params
             .iter()
             .cloned()
             .chain(bound.iter().map(|b| file.text(*b).to_string()))
         {
             if !excluded.contains(&name)
+                && !nested(&name)
                 && !reserved.contains(&name.as_str())
-                && !candidates.contains(&name)
+                && seen.insert(name.clone())
             {
                 candidates.push(name);
             }
@@ -297,7 +332,7 @@ pub fn rename_variables(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit
         if candidates.is_empty() {
             continue;
         }
-        let mapping: HashMap<String, String> = candidates
+        let mapping: Vec<(String, String)> = candidates
             .into_iter()
             .map(|c| (c, names.next(NameKind::Variable)))
             .collect();
@@ -307,12 +342,21 @@ pub fn rename_variables(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit
             .child_by_field_name("parameters")
             .map(|p| parameter_names(p))
             .unwrap_or_default();
-        let uses = descendants(body)
-            .into_iter()
-            .filter(|n| n.kind() == "identifier" && is_variable(*n));
-        for n in signature.into_iter().chain(uses) {
-            if let Some(new) = mapping.get(file.text(n)) {
-                edits.push(Edit::replace(n.byte_range(), new.clone()));
+        let lookup: HashMap<&str, &String> = mapping
+            .iter()
+            .map(|(old, new)| (old.as_str(), new))
+            .collect();
+        for n in signature {
+            if let Some(new) = lookup.get(file.text(n)) {
+                edits.push(Edit::replace(n.byte_range(), (*new).clone()));
+            }
+        }
+        for (old, new) in &mapping {
+            for &i in identifiers.within(old, body_range.clone()) {
+                let parent = index.parent(i).map(|p| nodes[p]);
+                if is_variable(nodes[i], parent) {
+                    edits.push(Edit::replace(nodes[i].byte_range(), new.clone()));
+                }
             }
         }
     }
@@ -389,11 +433,15 @@ pub fn rename_function(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>
             let mut i = Vec::new();
             bindings(n, &mut b, &mut i, file);
             bound_elsewhere.extend(b.iter().map(|x| file.text(*x).to_string()));
-            bound_elsewhere.extend(i.into_iter().filter(|_| n.kind() != "class_definition"));
+            bound_elsewhere.extend(
+                i.into_iter()
+                    .filter(|_| n.kind() != "class_definition")
+                    .map(String::from),
+            );
         }
     }
     bound_elsewhere.extend(others.iter().map(|b| file.text(*b).to_string()));
-    let definitions: Vec<String> = imported.clone();
+    let definitions: Vec<String> = imported.iter().map(|d| d.to_string()).collect();
     candidates.retain(|(name, _)| {
         !bound_elsewhere.contains(name)
             && definitions.iter().filter(|d| *d == name).count() == 1
@@ -404,10 +452,17 @@ pub fn rename_function(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>
     };
     let mut names = NameGen::new(file, ctx);
     let new = names.next(NameKind::Function);
-    let mut edits: Vec<Edit> = descendants(file.root())
-        .into_iter()
-        .filter(|n| n.kind() == "identifier" && is_variable(*n) && file.text(*n) == old)
-        .map(|n| Edit::replace(n.byte_range(), new.clone()))
+    let index = TreeIndex::new(file.root());
+    let mut edits: Vec<Edit> = index
+        .nodes()
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| {
+            n.kind() == "identifier"
+                && file.text(**n) == old
+                && is_variable(**n, index.parent(*i).map(|p| index.nodes()[p]))
+        })
+        .map(|(_, n)| Edit::replace(n.byte_range(), new.clone()))
         .collect();
     for doc in docstrings {
         let text = file.text(doc);

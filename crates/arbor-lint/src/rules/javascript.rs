@@ -1,6 +1,6 @@
 //! JavaScript rules that need more than a query.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use arbor_syntax::tree_sitter::{Node, Query};
 use arbor_syntax::Language;
@@ -86,29 +86,33 @@ impl Rule for UnusedVariable {
             .filter(|(i, _)| *i == declared_ix)
             .map(|(_, n)| n.id())
             .collect();
+        // Where each name is used (not declared), in document order.
+        let mut uses: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (ix, node) in captures.iter() {
+            if *ix == id_ix && !declared.contains(&node.id()) {
+                uses.entry(ctx.text(*node))
+                    .or_default()
+                    .push(node.start_byte());
+            }
+        }
+        let mut scope_of =
+            super::Innermost::new(scopes.iter().map(|s| (s.start_byte(), s.end_byte())));
         for (ix, node) in captures.iter() {
             if *ix != declared_ix {
                 continue;
             }
             let name = ctx.text(*node);
+            // The innermost function around the declaration; module-level names may be used elsewhere.
+            let Some(scope) = scope_of.find(node.start_byte(), node.end_byte()) else {
+                continue;
+            };
             if name.starts_with('_') {
                 continue;
             }
-            // The innermost function around the declaration; module-level names may be used elsewhere.
-            let Some(scope) = scopes
-                .iter()
-                .filter(|s| s.start_byte() <= node.start_byte() && node.end_byte() <= s.end_byte())
-                .max_by_key(|s| s.start_byte())
-            else {
-                continue;
-            };
-            let used = captures.iter().any(|(i, n)| {
-                *i == id_ix
-                    && n.id() != node.id()
-                    && !declared.contains(&n.id())
-                    && scope.start_byte() <= n.start_byte()
-                    && n.end_byte() <= scope.end_byte()
-                    && ctx.text(*n) == name
+            let scope = scopes[scope];
+            let used = uses.get(name).is_some_and(|offsets| {
+                let first = offsets.partition_point(|&o| o < scope.start_byte());
+                offsets.get(first).is_some_and(|&o| o < scope.end_byte())
             });
             if !used {
                 out.push(

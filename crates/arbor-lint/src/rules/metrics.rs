@@ -153,16 +153,13 @@ fn functions(ctx: &FileContext<'_>) -> Vec<Symbol> {
         .collect()
 }
 
-/// Index of the innermost function containing `node`.
-fn owner(functions: &[Symbol], node: Node<'_>) -> Option<usize> {
-    functions
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| {
-            f.span.start_byte <= node.start_byte() && node.end_byte() <= f.span.end_byte
-        })
-        .max_by_key(|(_, f)| f.span.start_byte)
-        .map(|(i, _)| i)
+/// The innermost function holding each node, for nodes asked in document order.
+fn owners(functions: &[Symbol]) -> super::Innermost {
+    super::Innermost::new(
+        functions
+            .iter()
+            .map(|f| (f.span.start_byte, f.span.end_byte)),
+    )
 }
 
 impl Rule for MetricRule {
@@ -210,10 +207,11 @@ impl Rule for MetricRule {
         let captures = ctx.captures(&query.query);
         match self.metric {
             Metric::Complexity => {
+                let mut owner = owners(&functions);
                 let mut complexity = vec![1usize; functions.len()];
                 for (ix, node) in captures.iter() {
                     if *ix == query.branch {
-                        if let Some(f) = owner(&functions, *node) {
+                        if let Some(f) = owner.find(node.start_byte(), node.end_byte()) {
                             complexity[f] += 1;
                         }
                     }
@@ -229,35 +227,43 @@ impl Rule for MetricRule {
             }
             Metric::Nesting => {
                 // Nesting nodes in document order, parents before children; `else if` continues
-                // its `if` rather than nesting in it.
+                // its `if` rather than nesting in it. (Asking a node for its parent walks down
+                // from the root, so the `if`s under an `else` are found from above instead.)
                 let nests: Vec<Node<'_>> = captures
                     .iter()
                     .filter(|(ix, _)| *ix == query.nest)
                     .map(|(_, n)| *n)
-                    .filter(|n| n.parent().is_none_or(|p| p.kind() != "else_clause"))
                     .collect();
+                let mut continued = std::collections::HashSet::new();
+                for node in &nests {
+                    let mut cursor = node.walk();
+                    for child in node.children(&mut cursor) {
+                        if child.kind() == "else_clause" {
+                            let mut inner = child.walk();
+                            continued.extend(child.named_children(&mut inner).map(|n| n.id()));
+                        }
+                    }
+                }
+                let mut owner = owners(&functions);
                 let mut reported = vec![false; functions.len()];
-                let mut open: Vec<Node<'_>> = Vec::new();
-                for node in nests {
+                // The open nesting nodes: (node, its function, its depth in that function).
+                let mut open: Vec<(Node<'_>, Option<usize>, usize)> = Vec::new();
+                for node in nests.into_iter().filter(|n| !continued.contains(&n.id())) {
                     while open
                         .last()
-                        .is_some_and(|o| o.end_byte() <= node.start_byte())
+                        .is_some_and(|(o, ..)| o.end_byte() <= node.start_byte())
                     {
                         open.pop();
                     }
-                    let Some(f) = owner(&functions, node) else {
-                        open.push(node);
-                        continue;
+                    let f = owner.find(node.start_byte(), node.end_byte());
+                    // The open nodes of one function are the top of the stack: a node of an outer
+                    // function cannot be nested in a node of an inner one.
+                    let depth = match open.last() {
+                        Some(&(_, g, depth)) if g == f => depth + 1,
+                        _ => 1,
                     };
-                    let span = functions[f].span;
-                    let depth = 1 + open
-                        .iter()
-                        .filter(|o| {
-                            span.start_byte <= o.start_byte() && o.end_byte() <= span.end_byte
-                        })
-                        .filter(|o| owner(&functions, **o) == Some(f))
-                        .count();
-                    open.push(node);
+                    open.push((node, f, depth));
+                    let Some(f) = f else { continue };
                     if depth > limits.max_nesting && !reported[f] {
                         reported[f] = true;
                         out.push(RawFinding::at(node).with_message(format!(

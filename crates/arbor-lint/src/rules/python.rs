@@ -171,10 +171,11 @@ impl Rule for UnusedImport {
         if imports.is_empty() {
             return;
         }
+        // Imports are module-level statements, in order and apart: the one that may hold a
+        // node is the last one starting at or before it (testing them all was quadratic).
         let inside_import = |n: Node<'_>| {
-            imports
-                .iter()
-                .any(|i| i.start_byte() <= n.start_byte() && n.end_byte() <= i.end_byte())
+            let after = imports.partition_point(|i| i.start_byte() <= n.start_byte());
+            after > 0 && n.end_byte() <= imports[after - 1].end_byte()
         };
         let query = names_query();
         let id_ix = capture_index(query, "id");
@@ -272,42 +273,34 @@ impl Rule for UnusedVariable {
             .filter(|(i, _)| *i == target_ix)
             .map(|(_, n)| n.id())
             .collect();
-        // The innermost function holding a byte offset.
-        let innermost = |offset: usize| {
+        // The innermost function and class around each capture, asked in document order.
+        let mut function_of = super::Innermost::new(
             functions
                 .iter()
-                .enumerate()
-                .filter(|(_, f)| f.span.start_byte <= offset && offset < f.span.end_byte)
-                .max_by_key(|(_, f)| f.span.start_byte)
-                .map(|(i, _)| i)
-        };
-        // An assignment in a class body (a class defined in a function) sets an attribute.
-        let in_class_body = |node: Node<'_>, f: usize| {
-            classes.iter().any(|c| {
-                c.span.start_byte > functions[f].span.start_byte
-                    && c.span.start_byte <= node.start_byte()
-                    && node.end_byte() <= c.span.end_byte
-                    && innermost(node.start_byte()) == Some(f)
-            })
-        };
+                .map(|f| (f.span.start_byte, f.span.end_byte)),
+        );
+        let mut class_of =
+            super::Innermost::new(classes.iter().map(|c| (c.span.start_byte, c.span.end_byte)));
         let mut assigned: HashMap<(usize, &str), Node<'_>> = HashMap::new();
         let mut skip: HashSet<(usize, &str)> = HashSet::new();
         let mut skip_function: HashSet<usize> = HashSet::new();
         for (ix, node) in captures.iter() {
             let text = ctx.text(*node);
+            let f = function_of.find(node.start_byte(), node.end_byte());
+            let class = class_of.find(node.start_byte(), node.end_byte());
+            let Some(f) = f else { continue };
             if *ix == declared_ix {
-                if let Some(f) = innermost(node.start_byte()) {
-                    skip.insert((f, text));
-                }
+                skip.insert((f, text));
             } else if *ix == target_ix {
-                if let Some(f) = innermost(node.start_byte()).filter(|&f| !in_class_body(*node, f))
-                {
+                // An assignment in a class body (a class defined in the function) sets an
+                // attribute: the innermost class around it lies inside the function.
+                let in_class_body = class
+                    .is_some_and(|c| classes[c].span.start_byte > functions[f].span.start_byte);
+                if !in_class_body {
                     assigned.entry((f, text)).or_insert(*node);
                 }
             } else if *ix == id_ix && text == "locals" {
-                if let Some(f) = innermost(node.start_byte()) {
-                    skip_function.insert(f);
-                }
+                skip_function.insert(f);
             }
         }
         // Reads of each name: identifiers that are not assignment targets.
@@ -323,10 +316,10 @@ impl Rule for UnusedVariable {
                 continue;
             }
             let span = functions[f].span;
+            // Offsets are in document order: the first read at or after the function's start.
             let read = reads.get(name).is_some_and(|offsets| {
-                offsets
-                    .iter()
-                    .any(|&o| span.start_byte <= o && o < span.end_byte)
+                let first = offsets.partition_point(|&o| o < span.start_byte);
+                offsets.get(first).is_some_and(|&o| o < span.end_byte)
             });
             if !read {
                 let message = format!("local variable `{name}` is assigned but never used");

@@ -10,24 +10,52 @@ fn test_path(path: &str) -> bool {
         .any(|part| matches!(part, "tests" | "benches" | "examples"))
 }
 
-/// Whether an item carries a test attribute (`#[test]`, `#[cfg(test)]`, `#[tokio::test]`, …).
-fn has_test_attribute(ctx: &FileContext<'_>, item: Node<'_>) -> bool {
-    let mut previous = item.prev_sibling();
-    while let Some(node) = previous {
+/// Whether an attribute names `test` (`#[test]`, `#[cfg(test)]`, `#[tokio::test]`, …).
+fn is_test_attribute(ctx: &FileContext<'_>, attribute: Node<'_>) -> bool {
+    ctx.text(attribute)
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .any(|w| w == "test")
+}
+
+/// The byte ranges of the file's test code: functions and modules with a test attribute (the
+/// outermost ones, in order). One walk down the tree per file: asking each finding's ancestors
+/// and their previous siblings walks from the root every time, cubic in deeply nested code.
+fn test_regions(ctx: &FileContext<'_>) -> Vec<(usize, usize)> {
+    let mut regions = Vec::new();
+    let mut cursor = ctx.file.root().walk();
+    // Per level: whether the siblings since the last other node include a test attribute.
+    let mut pending = vec![false];
+    loop {
+        let node = cursor.node();
+        let level = pending.len() - 1;
+        let mut descend = true;
         match node.kind() {
             "attribute_item" => {
-                let text = ctx.text(node);
-                let words = text.split(|c: char| !c.is_alphanumeric() && c != '_');
-                if words.into_iter().any(|w| w == "test") {
-                    return true;
-                }
+                pending[level] |= is_test_attribute(ctx, node);
+                descend = false;
             }
-            kind if kind.ends_with("comment") => {}
-            _ => return false,
+            kind if kind.ends_with("comment") => descend = false,
+            "function_item" | "mod_item" if pending[level] => {
+                regions.push((node.start_byte(), node.end_byte()));
+                pending[level] = false;
+                descend = false;
+            }
+            _ => pending[level] = false,
         }
-        previous = node.prev_sibling();
+        if descend && cursor.goto_first_child() {
+            pending.push(false);
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return regions;
+            }
+            pending.pop();
+        }
     }
-    false
 }
 
 /// Whether `node` is in test code: a test path, or inside a `#[test]` function or `#[cfg(test)]` module.
@@ -35,16 +63,9 @@ fn in_tests(ctx: &FileContext<'_>, node: Node<'_>) -> bool {
     if test_path(ctx.path) {
         return true;
     }
-    let mut current = node.parent();
-    while let Some(ancestor) = current {
-        if matches!(ancestor.kind(), "function_item" | "mod_item")
-            && has_test_attribute(ctx, ancestor)
-        {
-            return true;
-        }
-        current = ancestor.parent();
-    }
-    false
+    let regions = ctx.cached("rust test regions", || test_regions(ctx));
+    let after = regions.partition_point(|&(start, _)| start <= node.start_byte());
+    after > 0 && node.end_byte() <= regions[after - 1].1
 }
 
 /// `rs/unwrap`: outside test code.
