@@ -43,6 +43,7 @@ pub use language::Language;
 pub use parse::{ParsedFile, Position, Span, SyntaxIssue, SyntaxIssueKind, TreeStats};
 pub use symbols::{
     extract_symbols, extract_symbols_from, tags_query_text, Symbol, SymbolKind, TagMatch,
+    MAX_QUALIFIED_NAME,
 };
 pub use walk::{
     open_regular, parse_files, read_source, walk, SkipReason, Skipped, SourceFile, Walk,

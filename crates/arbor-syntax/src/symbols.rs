@@ -184,6 +184,9 @@ pub fn tags_query_text(language: Language) -> &'static str {
         .map_or("", |q| q.text)
 }
 
+/// The longest qualified name kept whole (bytes); deeper names start with `…`.
+pub const MAX_QUALIFIED_NAME: usize = 1024;
+
 /// The definitions in `file` from matches of its language's tags query; see [`TagMatch`].
 pub fn extract_symbols_from<'t>(
     file: &'t ParsedFile,
@@ -243,6 +246,12 @@ pub fn extract_symbols_from<'t>(
 
     let language = file.language();
     let text = file.source();
+    let anchors = if language == Language::JavaScript {
+        let ids = candidates.iter().map(|c| c.definition.id()).collect();
+        javascript_anchors(file.root(), &ids)
+    } else {
+        HashMap::new()
+    };
     let mut symbols: Vec<Symbol> = Vec::with_capacity(candidates.len());
     // Indices of the open definitions enclosing the current one, innermost last.
     let mut stack: Vec<usize> = Vec::new();
@@ -265,16 +274,18 @@ pub fn extract_symbols_from<'t>(
             Some(p) if kind == SymbolKind::Method && p.kind.owns_methods() => Some(p.name.clone()),
             _ => None,
         };
+        let separator = language.qualifier_separator();
         let qualified_name = match parent_symbol {
-            Some(p) => format!(
-                "{}{}{}",
-                p.qualified_name,
-                language.qualifier_separator(),
-                name
-            ),
+            // Deeply nested definitions would make the names grow with the square of the depth:
+            // past MAX_QUALIFIED_NAME bytes the outer names are left out.
+            Some(p) if p.qualified_name.len() + name.len() < MAX_QUALIFIED_NAME => {
+                format!("{}{separator}{name}", p.qualified_name)
+            }
+            Some(_) => format!("…{separator}{name}"),
             None => name.clone(),
         };
-        let doc = find_doc(language, text, candidate.definition);
+        let anchor = anchors.get(&candidate.definition.id()).copied();
+        let doc = find_doc(language, text, candidate.definition, anchor);
         symbols.push(Symbol {
             kind,
             name,
@@ -304,8 +315,11 @@ const MAX_SIGNATURE: usize = 200;
 /// The head of a definition, from the start of its name's line up to its body, on one line.
 fn signature(text: &str, definition: Node<'_>, name: Node<'_>) -> String {
     let inner = inner_definition(definition);
-    let line_start = text[..name.start_byte()].rfind('\n').map_or(0, |i| i + 1);
-    let start = line_start.max(inner.start_byte());
+    // The start of the name's line, looked for only within the definition: a scan back to the
+    // line's start would cost the line's length per symbol (quadratic on one long line).
+    let start = text[inner.start_byte()..name.start_byte()]
+        .rfind('\n')
+        .map_or(inner.start_byte(), |i| inner.start_byte() + i + 1);
     // The body, and the node it is a child of: the definition itself, or the function or class
     // bound to a name (`const f = () => …`, `exports.f = function …`).
     let head_and_body = with_body(inner).or_else(|| {
@@ -329,10 +343,10 @@ fn signature(text: &str, definition: Node<'_>, name: Node<'_>) -> String {
                 .max(start)
         }
         _ => {
-            let line_end = text[name.end_byte()..]
+            let end = inner.end_byte().max(name.end_byte());
+            text[name.end_byte()..end]
                 .find('\n')
-                .map_or(text.len(), |i| name.end_byte() + i);
-            line_end.min(inner.end_byte()).max(name.end_byte())
+                .map_or(end, |i| name.end_byte() + i)
         }
     };
     let mut sig = String::with_capacity(end - start);
@@ -355,21 +369,64 @@ fn signature(text: &str, definition: Node<'_>, name: Node<'_>) -> String {
     sig
 }
 
-fn find_doc(language: Language, text: &str, definition: Node<'_>) -> Option<(String, Span)> {
+fn find_doc<'t>(
+    language: Language,
+    text: &str,
+    definition: Node<'t>,
+    anchor: Option<Node<'t>>,
+) -> Option<(String, Span)> {
     match language {
         Language::Python => python_docstring(text, inner_definition(definition)),
         Language::Rust => {
             preceding_doc_comments(text, definition, |node| node.kind() == "attribute_item")
         }
         Language::JavaScript => {
-            let mut anchor = definition;
-            if anchor.kind() == "variable_declarator" {
-                anchor = anchor.parent().unwrap_or(anchor);
-            }
-            if let Some(parent) = anchor.parent().filter(|p| p.kind() == "export_statement") {
-                anchor = parent;
-            }
+            let anchor = anchor.unwrap_or(definition);
             preceding_doc_comments(text, anchor, |node| node.kind() == "decorator")
+        }
+    }
+}
+
+/// Where the doc comment of each JavaScript definition in `definitions` (by node id) sits
+/// above: the declaration of a declarator, the `export` statement around it. Found in one walk
+/// of the tree: `Node::parent` walks down from the root, so asking it per definition would
+/// cost the depth each time (quadratic in deeply nested code).
+fn javascript_anchors<'t>(
+    root: Node<'t>,
+    definitions: &std::collections::HashSet<usize>,
+) -> HashMap<usize, Node<'t>> {
+    let mut anchors = HashMap::new();
+    if definitions.is_empty() {
+        return anchors;
+    }
+    let mut ancestors: Vec<Node<'t>> = Vec::new();
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if definitions.contains(&node.id()) {
+            let mut anchor = node;
+            let mut above = ancestors.len();
+            if anchor.kind() == "variable_declarator" && above > 0 {
+                above -= 1;
+                anchor = ancestors[above];
+            }
+            if above > 0 && ancestors[above - 1].kind() == "export_statement" {
+                anchor = ancestors[above - 1];
+            }
+            anchors.insert(node.id(), anchor);
+        }
+        if cursor.goto_first_child() {
+            ancestors.push(node);
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return anchors;
+            }
+            ancestors.pop();
         }
     }
 }
@@ -383,11 +440,20 @@ fn preceding_doc_comments(
 ) -> Option<(String, Span)> {
     // Finding siblings is linear in their number: look at the text above the item first.
     let above = text[..node.start_byte()].trim_end();
-    let previous_line = above[above.rfind('\n').map_or(0, |i| i + 1)..].trim_start();
-    let may_have_doc = previous_line.starts_with("///")
+    // Only the last 4 KiB are looked at (one long line must not cost its length per item);
+    // a line longer than that may hold anything.
+    let mut window = above.len().saturating_sub(4096);
+    while !above.is_char_boundary(window) {
+        window += 1;
+    }
+    let newline = above[window..].rfind('\n').map(|i| window + i);
+    let whole_line = newline.is_some() || window == 0;
+    let previous_line = above[newline.map_or(window, |i| i + 1)..].trim_start();
+    let may_have_doc = (whole_line
+        && (previous_line.starts_with("///")
+            || previous_line.starts_with('#')
+            || previous_line.starts_with('@')))
         || previous_line.ends_with("*/")
-        || previous_line.starts_with('#')
-        || previous_line.starts_with('@')
         || previous_line.ends_with(']')
         || previous_line.ends_with(')');
     if !may_have_doc {

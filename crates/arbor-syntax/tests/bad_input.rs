@@ -50,6 +50,70 @@ fn fifty_thousand_deep_nesting_parses_without_overflow() {
     }
 }
 
+/// `depth` definitions each inside the last, on one line (`fn f(){fn f(){…}}`).
+fn nested_definitions(language: Language, depth: usize) -> String {
+    match language {
+        Language::Rust => format!("{}{}", "fn f(){".repeat(depth), "}".repeat(depth)),
+        Language::JavaScript => format!("{}{}", "function f(){".repeat(depth), "}".repeat(depth)),
+        Language::Python => (0..depth)
+            .map(|i| format!("{}def f():\n", " ".repeat(i)))
+            .chain([format!("{}pass\n", " ".repeat(depth))])
+            .collect(),
+    }
+}
+
+/// Symbols of deeply nested definitions in linear time and space: every definition's parent,
+/// doc comment and signature were found by walks from the root or back to the line's start,
+/// and qualified names grew with the square of the depth (20,000 nested JavaScript functions
+/// took minutes and printed 400 MB).
+#[test]
+fn deeply_nested_definitions_are_linear() {
+    for language in Language::ALL {
+        // Python: the file grows with the square of the depth, and tree-sitter-python stops
+        // nesting blocks at 1,024 levels (about 500 definitions).
+        let (small, large) = match language {
+            Language::Python => (120, 480),
+            _ => (5_000, 20_000),
+        };
+        let time = |depth: usize| {
+            let file =
+                ParsedFile::parse("deep", language, nested_definitions(language, depth)).unwrap();
+            let started = std::time::Instant::now();
+            let symbols = file.symbols().unwrap();
+            let took = started.elapsed();
+            assert_eq!(symbols.len(), depth, "{language}");
+            let longest = symbols
+                .iter()
+                .map(|s| s.qualified_name.len())
+                .max()
+                .unwrap();
+            assert!(
+                longest <= arbor_syntax::MAX_QUALIFIED_NAME + 8,
+                "{language}: a qualified name of {longest} bytes"
+            );
+            assert_eq!(
+                symbols[1].qualified_name,
+                format!("f{}f", language.qualifier_separator())
+            );
+            let whole = depth + (depth - 1) * language.qualifier_separator().len();
+            assert_eq!(
+                symbols[depth - 1].qualified_name.starts_with('…'),
+                whole > arbor_syntax::MAX_QUALIFIED_NAME,
+                "{language}"
+            );
+            took
+        };
+        let (t_small, t_large) = (time(small), time(large));
+        // Four times the depth: linear is about 4x (16x for Python, whose file grows with the
+        // square of the depth); quadratic was 16x (and minutes).
+        let bound = if language == Language::Python { 40 } else { 10 };
+        assert!(
+            t_large < t_small * bound + std::time::Duration::from_millis(500),
+            "{language}: {t_small:?} for {small} levels, {t_large:?} for {large}"
+        );
+    }
+}
+
 #[test]
 fn deep_nesting_with_an_unclosed_end_is_reported_not_fatal() {
     for language in Language::ALL {
