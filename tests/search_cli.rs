@@ -251,3 +251,395 @@ fn concurrent_indexing_waits_for_nobody_and_corrupts_nothing() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).lines().count(), 1);
 }
+
+// Hostile inputs (issue 13): each test reproduces an attack that used to panic, answer wrongly
+// or leave the index unusable.
+
+/// Runs `arbor ARGS` and checks that it did not panic; returns (exit code, stdout, stderr).
+fn run_clean(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = arbor(dir, args);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        !stderr.contains("panicked") && out.status.code().is_some_and(|c| c == 0 || c == 2),
+        "{args:?}: {:?} {stderr}",
+        out.status
+    );
+    (out.status.code().unwrap(), stdout, stderr)
+}
+
+/// Asserts a one-line error (exit 2) that contains `expected`.
+fn assert_error(dir: &Path, args: &[&str], expected: &str) {
+    let (code, _, stderr) = run_clean(dir, args);
+    assert_eq!(code, 2, "{args:?}");
+    assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+}
+
+#[test]
+fn phrases_without_two_indexable_terms_do_not_panic() {
+    let repo = fixture_copy();
+    std::fs::write(
+        repo.path().join("src/party.py"),
+        "# 🎉 done!!! a::b\nCELEBRATE = \"🎉\"\nWARNING = 'stop!!!'\n",
+    )
+    .unwrap();
+    let long = "a".repeat(65);
+    std::fs::write(repo.path().join("src/blob.py"), format!("KEY = '{long}'\n")).unwrap();
+    for (query, literal) in [
+        ("\"()\"", "()"),
+        ("\"!!!\"", "!!!"),
+        ("\"::\"", "::"),
+        ("\"🎉\"", "🎉"),
+        (format!("\"{long}\"").as_str(), long.as_str()),
+    ] {
+        let (code, stdout, stderr) = run_clean(repo.path(), &["search", query, "--json"]);
+        assert_eq!(code, 0, "{query}: {stderr}");
+        let hits: Vec<serde_json::Value> = stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(!hits.is_empty(), "{query} is in the repository");
+        for hit in &hits {
+            let lines = hit["snippet"].as_array().unwrap();
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l["text"].as_str().unwrap().contains(literal)),
+                "{query}: {hit}"
+            );
+        }
+    }
+}
+
+#[test]
+fn words_without_indexable_tokens_match_literally() {
+    let repo = fixture_copy();
+    std::fs::write(
+        repo.path().join("web/price.js"),
+        "function price(amount) {\n  return `$${amount}`;\n}\nconst party = '🎉';\n",
+    )
+    .unwrap();
+    for (word, expected) in [("$", "$"), ("🎉", "🎉"), ("()", "()"), ("_", "_")] {
+        let (code, stdout, _) = run_clean(repo.path(), &["search", word, "--json", "-n", "100"]);
+        assert_eq!(code, 0, "{word}");
+        let hits: Vec<serde_json::Value> = stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(!hits.is_empty(), "{word}");
+        for hit in &hits {
+            assert_eq!(hit["type"], "code", "{word}: {hit}");
+            let shown = hit["snippet"][0]["text"].as_str().unwrap();
+            assert!(shown.contains(expected), "{word}: {hit}");
+        }
+    }
+    // Only the file with a dollar sign has one.
+    let (_, stdout, _) = run_clean(repo.path(), &["search", "$", "--json"]);
+    assert!(
+        stdout.lines().all(|l| l.contains("\"web/price.js\"")),
+        "{stdout}"
+    );
+    // Absent punctuation matches nothing, rather than whatever a filter lists.
+    let (code, stdout, stderr) = run_clean(repo.path(), &["search", "§"]);
+    assert_eq!((code, stdout.as_str()), (0, ""));
+    assert!(stderr.contains("no matches"), "{stderr}");
+}
+
+#[test]
+fn query_resources_are_bounded_with_one_line_errors() {
+    let repo = fixture_copy();
+    let phrase = format!("\"{}\"", vec!["word"; 20_000].join(" "));
+    let regexes = vec![r"/\w{50}/"; 500].join(" ");
+    let seventeen = vec![r"/\w{5}/"; 17].join(" ");
+    let words = vec!["w"; 65].join(" ");
+    for (args, expected) in [
+        (
+            vec!["search", "x", "-n", "18446744073709551615"],
+            "not in 1..=10000",
+        ),
+        (
+            vec!["search", "x", "-n", "1000000000000"],
+            "not in 1..=10000",
+        ),
+        (vec!["search", "x", "-n", "0"], "not in 1..=10000"),
+        (
+            vec!["search", phrase.as_str()],
+            "query too long (100001 bytes, at most 4096)",
+        ),
+        (vec!["search", regexes.as_str()], "query too long"),
+        (
+            vec!["search", seventeen.as_str()],
+            "too many phrases and regexes (at most 16)",
+        ),
+        (
+            vec!["search", words.as_str()],
+            "too many terms (at most 64)",
+        ),
+        (vec!["search", r"/\w{200}/"], "regex too big"),
+    ] {
+        assert_error(repo.path(), &args, expected);
+    }
+    assert!(
+        !repo.path().join(".arbor").exists(),
+        "rejected before indexing"
+    );
+    // The limits themselves are accepted.
+    let sixteen = vec![r"/\w{50}/"; 16].join(" ");
+    assert_eq!(run_clean(repo.path(), &["search", &sixteen]).0, 0);
+    assert_eq!(
+        run_clean(repo.path(), &["search", "route", "-n", "10000"]).0,
+        0
+    );
+}
+
+#[test]
+fn query_errors_escape_control_characters() {
+    let repo = fixture_copy();
+    let (code, _, stderr) = run_clean(repo.path(), &["search", "lang:\x1b[31mred\x07\u{202e}"]);
+    assert_eq!(code, 2);
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\x07'),
+        "{stderr:?}"
+    );
+    assert!(!stderr.contains('\u{202e}'), "{stderr:?}");
+    assert!(
+        stderr.contains(r"unknown language `\u{1b}[31mred\u{7}\u{202e}`"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run_clean(repo.path(), &["search", "\"open\nclose\x1b]0;title\x07"]);
+    assert_eq!(code, 2);
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(
+        stderr.contains(r"open\nclose\u{1b}]0;title\u{7}"),
+        "{stderr}"
+    );
+}
+
+/// Copies `from` (a repository with its index) to a new temporary directory.
+fn copy_of(from: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(from, dir.path());
+    dir
+}
+
+fn index_names(repo: &Path) -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(repo.join(".arbor/index"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect()
+}
+
+#[test]
+fn an_update_killed_while_tantivy_writes_delete_files_recovers() {
+    let repo = big_repo(40, "kept");
+    assert_eq!(run_clean(repo.path(), &["index"]).0, 0);
+    let module = repo.path().join("pkg3/module_3.py");
+    let source = std::fs::read_to_string(&module).unwrap();
+    std::fs::write(
+        &module,
+        source.replace("kept_function_3_5(", "renamed_function("),
+    )
+    .unwrap();
+    // The delete files the update writes: learnt from the same update made on a copy.
+    let copy = copy_of(repo.path());
+    let before = index_names(copy.path());
+    assert_eq!(run_clean(copy.path(), &["index"]).0, 0);
+    let dels: Vec<String> = index_names(copy.path())
+        .difference(&before)
+        .filter(|n| n.ends_with(".del"))
+        .cloned()
+        .collect();
+    assert!(!dels.is_empty());
+    // What kill -9 during the commit leaves: those files, half written and listed as managed.
+    let index = repo.path().join(".arbor/index");
+    for name in &dels {
+        std::fs::write(index.join(name), b"\0\0").unwrap();
+    }
+    let managed_path = index.join(".managed.json");
+    let mut managed: Vec<String> =
+        serde_json::from_slice(&std::fs::read(&managed_path).unwrap()).unwrap();
+    managed.extend(dels.iter().cloned());
+    std::fs::write(&managed_path, serde_json::to_vec(&managed).unwrap()).unwrap();
+
+    let (code, stdout, stderr) = run_clean(repo.path(), &["search", "sym:renamed_function"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("pkg3/module_3.py"), "{stdout}");
+    assert!(stderr.contains("1 changed"), "{stderr}");
+    assert_eq!(run_clean(repo.path(), &["index"]).0, 0);
+    let (_, stdout, _) = run_clean(repo.path(), &["search", "sym:kept_function_3_5", "--json"]);
+    assert_eq!(stdout.lines().count(), 0);
+}
+
+#[test]
+fn a_first_build_killed_early_is_redone_and_rebuild_always_works() {
+    let repo = fixture_copy();
+    let index = repo.path().join(".arbor/index");
+    // A first build killed in its first milliseconds leaves tantivy's temporary meta.json.
+    std::fs::create_dir_all(&index).unwrap();
+    std::fs::write(index.join(".tmpK1ll3d"), b"{\"index_settings\"").unwrap();
+    let (code, stdout, stderr) = run_clean(repo.path(), &["search", "sym:route"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("src/lib.rs"), "{stdout}");
+    assert!(!index.join(".tmpK1ll3d").exists());
+
+    std::fs::remove_dir_all(&index).unwrap();
+    std::fs::create_dir_all(&index).unwrap();
+    std::fs::write(index.join(".tmpK1ll3d"), b"").unwrap();
+    let (code, stdout, stderr) = run_clean(repo.path(), &["index", "--rebuild", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"added\":4"), "{stdout}");
+
+    // A directory holding someone else's files is left alone, with a message that says so.
+    let elsewhere = repo.path().join("docs");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("notes.md"), "mine").unwrap();
+    for args in [
+        &["index", "--index", "docs"][..],
+        &["index", "--rebuild", "--index", "docs"][..],
+        &["search", "route", "--index", "docs"][..],
+    ] {
+        assert_error(repo.path(), args, "holds other files (such as `notes.md`)");
+    }
+    assert!(elsewhere.join("notes.md").exists());
+}
+
+#[test]
+fn every_kind_of_corrupt_index_file_gets_the_rebuild_hint() {
+    let repo = big_repo(20, "orig");
+    assert_eq!(run_clean(repo.path(), &["index"]).0, 0);
+    // A partial update: the first segment gets a delete file.
+    std::fs::write(
+        repo.path().join("pkg0/module_0.py"),
+        "def changed():\n    pass\n",
+    )
+    .unwrap();
+    assert_eq!(run_clean(repo.path(), &["index"]).0, 0);
+    let query = [
+        "search",
+        "compute thing",
+        "--json",
+        "-n",
+        "30",
+        "--no-update",
+    ];
+    let (_, expected, _) = run_clean(repo.path(), &query);
+    let names = index_names(repo.path());
+    let mut kinds = std::collections::BTreeSet::new();
+    let mut errors = 0;
+    for name in names.iter().filter(|n| !n.ends_with(".lock")) {
+        let kind = name.rsplit('.').next().unwrap().to_string();
+        kinds.insert(kind);
+        let path = repo.path().join(".arbor/index").join(name);
+        let data = std::fs::read(&path).unwrap();
+        let mut flipped = data.clone();
+        let middle = data.len() / 2;
+        if let Some(b) = flipped.get_mut(middle) {
+            *b ^= 0x5a;
+        }
+        let mut zeroed = data.clone();
+        for b in zeroed.iter_mut().skip(middle).take(64) {
+            *b = 0;
+        }
+        for (what, bytes) in [
+            ("truncated", data[..middle].to_vec()),
+            ("flipped", flipped),
+            ("zeroed", zeroed),
+        ] {
+            std::fs::write(&path, &bytes).unwrap();
+            for args in [&query[..], &query[..query.len() - 1]] {
+                let (code, stdout, stderr) = run_clean(repo.path(), args);
+                if code == 0 {
+                    assert_eq!(stdout, expected, "{name} {what}: other results");
+                } else {
+                    errors += 1;
+                    assert!(
+                        stderr.contains("arbor index --rebuild") && stderr.lines().count() == 1,
+                        "{name} {what}: {stderr}"
+                    );
+                }
+            }
+            std::fs::write(&path, &data).unwrap();
+        }
+    }
+    for kind in [
+        "idx",
+        "term",
+        "pos",
+        "store",
+        "fast",
+        "fieldnorm",
+        "del",
+        "json",
+    ] {
+        assert!(kinds.contains(kind), "no .{kind} file in {names:?}");
+    }
+    assert!(errors > 0);
+    // The hint works.
+    std::fs::write(repo.path().join(".arbor/index/meta.json"), b"[]").unwrap();
+    assert_eq!(run_clean(repo.path(), &["index", "--rebuild"]).0, 0);
+    let (code, stdout, _) = run_clean(repo.path(), &query);
+    // The same hits (scores differ: the rebuilt index has no deleted documents).
+    assert_eq!(code, 0);
+    assert_eq!(stdout.lines().count(), expected.lines().count());
+}
+
+/// Runs `script` with `dir` mounted read-only in a private mount namespace; `None` where
+/// mount namespaces are not available (not root, no unshare).
+fn with_read_only(dir: &Path, script: &str) -> Option<std::process::Output> {
+    let probe = Command::new("unshare")
+        .args([
+            "-m",
+            "sh",
+            "-c",
+            "mount --bind -o ro / /mnt 2>/dev/null || exit 3; exit 0",
+        ])
+        .output()
+        .ok()?;
+    if !probe.status.success() {
+        eprintln!("skipped: no mount namespace (unshare -m) here");
+        return None;
+    }
+    let script = format!("mount --bind -o ro '{0}' '{0}' && {script}", dir.display());
+    Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .env("ARBOR", env!("CARGO_BIN_EXE_arbor"))
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .ok()
+}
+
+#[test]
+fn a_read_only_index_is_searched_as_it_is() {
+    let repo = fixture_copy();
+    assert_eq!(run_clean(repo.path(), &["index"]).0, 0);
+    let (_, expected, _) = run_clean(repo.path(), &["search", "route", "--json"]);
+    std::fs::write(
+        repo.path().join("src/new.py"),
+        "def brand_new():\n    pass\n",
+    )
+    .unwrap();
+    let Some(out) = with_read_only(
+        &repo.path().join(".arbor"),
+        "cd ../ && \"$ARBOR\" search route --json --no-update && echo '--' && \
+         \"$ARBOR\" search route --json && echo '--' && \"$ARBOR\" index; echo \"exit $?\"",
+    ) else {
+        return;
+    };
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    let parts: Vec<&str> = stdout.split("--\n").collect();
+    assert_eq!(parts.len(), 3, "{stdout} {stderr}");
+    assert_eq!(parts[0], expected, "{stderr}");
+    assert_eq!(parts[1], expected, "{stderr}");
+    assert!(parts[2].contains("exit 2"), "{stdout}");
+    assert!(
+        stderr.contains("is read-only; searching it as last built, without updating it"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("is read-only (Read-only file system") && stderr.contains("not updated"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("corrupt"), "{stderr}");
+}

@@ -19,8 +19,10 @@ pub struct SearchArgs {
     path: PathBuf,
     #[command(flatten)]
     location: IndexLocation,
-    /// At most this many hits.
-    #[arg(long, short = 'n', default_value_t = 20)]
+    /// At most this many hits (1 to 10000).
+    #[arg(long, short = 'n', default_value_t = 20,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
+              .range(1..=arbor_index::search::MAX_LIMIT as u64))]
     limit: usize,
     /// One JSON object per hit and line.
     #[arg(long)]
@@ -45,6 +47,13 @@ pub fn run(args: SearchArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         CodeIndex::open(&dir)?
     } else {
         let index = CodeIndex::open_or_create(&dir, IndexSettings::default(), false)?;
+        if index.is_read_only() {
+            eprintln!(
+                "arbor: note: the index at {} is read-only; searching it as last built, without updating it",
+                dir.display()
+            );
+            return search(&index, &query, &args, out);
+        }
         ignore_cache_dir(&dir);
         match update(&index, root, &UpdateOptions::default()) {
             Ok(stats) if stats.committed => {
@@ -62,8 +71,17 @@ pub fn run(args: SearchArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         }
         index
     };
+    search(&index, &query, &args, out)
+}
+
+fn search(
+    index: &CodeIndex,
+    query: &Query,
+    args: &SearchArgs,
+    out: &mut impl Write,
+) -> anyhow::Result<Outcome> {
     let hits = index.search(
-        &query,
+        query,
         &SearchOptions {
             limit: args.limit,
             ..SearchOptions::default()
@@ -111,18 +129,17 @@ fn print_hit(hit: &Hit, color: bool, out: &mut impl Write) -> std::io::Result<()
         write!(out, "{dim}{:>6} │{reset} ", line.line)?;
         let mut at = 0;
         for &(start, end) in &line.highlights {
-            if start < at || end > line.text.len() {
+            // Ranges out of order or off a character boundary are not highlighted.
+            let (Some(before), Some(matched)) = (
+                line.text.get(at..start.max(at)),
+                line.text.get(start.max(at)..end),
+            ) else {
                 continue;
-            }
-            write!(
-                out,
-                "{}{match_on}{}{reset}",
-                &line.text[at..start],
-                &line.text[start..end]
-            )?;
+            };
+            write!(out, "{before}{match_on}{matched}{reset}")?;
             at = end;
         }
-        writeln!(out, "{}", &line.text[at..])?;
+        writeln!(out, "{}", line.text.get(at..).unwrap_or_default())?;
     }
     writeln!(out)
 }

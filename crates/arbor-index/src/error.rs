@@ -11,6 +11,23 @@ pub enum IndexError {
     /// Another process holds the index's writer lock.
     #[error("the index at {} is being updated by another process (another `arbor index`?); wait for it to finish and try again", .0.display())]
     Locked(PathBuf),
+    /// The index can be read but not written (a read-only file system, no write permission):
+    /// it can be searched as it is, not updated.
+    #[error("the index at {} is read-only ({reason}): it can be searched as it is (`arbor search --no-update`) but not updated; make it writable, or index into another directory with `--index DIR`", path.display())]
+    ReadOnly {
+        /// The index directory.
+        path: PathBuf,
+        /// Why it cannot be written.
+        reason: String,
+    },
+    /// The directory holds files that are not an index's: Arbor neither uses nor clears it.
+    #[error("{} is not an Arbor index: it holds other files (such as `{file}`); Arbor will not use or remove them: move them away, or keep the index elsewhere with `--index DIR`", path.display())]
+    Foreign {
+        /// The directory.
+        path: PathBuf,
+        /// One of the files that are not an index's.
+        file: String,
+    },
     /// The index cannot be read.
     #[error("the index at {} is corrupt or unreadable ({message}); rebuild it with `arbor index --rebuild`", path.display())]
     Corrupt {

@@ -1,9 +1,21 @@
 //! Opening, creating and incrementally updating an index.
+//!
+//! Crash safety: tantivy commits atomically (`meta.json` is replaced in one rename), so a killed
+//! update leaves the previous commit searchable. What a killed process leaves besides (segment
+//! and delete files never committed, temporary files of an atomic write, a half-made first
+//! build) is cleared by the next writer: tantivy's garbage collection removes the files it
+//! manages that no commit uses, and Arbor removes, by name, tantivy's temporary files and
+//! segment files that no commit uses, always holding the index's writer lock and only inside a
+//! directory that holds an index or the start of one.
+//!
+//! Integrity: the segment files carry a checksum, verified when an index is opened (each file
+//! once: `.arbor-verified.json` remembers the files found intact, by size, times and inode);
+//! what still makes tantivy panic is turned into an error ([`crate::guard`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arbor_syntax::{
@@ -12,21 +24,42 @@ use arbor_syntax::{
 };
 use rayon::prelude::*;
 use tantivy::collector::DocSetCollector;
+use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
+use tantivy::directory::{
+    Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, WatchCallback, WatchHandle,
+    WritePtr, INDEX_WRITER_LOCK, META_LOCK,
+};
+use tantivy::index::SegmentComponent;
+use tantivy::merge_policy::{LogMergePolicy, MergePolicy, NoMergePolicy};
 use tantivy::query::TermQuery;
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
 use crate::error::IndexError;
+use crate::guard::guarded;
 use crate::schema::{build_schema, register_tokenizers, Fields, IndexSettings, FORMAT_VERSION};
 
-/// The file beside tantivy's own that records an index's [`IndexSettings`].
+/// The file beside tantivy's own that records an index's [`IndexSettings`]. It is written
+/// before anything else, so it also marks a directory as Arbor's.
 pub const SETTINGS_FILE: &str = "arbor.json";
+
+/// The settings file while it is being written.
+const SETTINGS_TMP: &str = "arbor.json.tmp";
+
+/// The segment files whose checksums were verified, with the size, times and inode they had
+/// then. A leading `.` keeps tantivy from managing (and garbage-collecting) it.
+const VERIFIED_FILE: &str = ".arbor-verified.json";
 
 /// Bytes per compressed block of the document store.
 const DOCSTORE_BLOCK_SIZE: usize = 4096;
 
 /// Memory for tantivy's indexing buffers.
 const WRITER_MEMORY: usize = 128 * 1024 * 1024;
+
+/// A segment with a larger share of deleted documents is merged (rewritten without them) by the
+/// update that pushed it over: without this, a segment written by a full build keeps every
+/// version of every changed file, and the index grows with each partial update.
+const MAX_DELETED_SHARE: f32 = 0.2;
 
 /// A code search index on disk.
 pub struct CodeIndex {
@@ -35,8 +68,9 @@ pub struct CodeIndex {
     pub(crate) fields: Fields,
     settings: IndexSettings,
     dir: PathBuf,
+    /// Why the index cannot be written, when it was opened read-only.
+    read_only: Option<String>,
 }
-
 /// Options of an index update.
 #[derive(Debug, Clone, Default)]
 pub struct UpdateOptions {
@@ -90,8 +124,325 @@ fn is_index_dir(dir: &Path) -> bool {
     dir.join("meta.json").is_file()
 }
 
+/// Whether `name` is a temporary file of tantivy's atomic writes (`tempfile`'s `.tmpXXXXXX`).
+fn is_temp_file_name(name: &str) -> bool {
+    name.strip_prefix(".tmp")
+        .is_some_and(|rest| rest.len() == 6 && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// Whether `name` is the name of a tantivy segment file: `<uuid>.<component>`, or
+/// `<uuid>.<opstamp>.del` for a delete file.
+fn is_segment_file_name(name: &str) -> bool {
+    let Some((uuid, ext)) = name.split_once('.') else {
+        return false;
+    };
+    let is_uuid = uuid.len() == 32
+        && uuid
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let is_component = matches!(
+        ext,
+        "idx" | "pos" | "term" | "store" | "store.temp" | "fast" | "fieldnorm"
+    ) || ext
+        .strip_suffix(".del")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    is_uuid && is_component
+}
+
+/// Whether `name` is a file that an Arbor index (or the start of one) holds.
+fn is_index_file_name(name: &str) -> bool {
+    matches!(
+        name,
+        "meta.json"
+            | ".managed.json"
+            | ".tantivy-meta.lock"
+            | ".tantivy-writer.lock"
+            | SETTINGS_FILE
+            | SETTINGS_TMP
+            | VERIFIED_FILE
+    ) || is_temp_file_name(name)
+        || is_segment_file_name(name)
+}
+
+/// The names in `dir` (none when it does not exist); a name that is not UTF-8 as `None`.
+fn dir_entries(dir: &Path) -> Result<Vec<Option<String>>, IndexError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(IndexError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })
+        }
+    };
+    entries
+        .map(|entry| {
+            entry
+                .map(|e| e.file_name().into_string().ok())
+                .map_err(|source| IndexError::Io {
+                    path: dir.to_path_buf(),
+                    source,
+                })
+        })
+        .collect()
+}
+
+/// Whether `dir` holds an Arbor index or the start of one: Arbor's settings, tantivy's
+/// `meta.json`, or nothing but files named as an index's files are (what a build killed in its
+/// first milliseconds leaves, whatever version of Arbor it was).
+fn is_arbor_dir(dir: &Path, entries: &[Option<String>]) -> bool {
+    is_index_dir(dir)
+        || dir.join(SETTINGS_FILE).is_file()
+        || entries
+            .iter()
+            .all(|name| name.as_deref().is_some_and(is_index_file_name))
+}
+
+/// Whether an I/O error means that the file system or the file refuses writing.
+fn is_read_only_error(err: &std::io::Error) -> bool {
+    matches!(
+        err.kind(),
+        std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
+    )
+}
+
+fn lock_error(dir: &Path, err: LockError) -> IndexError {
+    match err {
+        LockError::LockBusy => IndexError::Locked(dir.to_path_buf()),
+        LockError::IoError(io) if is_read_only_error(&io) => IndexError::ReadOnly {
+            path: dir.to_path_buf(),
+            reason: io.to_string(),
+        },
+        LockError::IoError(io) => IndexError::Io {
+            path: dir.join(".tantivy-writer.lock"),
+            source: std::io::Error::new(io.kind(), io.to_string()),
+        },
+    }
+}
+
+/// Takes the index's writer lock (the one tantivy's `IndexWriter` takes), without waiting.
+fn lock_for_writing(dir: &Path) -> Result<DirectoryLock, IndexError> {
+    let directory = MmapDirectory::open(dir).map_err(|e| IndexError::Io {
+        path: dir.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    directory
+        .acquire_lock(&INDEX_WRITER_LOCK)
+        .map_err(|e| lock_error(dir, e))
+}
+
+/// The segment files the last commit of `index` uses.
+fn segment_files(index: &Index) -> Result<BTreeSet<PathBuf>, IndexError> {
+    let metas = index.load_metas()?;
+    let mut files = metas.list_segment_files();
+    for segment in &metas.segments {
+        if !segment.has_deletes() {
+            files.remove(&segment.relative_path(SegmentComponent::Delete));
+        }
+    }
+    Ok(files.into_iter().collect())
+}
+
+/// What identifies a version of a file: size, modification and change times, inode. The change
+/// time cannot be set back, so a file written since it was verified never matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct FileStamp([u64; 4]);
+
+impl FileStamp {
+    fn of(metadata: &std::fs::Metadata) -> FileStamp {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let nanos = |secs: i64, nsecs: i64| {
+                (secs as u64)
+                    .wrapping_mul(1_000_000_000)
+                    .wrapping_add(nsecs as u64)
+            };
+            FileStamp([
+                metadata.len(),
+                nanos(metadata.mtime(), metadata.mtime_nsec()),
+                nanos(metadata.ctime(), metadata.ctime_nsec()),
+                metadata.ino(),
+            ])
+        }
+        #[cfg(not(unix))]
+        {
+            let modified = metadata
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as u64);
+            FileStamp([metadata.len(), modified, 0, 0])
+        }
+    }
+}
+
+/// Verifies the checksum of every segment file of the last commit that has not been verified
+/// in the version it has now, and records the verified versions (when the directory can be
+/// written). Files for which `trusted` holds are recorded without reading them (the caller
+/// just wrote them).
+fn verify_segment_files(
+    index: &Index,
+    dir: &Path,
+    trusted: &dyn Fn(&Path) -> bool,
+) -> Result<(), IndexError> {
+    let corrupt = |message: String| IndexError::Corrupt {
+        path: dir.to_path_buf(),
+        message,
+    };
+    let known: BTreeMap<String, FileStamp> = std::fs::read(dir.join(VERIFIED_FILE))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    let mut verified = BTreeMap::new();
+    for rel in segment_files(index)? {
+        let name = rel.to_string_lossy().into_owned();
+        let metadata = std::fs::metadata(dir.join(&rel))
+            .map_err(|e| corrupt(format!("segment file {name}: {e}")))?;
+        let stamp = FileStamp::of(&metadata);
+        if known.get(&name) != Some(&stamp) && !trusted(&rel) {
+            match index.directory().validate_checksum(&rel) {
+                Ok(true) => {}
+                Ok(false) => return Err(corrupt(format!("{name} fails its checksum"))),
+                Err(err) => return Err(corrupt(format!("{name}: {err}"))),
+            }
+        }
+        verified.insert(name, stamp);
+    }
+    if verified != known {
+        // Best effort: a directory that cannot be written is verified again next time.
+        if let Ok(json) = serde_json::to_vec(&verified) {
+            let _ = index
+                .directory()
+                .atomic_write(Path::new(VERIFIED_FILE), &json);
+        }
+    }
+    Ok(())
+}
+
+/// Checks the document counts that `meta.json` (which has no checksum) gives for each segment
+/// against the segment's files: the field norms of `field` hold one byte per document, the
+/// delete file one bit. A count that disagrees would make searches return other documents, or
+/// make tantivy panic.
+fn check_document_counts(index: &Index, reader: &IndexReader, field: Field) -> Result<(), String> {
+    let metas: HashMap<_, _> = index
+        .searchable_segment_metas()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|meta| (meta.id(), meta))
+        .collect();
+    for segment in reader.searcher().segment_readers() {
+        let id = segment.segment_id();
+        let norms = segment
+            .get_fieldnorms_reader(field)
+            .map_err(|e| e.to_string())?
+            .num_docs();
+        // The reader may have opened a newer commit than the meta.json read here: compare the
+        // deletes only when both describe the same version of the segment.
+        let deleted_mismatch = metas.get(&id).is_some_and(|meta| {
+            meta.delete_opstamp() == segment.delete_opstamp()
+                && meta.num_deleted_docs() != segment.num_deleted_docs()
+        });
+        if norms != segment.max_doc() || deleted_mismatch {
+            return Err(format!(
+                "meta.json does not match the files of segment {}",
+                id.uuid_string()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The merge policy of updates: tantivy's log merge policy, which also rewrites a segment whose
+/// share of deleted documents passes [`MAX_DELETED_SHARE`].
+fn merge_policy() -> Box<dyn MergePolicy> {
+    let mut policy = LogMergePolicy::default();
+    policy.set_del_docs_ratio_before_merge(MAX_DELETED_SHARE);
+    Box::new(policy)
+}
+
+/// An index directory opened for reading only. Opening a reader takes tantivy's meta lock,
+/// which means opening its lock file for writing: a read-only file system refuses, so here
+/// locks are not taken (nobody can write this directory to race with) and every write fails.
+#[derive(Debug, Clone)]
+struct ReadOnlyDirectory(MmapDirectory);
+
+fn read_only_io_error() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::ReadOnlyFilesystem,
+        "the index is open read-only",
+    )
+}
+
+impl Directory for ReadOnlyDirectory {
+    fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+        self.0.get_file_handle(path)
+    }
+
+    fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+        Err(DeleteError::IoError {
+            io_error: Arc::new(read_only_io_error()),
+            filepath: path.to_path_buf(),
+        })
+    }
+
+    fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+        self.0.exists(path)
+    }
+
+    fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+        Err(OpenWriteError::wrap_io_error(
+            read_only_io_error(),
+            path.to_path_buf(),
+        ))
+    }
+
+    fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+        self.0.atomic_read(path)
+    }
+
+    fn atomic_write(&self, _path: &Path, _data: &[u8]) -> std::io::Result<()> {
+        Err(read_only_io_error())
+    }
+
+    fn sync_directory(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn acquire_lock(&self, _lock: &Lock) -> Result<DirectoryLock, LockError> {
+        Ok(DirectoryLock::from(Box::new(())))
+    }
+
+    fn watch(&self, _callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+        Ok(WatchHandle::empty())
+    }
+}
+
+/// Why a reader could not be opened.
+enum ReaderError {
+    /// Its lock file cannot be written.
+    ReadOnly(String),
+    /// Anything else.
+    Other(TantivyError),
+}
+
+fn open_reader(index: &Index) -> Result<IndexReader, ReaderError> {
+    index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(|e: TantivyError| match e {
+            TantivyError::LockFailure(LockError::IoError(io), _) if is_read_only_error(&io) => {
+                ReaderError::ReadOnly(io.to_string())
+            }
+            other => ReaderError::Other(other),
+        })
+}
+
 impl CodeIndex {
-    /// Opens the index in `dir`, checking its format.
+    /// Opens the index in `dir`, checking its format and the checksums of its files. An index
+    /// that can be read but not written opens read-only ([`CodeIndex::is_read_only`]).
     pub fn open(dir: &Path) -> Result<CodeIndex, IndexError> {
         if !is_index_dir(dir) {
             return Err(IndexError::Missing(dir.to_path_buf()));
@@ -115,32 +466,86 @@ impl CodeIndex {
         }
         let settings: IndexSettings =
             serde_json::from_value(value).map_err(|e| corrupt(format!("{SETTINGS_FILE}: {e}")))?;
-        let index = Index::open_in_dir(dir).map_err(|e| match e {
+        let open_error = |e: TantivyError| match e {
             TantivyError::IncompatibleIndex(inner) => IndexError::VersionMismatch {
                 path: dir.to_path_buf(),
                 found: format!("tantivy: {inner:?}"),
                 expected: FORMAT_VERSION,
             },
             other => corrupt(other.to_string()),
-        })?;
-        let (schema, fields) = build_schema(&settings);
-        if index.schema() != schema {
-            return Err(IndexError::VersionMismatch {
-                path: dir.to_path_buf(),
-                found: format!("{FORMAT_VERSION} with another schema"),
-                expected: FORMAT_VERSION,
-            });
-        }
-        Self::finish(index, fields, settings, dir)
+        };
+        guarded(dir, || {
+            let index = Index::open_in_dir(dir).map_err(open_error)?;
+            let (schema, fields) = build_schema(&settings);
+            if index.schema() != schema {
+                return Err(IndexError::VersionMismatch {
+                    path: dir.to_path_buf(),
+                    found: format!("{FORMAT_VERSION} with another schema"),
+                    expected: FORMAT_VERSION,
+                });
+            }
+            register_tokenizers(&index);
+            {
+                // Writers collect garbage under the meta lock: holding it, no file of the last
+                // commit goes away while it is verified. A read-only directory has no writer.
+                let _meta_lock = match index.directory().acquire_lock(&META_LOCK) {
+                    Ok(lock) => Some(lock),
+                    Err(LockError::IoError(io)) if is_read_only_error(&io) => None,
+                    Err(err) => return Err(corrupt(err.to_string())),
+                };
+                verify_segment_files(&index, dir, &|_| false)?;
+            }
+            let (index, reader, read_only) = match open_reader(&index) {
+                Ok(reader) => (index, reader, None),
+                Err(ReaderError::ReadOnly(reason)) => {
+                    let directory = MmapDirectory::open(dir).map_err(|e| corrupt(e.to_string()))?;
+                    let index = Index::open(ReadOnlyDirectory(directory)).map_err(open_error)?;
+                    register_tokenizers(&index);
+                    let reader = open_reader(&index).map_err(|e| match e {
+                        ReaderError::ReadOnly(message) => corrupt(message),
+                        ReaderError::Other(err) => corrupt(err.to_string()),
+                    })?;
+                    (index, reader, Some(reason))
+                }
+                Err(ReaderError::Other(err)) => return Err(corrupt(err.to_string())),
+            };
+            check_document_counts(&index, &reader, fields.code).map_err(corrupt)?;
+            Ok(CodeIndex {
+                index,
+                reader,
+                fields,
+                settings,
+                dir: dir.to_path_buf(),
+                read_only,
+            })
+        })
     }
 
     /// Creates an empty index in `dir` (which must not hold one).
     pub fn create(dir: &Path, settings: IndexSettings) -> Result<CodeIndex, IndexError> {
+        std::fs::create_dir_all(dir).map_err(|source| IndexError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let _lock = lock_for_writing(dir)?;
+        Self::create_locked(dir, settings)
+    }
+
+    /// [`CodeIndex::create`], the writer lock held.
+    fn create_locked(dir: &Path, settings: IndexSettings) -> Result<CodeIndex, IndexError> {
+        if is_index_dir(dir) {
+            return Err(IndexError::Tantivy(TantivyError::IndexAlreadyExists));
+        }
         let io = |source| IndexError::Io {
             path: dir.to_path_buf(),
             source,
         };
-        std::fs::create_dir_all(dir).map_err(io)?;
+        // The settings first: they mark the directory as Arbor's, so that a build killed before
+        // tantivy's meta.json exists leaves a directory the next run clears instead of refusing.
+        let json = serde_json::to_string_pretty(&settings).expect("settings serialize");
+        let tmp = dir.join(SETTINGS_TMP);
+        std::fs::write(&tmp, json).map_err(io)?;
+        std::fs::rename(&tmp, dir.join(SETTINGS_FILE)).map_err(io)?;
         let (schema, fields) = build_schema(&settings);
         // Small doc-store blocks: a hit decompresses one block, so smaller blocks make result
         // pages cheaper (measured: benchmarks/RESULTS.md) for a little compression.
@@ -151,17 +556,29 @@ impl CodeIndex {
                 ..tantivy::IndexSettings::default()
             })
             .create_in_dir(dir)?;
-        let json = serde_json::to_string_pretty(&settings).expect("settings serialize");
-        // Written after tantivy's meta.json: an index without its settings reads as corrupt.
-        let tmp = dir.join(format!("{SETTINGS_FILE}.tmp"));
-        std::fs::write(&tmp, json).map_err(io)?;
-        std::fs::rename(&tmp, dir.join(SETTINGS_FILE)).map_err(io)?;
-        Self::finish(index, fields, settings, dir)
+        register_tokenizers(&index);
+        let reader = open_reader(&index).map_err(|e| match e {
+            ReaderError::ReadOnly(reason) => IndexError::ReadOnly {
+                path: dir.to_path_buf(),
+                reason,
+            },
+            ReaderError::Other(err) => IndexError::Tantivy(err),
+        })?;
+        Ok(CodeIndex {
+            index,
+            reader,
+            fields,
+            settings,
+            dir: dir.to_path_buf(),
+            read_only: None,
+        })
     }
 
-    /// Opens the index in `dir`, creating it with `settings` when there is none. With
-    /// `recreate`, an index that cannot be opened (corrupt, other format) is removed and created
-    /// anew; otherwise such an index is an error.
+    /// Opens the index in `dir`, creating it with `settings` when there is none. What a build
+    /// killed before its first commit left is cleared and the index created anew. With
+    /// `recreate`, an index that cannot be opened (corrupt, other format) or has other settings
+    /// is removed and created anew; otherwise such an index is an error. Only a directory that
+    /// holds an index or the start of one is ever cleared, and only of the index's files.
     pub fn open_or_create(
         dir: &Path,
         settings: IndexSettings,
@@ -169,18 +586,23 @@ impl CodeIndex {
     ) -> Result<CodeIndex, IndexError> {
         match CodeIndex::open(dir) {
             Ok(index) if index.settings == settings || !recreate => Ok(index),
-            Ok(_) => Self::recreate(dir, settings),
+            Ok(index) => {
+                drop(index);
+                Self::recreate(dir, settings)
+            }
             Err(IndexError::Missing(_)) => {
-                if dir.exists() && std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
-                    if !recreate {
-                        return Err(IndexError::Corrupt {
-                            path: dir.to_path_buf(),
-                            message: "the directory exists but holds no index".into(),
-                        });
-                    }
-                    return Self::recreate(dir, settings);
+                let entries = dir_entries(dir)?;
+                if entries.is_empty() {
+                    return match CodeIndex::create(dir, settings) {
+                        // Another process created it first.
+                        Err(IndexError::Tantivy(TantivyError::IndexAlreadyExists)) => {
+                            CodeIndex::open(dir)
+                        }
+                        other => other,
+                    };
                 }
-                CodeIndex::create(dir, settings)
+                // A first build that never committed (killed, or failed): nothing to keep.
+                Self::recreate(dir, settings)
             }
             Err(IndexError::Corrupt { .. } | IndexError::VersionMismatch { .. }) if recreate => {
                 Self::recreate(dir, settings)
@@ -189,45 +611,49 @@ impl CodeIndex {
         }
     }
 
+    /// Removes the index's files from `dir` and creates an empty index there, holding the
+    /// writer lock throughout. Refuses a directory that is not Arbor's.
     fn recreate(dir: &Path, settings: IndexSettings) -> Result<CodeIndex, IndexError> {
-        // Refuse to wipe a directory that is not ours.
-        let ours = is_index_dir(dir) || dir.join(SETTINGS_FILE).exists();
-        if !ours && std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
-            return Err(IndexError::Corrupt {
+        let entries = dir_entries(dir)?;
+        if !is_arbor_dir(dir, &entries) {
+            let file = entries
+                .iter()
+                .find(|name| !name.as_deref().is_some_and(is_index_file_name))
+                .map(|name| name.as_deref().unwrap_or("(a name that is not UTF-8)"))
+                .unwrap_or_default();
+            return Err(IndexError::Foreign {
                 path: dir.to_path_buf(),
-                message: "the directory holds files that are not an Arbor index; not removing it"
-                    .into(),
+                file: crate::query::escape_control(file),
             });
         }
-        std::fs::remove_dir_all(dir).map_err(|source| IndexError::Io {
+        std::fs::create_dir_all(dir).map_err(|source| IndexError::Io {
             path: dir.to_path_buf(),
             source,
         })?;
-        CodeIndex::create(dir, settings)
-    }
-
-    fn finish(
-        index: Index,
-        fields: Fields,
-        settings: IndexSettings,
-        dir: &Path,
-    ) -> Result<CodeIndex, IndexError> {
-        register_tokenizers(&index);
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(|e: TantivyError| IndexError::Corrupt {
-                path: dir.to_path_buf(),
-                message: e.to_string(),
-            })?;
-        Ok(CodeIndex {
-            index,
-            reader,
-            fields,
-            settings,
-            dir: dir.to_path_buf(),
-        })
+        let _lock = lock_for_writing(dir)?;
+        // meta.json first: a run killed while clearing leaves an index that never committed,
+        // which the next run clears as well. Lock files stay (one of them is held).
+        let mut names: Vec<String> = entries
+            .into_iter()
+            .flatten()
+            .filter(|name| is_index_file_name(name) && !name.ends_with(".lock"))
+            .collect();
+        names.sort_by_key(|name| name != "meta.json");
+        for name in names {
+            let path = dir.join(&name);
+            let removed = if path.is_dir() {
+                // Only a temporary name can be a directory here.
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            match removed {
+                Ok(()) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(IndexError::Io { path, source }),
+            }
+        }
+        Self::create_locked(dir, settings)
     }
 
     /// The settings the index was created with.
@@ -240,6 +666,12 @@ impl CodeIndex {
         &self.dir
     }
 
+    /// Whether the index was opened read-only (it can be searched, not updated): its directory
+    /// cannot be written.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only.is_some()
+    }
+
     /// The query for the one document per indexed file.
     fn file_docs(&self) -> TermQuery {
         TermQuery::new(
@@ -250,15 +682,20 @@ impl CodeIndex {
 
     /// Number of files in the index.
     pub fn file_count(&self) -> usize {
-        let searcher = self.reader.searcher();
-        let query = self.file_docs();
-        searcher
-            .search(&query, &tantivy::collector::Count)
-            .unwrap_or(0)
+        guarded(&self.dir, || {
+            let searcher = self.reader.searcher();
+            let query = self.file_docs();
+            Ok(searcher.search(&query, &tantivy::collector::Count)?)
+        })
+        .unwrap_or(0)
     }
 
     /// Path → content hash of every indexed file.
     fn indexed_files(&self) -> Result<HashMap<String, String>, IndexError> {
+        guarded(&self.dir, || self.read_indexed_files())
+    }
+
+    fn read_indexed_files(&self) -> Result<HashMap<String, String>, IndexError> {
         let searcher = self.reader.searcher();
         let query = self.file_docs();
         let mut files = HashMap::new();
@@ -282,16 +719,49 @@ impl CodeIndex {
         self.index
             .writer_with_num_threads(threads, WRITER_MEMORY.max(threads * (16 << 20)))
             .map_err(|e| match e {
-                TantivyError::LockFailure(..) => IndexError::Locked(self.dir.clone()),
+                TantivyError::LockFailure(err, _) => lock_error(&self.dir, err),
                 other => IndexError::Tantivy(other),
             })
+    }
+
+    /// Removes what a killed writer left: segment, merge and delete files that no commit uses
+    /// (tantivy's garbage collection, for the files it manages), then, by name, tantivy's
+    /// temporary files and unused segment files it does not list as managed. `writer` holds the
+    /// writer lock and has not been given a document yet, so no file is being written.
+    fn collect_garbage(&self, writer: &IndexWriter<TantivyDocument>) -> Result<(), IndexError> {
+        writer.garbage_collect_files().wait()?;
+        // Readers take the meta lock while they open the files of a commit.
+        let _meta_lock = self
+            .index
+            .directory()
+            .acquire_lock(&META_LOCK)
+            .map_err(|e| lock_error(&self.dir, e))?;
+        let living: HashSet<String> = segment_files(&self.index)?
+            .into_iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        for name in dir_entries(&self.dir)?.into_iter().flatten() {
+            if (is_temp_file_name(&name) || is_segment_file_name(&name)) && !living.contains(&name)
+            {
+                let path = self.dir.join(&name);
+                if path.is_file() {
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => {}
+                        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(source) => return Err(IndexError::Io { path, source }),
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Brings the index up to date with the repository at `root`: files whose content hash
     /// changed are re-parsed and re-indexed, removed files are deleted, and everything lands in
     /// one commit (none when nothing changed). Holds the index's writer lock throughout; a
-    /// second concurrent update fails with [`IndexError::Locked`]. An update that is killed
-    /// leaves the previous commit as it was.
+    /// second concurrent update fails with [`IndexError::Locked`], and a read-only index with
+    /// [`IndexError::ReadOnly`]. An update that is killed leaves the previous commit as it was,
+    /// and the files it left are removed by the next update.
     pub fn update(
         &self,
         root: &Path,
@@ -299,7 +769,15 @@ impl CodeIndex {
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<UpdateStats, IndexError> {
         let started = Instant::now();
+        if let Some(reason) = &self.read_only {
+            return Err(IndexError::ReadOnly {
+                path: self.dir.clone(),
+                reason: reason.clone(),
+            });
+        }
         let mut writer = self.writer()?;
+        self.collect_garbage(&writer)?;
+        let before = segment_files(&self.index)?;
         let walked = walk(root, &options.walk)?;
         let existing = if options.rebuild {
             writer.delete_all_documents()?;
@@ -388,15 +866,30 @@ impl CodeIndex {
         let committed = options.rebuild || added + changed + removed > 0;
         if committed {
             progress(Progress::Committing);
+            // After a bulk load, the segments the indexing threads wrote are merged into one (a
+            // smaller index with one term dictionary, and faster searches); after a partial
+            // update, tantivy's merge policy merges small segments and those with many deleted
+            // documents.
+            let bulk = (added + changed) * 2 > walked.files.len();
+            writer.set_merge_policy(if bulk {
+                Box::new(NoMergePolicy)
+            } else {
+                merge_policy()
+            });
             writer.commit()?;
-            // After a bulk load, merge the segments the indexing threads wrote into one: a
-            // smaller index with one term dictionary, and faster searches.
             let segments = self.index.searchable_segment_ids()?;
-            if segments.len() > 1 && (added + changed) * 2 > walked.files.len() {
+            let sparse = self
+                .index
+                .searchable_segment_metas()?
+                .iter()
+                .any(|s| s.num_deleted_docs() > 0);
+            if bulk && (segments.len() > 1 || sparse) {
                 writer.merge(&segments).wait()?;
             }
             writer.wait_merging_threads()?;
             self.reader.reload()?;
+            // The files this update wrote are recorded as verified without reading them again.
+            let _ = verify_segment_files(&self.index, &self.dir, &|rel| !before.contains(rel));
         }
         let mut skipped = skipped.into_inner().expect("lock");
         skipped.sort_by(|a, b| a.path.cmp(&b.path));

@@ -2,6 +2,7 @@
 //! code-aware tokenizer, incremental updates by content hash, and a small query language.
 
 pub mod error;
+mod guard;
 pub mod index;
 pub mod query;
 pub mod schema;

@@ -12,11 +12,57 @@
 //! -word -"phrase" -lang:js -path:tests/**   exclude
 //! ```
 //! A value may be quoted: `path:"my dir/**"`. Errors name the 1-based column of the bad token.
+//! A word with no letter or digit in it (`$`, `()`, `->`, an emoji) is matched literally in the
+//! code, as a phrase is.
+//!
+//! What a query may ask for is bounded: at most [`MAX_QUERY_BYTES`] bytes, [`MAX_TERMS`] terms,
+//! [`MAX_PATTERNS`] phrases and regexes (each is run over the code of every candidate), and a
+//! compiled regex of at most [`REGEX_SIZE_LIMIT`] bytes; more is an error, not a slow search.
 
 use std::fmt;
 
 use arbor_syntax::{Language, SymbolKind};
 use globset::{GlobBuilder, GlobMatcher};
+
+/// The longest query accepted, in bytes.
+pub const MAX_QUERY_BYTES: usize = 4096;
+/// The most terms (words, phrases, regexes, filters) in a query.
+pub const MAX_TERMS: usize = 64;
+/// The most phrases and regexes in a query.
+pub const MAX_PATTERNS: usize = 16;
+/// The most memory one compiled regex (of a `/regex/` or a phrase) may take, in bytes.
+pub const REGEX_SIZE_LIMIT: usize = 4 << 20;
+/// The longest token shown in an error, in characters.
+const MAX_TOKEN_SHOWN: usize = 60;
+
+/// `text` with control characters escaped (`\n`, `\u{1b}`…), and the characters that reorder
+/// text on a terminal (bidirectional overrides and isolates): safe to print, one line.
+pub fn escape_control(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                out.extend(c.escape_unicode())
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `text`, cut after [`MAX_TOKEN_SHOWN`] characters (marked with `…`).
+fn cut(text: &str) -> String {
+    let mut shown: String = text.chars().take(MAX_TOKEN_SHOWN).collect();
+    if shown.len() < text.len() {
+        shown.push('…');
+    }
+    shown
+}
 
 /// A malformed query, with the 1-based column of the offending token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,11 +76,15 @@ pub struct QueryError {
 }
 
 impl fmt::Display for QueryError {
+    /// One line, with control characters escaped and a long token cut.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let token = cut(&self.token);
         write!(
             f,
             "{} at column {}: `{}`",
-            self.message, self.column, self.token
+            escape_control(&self.message),
+            self.column,
+            escape_control(&token)
         )
     }
 }
@@ -106,8 +156,19 @@ const FILTERS: [&str; 4] = ["lang", "path", "kind", "sym"];
 impl Query {
     /// Parses a query; see the module documentation.
     pub fn parse(text: &str) -> Result<Query, QueryError> {
+        if text.len() > MAX_QUERY_BYTES {
+            return Err(QueryError {
+                column: 1,
+                token: text.to_string(),
+                message: format!(
+                    "query too long ({} bytes, at most {MAX_QUERY_BYTES})",
+                    text.len()
+                ),
+            });
+        }
         let chars: Vec<(usize, char)> = text.char_indices().collect();
-        let mut clauses = Vec::new();
+        let mut clauses: Vec<Clause> = Vec::new();
+        let mut patterns = 0;
         let mut i = 0;
         while i < chars.len() {
             if chars[i].1.is_whitespace() {
@@ -133,6 +194,7 @@ impl Query {
                     if value.trim().is_empty() {
                         return Err(error(i, "empty phrase".into()));
                     }
+                    phrase_regex(&value).map_err(|message| error(i, message))?;
                     Term::Phrase(value)
                 }
                 '/' if chars.len() > i + 1 => {
@@ -144,10 +206,16 @@ impl Query {
                         return Err(error(i, "empty regex".into()));
                     }
                     let regex = regex::RegexBuilder::new(&value)
-                        .size_limit(10 << 20)
+                        .size_limit(REGEX_SIZE_LIMIT)
                         .multi_line(true)
                         .build()
                         .map_err(|e| {
+                            if let regex::Error::CompiledTooBig(limit) = e {
+                                return error(
+                                    i,
+                                    format!("regex too big (compiled, over {} MiB)", limit >> 20),
+                                );
+                            }
                             let detail = e.to_string();
                             let last = detail.lines().last().unwrap_or("").trim().to_string();
                             error(i, format!("invalid regex ({last})"))
@@ -180,7 +248,10 @@ impl Query {
                             if let Some((key, _)) = unknown_filter(&word) {
                                 return Err(error(
                                     i,
-                                    format!("unknown filter `{key}:` (expected lang:, path:, kind: or sym:)"),
+                                    format!(
+                                        "unknown filter `{}:` (expected lang:, path:, kind: or sym:)",
+                                        cut(key)
+                                    ),
                                 ));
                             }
                             Term::Word(word)
@@ -188,6 +259,18 @@ impl Query {
                     }
                 }
             };
+            if clauses.len() == MAX_TERMS {
+                return Err(error(i, format!("too many terms (at most {MAX_TERMS})")));
+            }
+            if matches!(term, Term::Phrase(_) | Term::Regex(_)) {
+                patterns += 1;
+                if patterns > MAX_PATTERNS {
+                    return Err(error(
+                        i,
+                        format!("too many phrases and regexes (at most {MAX_PATTERNS})"),
+                    ));
+                }
+            }
             clauses.push(Clause { term, negated });
         }
         if clauses.is_empty() {
@@ -214,6 +297,21 @@ impl Query {
     pub fn positive(&self) -> impl Iterator<Item = &Term> {
         self.clauses.iter().filter(|c| !c.negated).map(|c| &c.term)
     }
+}
+
+/// The regex that checks an exact phrase (or a word matched literally) in code:
+/// whitespace-insensitive, case-sensitive only when the phrase has a capital.
+pub(crate) fn phrase_regex(phrase: &str) -> Result<regex::Regex, String> {
+    let words: Vec<String> = phrase.split_whitespace().map(regex::escape).collect();
+    let case_insensitive = !phrase.chars().any(char::is_uppercase);
+    regex::RegexBuilder::new(&words.join(r"\s+"))
+        .case_insensitive(case_insensitive)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(_) => "phrase too long".to_string(),
+            other => format!("invalid phrase ({other})"),
+        })
 }
 
 fn slice(text: &str, chars: &[(usize, char)], start: usize, end: usize) -> String {
@@ -268,12 +366,16 @@ fn filter_term(key: &str, value: &str) -> Result<Term, String> {
     }
     match key {
         "lang" => value.parse::<Language>().map(Term::Lang).map_err(|_| {
-            format!("unknown language `{value}` (expected rust, python or javascript)")
+            format!(
+                "unknown language `{}` (expected rust, python or javascript)",
+                cut(value)
+            )
         }),
         "kind" => value.parse::<SymbolKind>().map(Term::Kind).map_err(|_| {
             let kinds: Vec<&str> = SymbolKind::ALL.iter().map(|k| k.name()).collect();
             format!(
-                "unknown kind `{value}` (expected one of {})",
+                "unknown kind `{}` (expected one of {})",
+                cut(value),
                 kinds.join(", ")
             )
         }),
@@ -400,6 +502,41 @@ mod tests {
         );
         assert_eq!(err("\"\""), "empty phrase at column 1: `\"\"`");
         assert_eq!(err("é \"x"), "unterminated phrase at column 3: `\"x`");
+    }
+
+    #[test]
+    fn what_a_query_asks_for_is_bounded() {
+        let long = "x".repeat(MAX_QUERY_BYTES + 1);
+        assert!(err(&long).starts_with("query too long (4097 bytes, at most 4096) at column 1"));
+        assert!(Query::parse(&"x".repeat(MAX_QUERY_BYTES)).is_ok());
+        let words = ["w"; MAX_TERMS + 1].join(" ");
+        assert_eq!(
+            err(&words),
+            format!(
+                "too many terms (at most 64) at column {}: `w`",
+                2 * MAX_TERMS + 1
+            )
+        );
+        assert!(Query::parse(&["w"; MAX_TERMS].join(" ")).is_ok());
+        let patterns = ["/a/ \"b c\""; MAX_PATTERNS / 2 + 1].join(" ");
+        assert!(err(&patterns).starts_with("too many phrases and regexes (at most 16)"));
+        assert!(err(r"/\w{200}/").starts_with("regex too big (compiled, over 4 MiB)"));
+        // A long token is cut in the message.
+        let message = err(&format!("lang:{}", "y".repeat(500)));
+        assert!(message.ends_with("yyy…`"), "{message}");
+        assert!(message.len() < 250, "{message}");
+    }
+
+    #[test]
+    fn errors_escape_what_a_terminal_would_obey() {
+        assert_eq!(
+            escape_control("a\x1b[31mb\u{7}\n\t\r\u{202e}é🎉"),
+            "a\\u{1b}[31mb\\u{7}\\n\\t\\r\\u{202e}é🎉"
+        );
+        assert_eq!(
+            err("kind:\x1b]0;x\x07"),
+            "unknown kind `\\u{1b}]0;x\\u{7}` (expected one of function, method, class, struct, enum, trait, impl, module, constant, macro, type) at column 1: `kind:\\u{1b}]0;x\\u{7}`"
+        );
     }
 
     #[test]

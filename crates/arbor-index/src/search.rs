@@ -5,21 +5,29 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query as TantivyQuery, TermQuery,
-    TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, EnableScoring, Explanation, Occur, PhraseQuery,
+    Query as TantivyQuery, Scorer, TermQuery, TermSetQuery, Weight,
 };
+use tantivy::schema::FieldType;
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocAddress, Searcher, TantivyDocument, Term as TantivyTerm};
+use tantivy::{
+    DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TantivyDocument, TantivyError,
+    Term as TantivyTerm,
+};
 
 use crate::error::IndexError;
+use crate::guard::guarded;
 use crate::index::CodeIndex;
-use crate::query::{Query, Term};
+use crate::query::{phrase_regex, Query, QueryError, Term};
+
+/// The most hits a search returns; a larger [`SearchOptions::limit`] counts as this.
+pub const MAX_LIMIT: usize = 10_000;
 
 /// Options of a search.
 #[derive(Debug, Clone, Copy)]
 pub struct SearchOptions {
-    /// At most this many hits.
+    /// At most this many hits (at least 1, at most [`MAX_LIMIT`]).
     pub limit: usize,
     /// At most this many snippet lines per hit.
     pub snippet_lines: usize,
@@ -117,14 +125,85 @@ fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, bool)
     tokens
 }
 
-/// A whitespace-insensitive, smart-case regex for an exact phrase.
-fn phrase_regex(phrase: &str) -> regex::Regex {
-    let words: Vec<String> = phrase.split_whitespace().map(regex::escape).collect();
-    let case_insensitive = !phrase.chars().any(char::is_uppercase);
-    regex::RegexBuilder::new(&words.join(r"\s+"))
-        .case_insensitive(case_insensitive)
-        .build()
-        .expect("an escaped phrase is a valid regex")
+/// `query` for an exclusion: its scorer seeks only by `seek`, not by `seek_danger`. tantivy's
+/// phrase scorer asserts (in debug builds, where the assertion is wrong) that a danger seek never
+/// goes back behind its current document, which an exclusion does after a danger seek moved it
+/// past a target; `seek` keeps every scorer in a valid state.
+fn plain_seek(query: Box<dyn TantivyQuery>) -> Box<dyn TantivyQuery> {
+    Box::new(PlainSeek(query))
+}
+
+#[derive(Debug)]
+struct PlainSeek(Box<dyn TantivyQuery>);
+
+impl Clone for PlainSeek {
+    fn clone(&self) -> Self {
+        PlainSeek(self.0.box_clone())
+    }
+}
+
+impl TantivyQuery for PlainSeek {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(PlainSeekWeight(self.0.weight(scoring)?)))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a TantivyTerm, bool)) {
+        self.0.query_terms(visitor);
+    }
+}
+
+struct PlainSeekWeight(Box<dyn Weight>);
+
+impl Weight for PlainSeekWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(Box::new(PlainSeekScorer(self.0.scorer(reader, boost)?)))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.0.explain(reader, doc)
+    }
+}
+
+/// Forwards everything but `seek_danger`, which keeps [`DocSet`]'s default (by `seek`).
+struct PlainSeekScorer(Box<dyn Scorer>);
+
+impl DocSet for PlainSeekScorer {
+    fn advance(&mut self) -> DocId {
+        self.0.advance()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        self.0.seek(target)
+    }
+
+    fn doc(&self) -> DocId {
+        self.0.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.0.size_hint()
+    }
+
+    fn cost(&self) -> u64 {
+        self.0.cost()
+    }
+}
+
+impl Scorer for PlainSeekScorer {
+    fn score(&mut self) -> Score {
+        self.0.score()
+    }
+}
+
+/// [`phrase_regex`], its error as a query error.
+fn literal_regex(text: &str) -> Result<regex::Regex, IndexError> {
+    phrase_regex(text).map_err(|message| {
+        IndexError::Query(QueryError {
+            column: 1,
+            token: text.to_string(),
+            message,
+        })
+    })
 }
 
 fn term_query(field: Field, text: &str, boost: f32) -> Box<dyn TantivyQuery> {
@@ -179,6 +258,27 @@ impl CodeIndex {
 
     /// Runs `query` and returns its hits, best first.
     pub fn search(&self, query: &Query, options: &SearchOptions) -> Result<Vec<Hit>, IndexError> {
+        guarded(self.dir(), || self.run_search(query, options)).map_err(|err| match err {
+            // Data tantivy cannot read is damage to the index.
+            IndexError::Tantivy(
+                err @ (TantivyError::DataCorruption(_)
+                | TantivyError::IoError(_)
+                | TantivyError::OpenReadError(_)
+                | TantivyError::IncompatibleIndex(_)),
+            ) => IndexError::Corrupt {
+                path: self.dir().to_path_buf(),
+                message: err
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            },
+            other => other,
+        })
+    }
+
+    fn run_search(&self, query: &Query, options: &SearchOptions) -> Result<Vec<Hit>, IndexError> {
         let f = self.fields;
         let searcher = self.reader.searcher();
         let mut analyzer = self.analyzer();
@@ -209,12 +309,24 @@ impl CodeIndex {
                     if drop_stop_words && !negated && STOP_WORDS.contains(&word.as_str()) => {}
                 Term::Word(word) => {
                     let tokens = analyze(&mut analyzer, word);
-                    if tokens.is_empty() {
-                        continue; // punctuation only: nothing to match on
-                    }
+                    let (Some(anywhere), Some(in_code)) = (
+                        self.phrase_query(&tokens, &[f.code, f.name, f.doc]),
+                        self.phrase_query(&tokens, &[f.code]),
+                    ) else {
+                        // No letter or digit to look up (`$`, `()`, an emoji, a token too long
+                        // to be indexed): matched literally in the code, as a phrase.
+                        let regex = literal_regex(word)?;
+                        chunks_only = true;
+                        if negated {
+                            plan.excluded.push(regex);
+                        } else {
+                            plan.phrases.push(regex);
+                        }
+                        continue;
+                    };
                     if negated {
-                        must_not.push(self.phrase_query(&tokens, &[f.code, f.name, f.doc]));
-                        excluded_code.push(self.phrase_query(&tokens, &[f.code]));
+                        must_not.push(anywhere);
+                        excluded_code.push(in_code);
                         continue;
                     }
                     plan.words.push(word.clone());
@@ -233,17 +345,28 @@ impl CodeIndex {
                 Term::Phrase(phrase) => {
                     let tokens = analyze(&mut analyzer, phrase);
                     let query = self.phrase_query(&tokens, &[f.code]);
+                    let regex = literal_regex(phrase)?;
                     if negated {
-                        must_not.push(query);
-                        excluded_code.push(self.phrase_query(&tokens, &[f.code]));
+                        match query {
+                            Some(query) => {
+                                must_not.push(query.box_clone());
+                                excluded_code.push(query);
+                            }
+                            None => {
+                                // Nothing indexed to exclude by: the code is checked instead.
+                                chunks_only = true;
+                                plan.excluded.push(regex);
+                            }
+                        }
                         continue;
                     }
                     chunks_only = true;
                     for (token, _, _) in &tokens {
                         plan.highlight_terms.insert(token.clone());
                     }
-                    plan.phrases.push(phrase_regex(phrase));
-                    if !tokens.is_empty() {
+                    plan.phrases.push(regex);
+                    // Without an indexed token (`"()"`), every chunk is a candidate.
+                    if let Some(query) = query {
                         must.push(query);
                     }
                 }
@@ -353,7 +476,11 @@ impl CodeIndex {
                     Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
                 ));
             }
-            clauses.extend(must_not.iter().map(|q| (Occur::MustNot, q.box_clone())));
+            clauses.extend(
+                must_not
+                    .iter()
+                    .map(|q| (Occur::MustNot, plain_seek(q.box_clone()))),
+            );
             BooleanQuery::new(clauses)
         });
         if !scoring.is_empty() {
@@ -361,13 +488,17 @@ impl CodeIndex {
         }
         let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
         clauses.extend(must.into_iter().map(|q| (Occur::Must, q)));
-        clauses.extend(must_not.into_iter().map(|q| (Occur::MustNot, q)));
+        clauses.extend(
+            must_not
+                .into_iter()
+                .map(|q| (Occur::MustNot, plain_seek(q))),
+        );
         if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
         let tantivy_query = BooleanQuery::new(clauses);
 
-        let limit = options.limit.max(1);
+        let limit = options.limit.clamp(1, MAX_LIMIT);
         // Merging definition chunks into definitions removes some: fetch a little more.
         let mut fetch = limit + 10;
         loop {
@@ -438,19 +569,37 @@ impl CodeIndex {
         Ok(searcher.search(&scoped, &tantivy::collector::Count)? > 0)
     }
 
-    /// A query for consecutive tokens (the parts of identifiers) in any of `fields`.
+    /// Whether `field` records positions (phrase queries need them).
+    fn has_positions(&self, field: Field) -> bool {
+        match self.index.schema().get_field_entry(field).field_type() {
+            FieldType::Str(options) => options
+                .get_indexing_options()
+                .is_some_and(|i| i.index_option().has_positions()),
+            _ => false,
+        }
+    }
+
+    /// A query for consecutive tokens (the parts of identifiers) in any of `fields` (in a field
+    /// without positions, for all of them); none when there is no token.
     fn phrase_query(
         &self,
         tokens: &[(String, usize, bool)],
         fields: &[Field],
-    ) -> Box<dyn TantivyQuery> {
+    ) -> Option<Box<dyn TantivyQuery>> {
         let parts: Vec<&(String, usize, bool)> = tokens.iter().filter(|t| !t.2).collect();
-        let first = parts.first().map_or(0, |t| t.1);
+        let first = parts.first()?.1;
         let per_field = fields
             .iter()
             .map(|&field| -> Box<dyn TantivyQuery> {
-                if parts.len() == 1 {
-                    term_query(field, &parts[0].0, 1.0)
+                if let [(text, _, _)] = parts[..] {
+                    term_query(field, text, 1.0)
+                } else if !self.has_positions(field) {
+                    Box::new(BooleanQuery::new(
+                        parts
+                            .iter()
+                            .map(|(text, _, _)| (Occur::Must, term_query(field, text, 1.0)))
+                            .collect(),
+                    ))
                 } else {
                     Box::new(PhraseQuery::new_with_offset(
                         parts
@@ -463,7 +612,7 @@ impl CodeIndex {
                 }
             })
             .collect();
-        any_of(per_field)
+        Some(any_of(per_field))
     }
 
     /// The hits for `top`, without snippets: phrases and regexes checked, stored fields read.
