@@ -193,6 +193,8 @@ impl CatalogEntry {
             path: path.clone(),
             source,
         };
+        // Readable like any file pip writes (the temporary file was private to this user).
+        set_readable(&partial).map_err(io)?;
         partial.persist(&path).map_err(|e| io(e.error))?;
         std::fs::write(
             path.with_extension("sha256-ok"),
@@ -246,6 +248,18 @@ pub fn resolve(name_or_path: &str, progress: &dyn Fn(&str)) -> Result<PathBuf, L
             )))
         }
     }
+}
+
+/// Mode 0644 on Unix (a temporary file starts as 0600).
+pub(crate) fn set_readable(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 #[cfg(test)]
