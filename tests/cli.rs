@@ -3,6 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+#[path = "cli_support.rs"]
+mod cli_support;
+use cli_support::arbor_within;
+
 fn arbor(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_arbor"))
         .args(args)
@@ -262,28 +266,6 @@ fn a_closed_pipe_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
-/// Runs arbor, killing it (and failing) if it has not finished after `seconds`.
-fn arbor_within(args: &[&str], seconds: u64) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_arbor"))
-        .args(args)
-        .current_dir(repo_root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            child.kill().unwrap();
-            let _ = child.wait();
-            panic!("arbor {args:?} still ran after {seconds} s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
-
 /// `symbols` and `parse` on a named pipe opened it for reading, which waits for a writer
 /// forever; devices are refused too, before they are opened.
 #[cfg(unix)]
@@ -305,7 +287,7 @@ fn symbols_and_parse_refuse_pipes_and_devices_at_once() {
         vec!["symbols", "--lang", "python", "/dev/null"],
         vec!["parse", "--lang", "python", "/dev/zero"],
     ] {
-        let out = arbor_within(&args, 20);
+        let out = arbor_within(&repo_root(), &args, 20);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = stderr(&out);
         assert!(err.starts_with("arbor: error: "), "{args:?}: {err}");
@@ -315,7 +297,7 @@ fn symbols_and_parse_refuse_pipes_and_devices_at_once() {
         );
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     }
-    let out = arbor_within(&["parse", fifo], 20);
+    let out = arbor_within(&repo_root(), &["parse", fifo], 20);
     assert_eq!(
         stderr(&out),
         format!("arbor: error: {fifo}: a named pipe (FIFO), not a regular file\n")
@@ -328,7 +310,11 @@ fn symbols_and_parse_refuse_pipes_and_devices_at_once() {
 fn symbols_refuses_impossible_thread_counts_at_once() {
     for threads in ["100000", "0", "1025", "18446744073709551616", "many"] {
         let started = std::time::Instant::now();
-        let out = arbor_within(&["symbols", "tests/fixtures/repo", "-j", threads], 20);
+        let out = arbor_within(
+            &repo_root(),
+            &["symbols", "tests/fixtures/repo", "-j", threads],
+            20,
+        );
         assert_eq!(out.status.code(), Some(2), "-j {threads}");
         assert!(out.stdout.is_empty());
         let err = stderr(&out);

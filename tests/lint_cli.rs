@@ -3,6 +3,10 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+#[path = "cli_support.rs"]
+mod cli_support;
+use cli_support::arbor_within;
+
 fn lint(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_arbor"))
         .arg("lint")
@@ -749,28 +753,6 @@ fn linting_only_files_that_are_skipped_is_an_input_error() {
     // A directory with nothing to lint in it is not an error.
     std::fs::create_dir(dir.path().join("empty")).unwrap();
     assert_eq!(lint(dir.path(), &["empty"]).status.code(), Some(0));
-}
-
-/// Runs arbor in `dir`, killing it (and failing) if it has not finished after `seconds`.
-fn arbor_within(dir: &Path, args: &[&str], seconds: u64) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_arbor"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            child.kill().unwrap();
-            let _ = child.wait();
-            panic!("arbor {args:?} still ran after {seconds} s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
 }
 
 /// A named pipe given as the configuration, the baseline or the file to lint: opening it for
