@@ -7,19 +7,20 @@
 # return types are checked against. For each request it forks a child that runs the units in
 # a fresh module, answers "started PID", and when the child has ended and everything it
 # started is gone, "end exit|signal N DONE LEN" followed by the tail of the child's stderr
-# (its stdout is kept in memory too, up to the file-size limit, and dropped). `once` serves one request without importing anything first (a
-# new interpreter per sample); `serve` imports the modules such programs use, then serves
-# until stdin closes.
+# (its stdout is kept in memory, up to the file-size limit, and dropped). `once` serves one
+# request without importing anything first (a new interpreter per sample); `serve` imports the
+# modules such programs use, then serves until stdin closes.
 #
 # DONE is 1 only when the child's runner connected to this server's socket after every unit
 # returned. The child cannot fake that: nothing secret is in its memory, the socket accepts
 # only the child's own process id, and an audit hook (PEP 578) installed before the sample
-# runs lets a connection through only after the runner itself -- the very frame that started
-# the units -- reported that they returned. The same hook refuses introspection the tests
-# never need (frames, gc, trace and profile functions, ctypes, signal handlers, new
-# processes), and a sample that tries to kill its parent, load native code, add audit hooks or
-# forge the runner's report fails outright. The server makes itself non-dumpable first, so a
-# child of the same user cannot read its memory or open its pipes through /proc.
+# runs lets a connection through only from the runner's own frame -- the frame that started
+# the units, which reaches its `connect` only when they returned (see _guard). The same hook
+# refuses introspection the tests never need (frames, gc, trace and profile functions,
+# ctypes, signal handlers, new processes), and a sample that tries to kill its parent, load
+# native code, add audit hooks or forge the runner's report fails outright. The server makes
+# itself non-dumpable first, so a child of the same user cannot read its memory or open its
+# pipes through /proc.
 import os
 import sys
 

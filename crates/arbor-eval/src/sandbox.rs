@@ -9,8 +9,8 @@
 //! A sample passes only if its process exits 0 **and** its runner told the server, over a
 //! socket it may only open after every unit returned, that the tests ran to the end. Nothing
 //! in the sample's memory would let it fake that report: an audit hook (PEP 578) lets the
-//! connection through only after the runner's own frame reported, the server accepts it only
-//! from the sample's process, and the server is non-dumpable, so its memory and pipes are out
+//! connection through only from the runner's own frame (which reaches it only when the tests
+//! returned), the server accepts it only from the sample's process, and the server is non-dumpable, so its memory and pipes are out
 //! of reach through /proc. The hook also refuses frames, `gc`, trace and profile functions,
 //! signal handlers and new programs; a sample that loads native code (ctypes), adds an audit
 //! hook, signals another process or forges the runner's report fails.
