@@ -21,6 +21,16 @@ fn python_available() -> bool {
     found
 }
 
+/// Fails the test, naming every case CPython rejects (see [`cpython_check`]).
+fn assert_cpython_accepts(cases: &[(String, String, Option<String>)]) {
+    let failures: Vec<String> = cases
+        .iter()
+        .zip(cpython_check(cases))
+        .filter_map(|((what, ..), verdict)| verdict.map(|v| format!("{what}: {v}")))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// CPython's verdict on each case, in one interpreter run: `None` when the source compiles
 /// (and, where an original is given, parses to the same AST as the original), else the error.
 fn cpython_check(cases: &[(String, String, Option<String>)]) -> Vec<Option<String>> {
@@ -125,12 +135,7 @@ fn transform_outputs_on_the_python_fixtures_compile_with_cpython() {
         }
     }
     assert!(cases.len() > 100, "only {} cases", cases.len());
-    let failures: Vec<String> = cases
-        .iter()
-        .zip(cpython_check(&cases))
-        .filter_map(|((what, ..), verdict)| verdict.map(|v| format!("{what}: {v}")))
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_cpython_accepts(&cases);
 }
 
 /// A line whose indentation starts with a form feed: CPython counts only the spaces after it.
@@ -176,10 +181,5 @@ fn reindent_keeps_form_feed_lines_valid_for_cpython() {
     if !python_available() {
         return;
     }
-    let failures: Vec<String> = cases
-        .iter()
-        .zip(cpython_check(&cases))
-        .filter_map(|((what, ..), verdict)| verdict.map(|v| format!("{what}: {v}")))
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_cpython_accepts(&cases);
 }

@@ -64,13 +64,7 @@ fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
         .prefix(".partial-")
         .tempfile_in(dir)?;
     std::io::Write::write_all(&mut partial, contents.as_bytes())?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        partial
-            .as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
+    arbor_lm::catalog::set_readable(partial.path())?;
     partial.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

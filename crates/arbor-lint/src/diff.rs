@@ -78,22 +78,22 @@ pub fn resolve_commit(dir: &Path, rev: &str) -> Result<String, LintError> {
         return Err(bad());
     }
     let spec = format!("{rev}^{{commit}}");
-    let output = Command::new("git")
-        .args([
+    let stdout = git(
+        dir,
+        &[
             "rev-parse",
             "--verify",
             "--quiet",
             "--end-of-options",
             &spec,
-        ])
-        .current_dir(dir)
-        .output()
-        .map_err(|source| LintError::Io {
-            path: PathBuf::from("git"),
-            source,
-        })?;
-    let id = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    if !output.status.success() || id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        ],
+    )
+    .map_err(|e| match e {
+        LintError::Diff(_) => bad(),
+        other => other,
+    })?;
+    let id = String::from_utf8_lossy(&stdout).trim().to_string();
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(bad());
     }
     Ok(id)

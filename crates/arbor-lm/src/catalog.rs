@@ -250,8 +250,8 @@ pub fn resolve(name_or_path: &str, progress: &dyn Fn(&str)) -> Result<PathBuf, L
     }
 }
 
-/// Mode 0644 on Unix (a temporary file starts as 0600).
-pub(crate) fn set_readable(path: &Path) -> std::io::Result<()> {
+/// Mode 0644 on Unix (a temporary file starts as 0600): readable like any file pip writes.
+pub fn set_readable(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

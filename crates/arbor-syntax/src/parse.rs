@@ -310,9 +310,9 @@ pub(crate) enum Step {
 /// depth are safe. `visit(cursor, step)` sees each node twice (the cursor is on it): on
 /// [`Step::Enter`] it says whether to visit the node's children, on [`Step::Leave`] its answer
 /// is ignored. The first error stops the walk.
-pub(crate) fn depth_first<E>(
-    root: Node<'_>,
-    mut visit: impl FnMut(&TreeCursor<'_>, Step) -> Result<bool, E>,
+pub(crate) fn depth_first<'t, E>(
+    root: Node<'t>,
+    mut visit: impl FnMut(&TreeCursor<'t>, Step) -> Result<bool, E>,
 ) -> Result<(), E> {
     let mut cursor = root.walk();
     let mut depth = 0usize;

@@ -7,6 +7,7 @@ use tree_sitter::{Node, Query, QueryCursor, QueryMatch};
 
 use crate::error::SyntaxError;
 use crate::language::Language;
+use crate::parse::{depth_first, Step};
 use crate::symbols::SymbolKind;
 
 /// One query file of the project: where it lives and its text.
@@ -172,29 +173,17 @@ fn nodes_at_depth<'t>(root: Node<'t>, depth: usize, out: &mut Vec<Node<'t>>) {
     if root.descendant_count() <= depth {
         return; // a chain `depth` levels deep needs depth + 1 nodes
     }
-    let mut cursor = root.walk();
-    let mut level = 0usize;
-    loop {
+    let _ = depth_first::<std::convert::Infallible>(root, |cursor, step| {
+        let Step::Enter { depth: level } = step else {
+            return Ok(false);
+        };
         let node = cursor.node();
-        let descend = level < depth && node.descendant_count() > depth - level;
         if level == depth {
             out.push(node);
-        } else if descend && cursor.goto_first_child() {
-            level += 1;
-            continue;
+            return Ok(false);
         }
-        // Next sibling, or up until there is one.
-        loop {
-            if level == 0 {
-                return;
-            }
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            cursor.goto_parent();
-            level -= 1;
-        }
-    }
+        Ok(node.descendant_count() > depth - level)
+    });
 }
 
 /// Compiles every query file of the project, reporting the first that fails.

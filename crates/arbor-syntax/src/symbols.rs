@@ -9,7 +9,7 @@ use tree_sitter::Node;
 
 use crate::error::SyntaxError;
 use crate::language::Language;
-use crate::parse::{ParsedFile, Span};
+use crate::parse::{depth_first, ParsedFile, Span, Step};
 use crate::query::tags_query;
 
 /// What a symbol defines.
@@ -400,8 +400,11 @@ fn javascript_anchors<'t>(
         return anchors;
     }
     let mut ancestors: Vec<Node<'t>> = Vec::new();
-    let mut cursor = root.walk();
-    loop {
+    let _ = depth_first::<std::convert::Infallible>(root, |cursor, step| {
+        if step == Step::Leave {
+            ancestors.pop();
+            return Ok(false);
+        }
         let node = cursor.node();
         if definitions.contains(&node.id()) {
             let mut anchor = node;
@@ -415,20 +418,10 @@ fn javascript_anchors<'t>(
             }
             anchors.insert(node.id(), anchor);
         }
-        if cursor.goto_first_child() {
-            ancestors.push(node);
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return anchors;
-            }
-            ancestors.pop();
-        }
-    }
+        ancestors.push(node);
+        Ok(true)
+    });
+    anchors
 }
 
 /// Doc comments (`///`, `/** */`) directly above `node`, skipping nodes for which `skip` holds
