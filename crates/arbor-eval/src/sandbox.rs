@@ -411,7 +411,7 @@ impl Sandbox {
 
     /// Runs an empty program; whether the server is protected, or why it failed.
     fn probe(&self) -> Result<bool, Verdict> {
-        let mut server = self
+        let server = self
             .start_server()
             .map_err(|e| Verdict::Failed(e.to_string()))?;
         let protected = server.undumpable;
@@ -419,17 +419,9 @@ impl Sandbox {
             units: &["pass\n"],
             reference: None,
         };
-        match server.run(&request, Duration::from_secs(10)) {
-            Ok(Reply::Ended(finished)) => match self.judge(finished) {
-                Verdict::Passed => {
-                    if self.options.fork_server {
-                        self.idle_servers().push(server);
-                    }
-                    Ok(protected)
-                }
-                other => Err(other),
-            },
-            Ok(_) => Err(Verdict::Failed("the probe did not finish".into())),
+        match self.run_on(server, &request, Duration::from_secs(10)) {
+            Ok(Verdict::Passed) => Ok(protected),
+            Ok(other) => Err(other),
             Err(e) => Err(Verdict::Failed(e.to_string())),
         }
     }
@@ -659,11 +651,22 @@ impl Sandbox {
         } else {
             None
         };
-        let mut server = match idle {
+        let server = match idle {
             Some(server) => server,
             None => self.start_server()?,
         };
-        let finished = match server.run(request, self.options.timeout)? {
+        self.run_on(server, request, self.options.timeout)
+    }
+
+    /// Runs `request` on `server` and judges it; a server that answered goes back to the idle
+    /// ones (with the fork server) or is closed, any other is dropped (killed).
+    fn run_on(
+        &self,
+        mut server: ForkServer,
+        request: &Request<'_>,
+        timeout: Duration,
+    ) -> std::io::Result<Verdict> {
+        let finished = match server.run(request, timeout)? {
             Reply::Ended(finished) => {
                 if self.options.fork_server {
                     self.idle_servers().push(server);
