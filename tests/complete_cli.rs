@@ -131,3 +131,71 @@ fn bad_cursors_and_files_are_one_line_errors() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
+
+#[test]
+fn fill_in_the_middle_uses_the_vocabularys_own_tokens() {
+    let (dir, _) = repo();
+    // Qwen2.5-Coder's spelling of the fill-in-the-middle and repository tokens.
+    let qwen = dir.path().join("qwen-vocab.gguf");
+    arbor_lm::testing::write_tiny_gguf_with_specials(
+        &qwen,
+        &[
+            "<|fim_prefix|>",
+            "<|fim_middle|>",
+            "<|fim_suffix|>",
+            "<|fim_pad|>",
+            "<|repo_name|>",
+            "<|file_sep|>",
+        ],
+        &[],
+    )
+    .unwrap();
+    let qwen = qwen.to_str().unwrap();
+    // Line 6, after `total = `: the rest of the line and the next follow the cursor.
+    let at = |extra: &[&str]| {
+        let mut args = vec![
+            "complete", "main.py", "--line", "6", "--col", "13", "--model", qwen,
+        ];
+        args.extend_from_slice(extra);
+        arbor(dir.path(), &args)
+    };
+    for extra in [&["--show-prompt"][..], &["--show-prompt", "--fim", "on"]] {
+        let out = at(extra);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let prompt = String::from_utf8(out.stdout).unwrap();
+        assert!(prompt.contains("<|file_sep|>util.py\n"), "{prompt}");
+        assert!(
+            prompt.ends_with("<|file_sep|>main.py\n<|fim_prefix|>from util import helper_fn\n\n\ndef run(items):\n    # helper_fn in a comment\n    total = <|fim_suffix|>helper_fn(len(items))\n    \n<|fim_middle|>"),
+            "{prompt}"
+        );
+    }
+    let out = at(&["--show-prompt", "--fim", "off"]);
+    let prompt = String::from_utf8(out.stdout).unwrap();
+    assert!(!prompt.contains("<|fim_"), "{prompt}");
+    assert!(prompt.ends_with("    total = "), "{prompt}");
+}
+
+#[test]
+fn fim_on_without_fim_tokens_is_a_one_line_error() {
+    let (dir, model) = repo();
+    // The tiny model's vocabulary has no fill-in-the-middle tokens.
+    for extra in [&["--show-prompt"][..], &[]] {
+        let mut args = vec!["--fim", "on"];
+        args.extend_from_slice(extra);
+        let out = complete(dir.path(), &model, &args);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--fim on:"), "{err}");
+        assert!(err.contains("no fill-in-the-middle tokens"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let out = complete(dir.path(), &model, &["--fim", "sometimes"]);
+    assert_eq!(out.status.code(), Some(2));
+    // auto: no suffix in the prompt, no error.
+    let out = complete(dir.path(), &model, &["--show-prompt", "--fim", "auto"]);
+    assert!(out.status.success());
+}

@@ -186,8 +186,8 @@ fn eval_run_generates_scores_and_resumes_where_it_stopped() {
     assert_eq!(summary["resumed"], 0);
     assert_eq!(summary["run"]["n"], 3);
     assert_eq!(
-        summary["run"]["prompt_format"], "chatml",
-        "the tiny model's template"
+        summary["run"]["prompt_format"], "chat",
+        "the tiny model's own template"
     );
     let pass1 = summary["pass_at"]["1"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&pass1));
@@ -215,7 +215,7 @@ fn eval_run_generates_scores_and_resumes_where_it_stopped() {
     for line in results.lines() {
         let row: serde_json::Value = serde_json::from_str(line).unwrap();
         assert!(row["passed"].is_boolean() && row["result"].is_string());
-        assert_eq!(row["prompt_format"], "chatml");
+        assert_eq!(row["prompt_format"], "chat");
     }
 
     // Killed while writing the fifth sample: four whole lines and a cut one remain.

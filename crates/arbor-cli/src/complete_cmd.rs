@@ -41,12 +41,46 @@ pub struct CompleteArgs {
     index: Option<PathBuf>,
     #[command(flatten)]
     sampling: SamplingArgs,
+    /// Fill-in-the-middle: with `auto` the text after the cursor goes in the prompt when the
+    /// model's vocabulary has fill-in-the-middle tokens (any common spelling); `on` requires
+    /// them; `off` completes from the text before the cursor alone.
+    #[arg(long, value_enum, default_value_t = FimMode::Auto, value_name = "MODE")]
+    fim: FimMode,
     /// Print the prompt and stop (only the tokenizer is loaded).
     #[arg(long)]
     show_prompt: bool,
     /// One JSON object: the completion, its counts and timings, and the context used.
     #[arg(long)]
     json: bool,
+}
+
+/// `--fim`: whether the text after the cursor goes in the prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FimMode {
+    /// When the vocabulary has fill-in-the-middle tokens.
+    Auto,
+    /// Always; a vocabulary without fill-in-the-middle tokens is an error.
+    On,
+    /// Never.
+    Off,
+}
+
+/// The prompt format for `tokenizer` under `--fim`.
+fn prompt_format(
+    tokenizer: &LmTokenizer,
+    fim: FimMode,
+    model: &str,
+) -> anyhow::Result<PromptFormat> {
+    let format = PromptFormat::for_tokenizer(tokenizer);
+    match fim {
+        FimMode::Auto => Ok(format),
+        FimMode::Off => Ok(format.without_fim()),
+        FimMode::On if format.fim.is_some() => Ok(format),
+        FimMode::On => anyhow::bail!(
+            "--fim on: {model} has no fill-in-the-middle tokens (none named in its metadata, \
+             none of <|fim_prefix|>, <fim_prefix>, <｜fim▁begin｜>, <PRE> … in its vocabulary)"
+        ),
+    }
 }
 
 /// The nearest folder at or above `dir` that holds `.git` or `.arbor`, else `dir`.
@@ -66,6 +100,27 @@ fn load_tokenizer(path: &Path) -> anyhow::Result<LmTokenizer> {
     } else {
         LmTokenizer::from_metadata(gguf.metadata())?
     })
+}
+
+/// Tokens that end a completion: the vocabulary's file, repository and fill-in-the-middle
+/// tokens (a model that writes one has left the code at the cursor) and `<|endoftext|>`.
+fn stop_tokens(tokenizer: &LmTokenizer) -> Vec<u32> {
+    let named = ["<file_sep>", "<repo_name>", "<filename>", "<|endoftext|>"];
+    let repo = tokenizer.repo_tokens();
+    let mut ids: Vec<u32> = named
+        .iter()
+        .filter_map(|t| tokenizer.token_id(t))
+        .chain(
+            [repo.repo_name, repo.file_sep]
+                .into_iter()
+                .flatten()
+                .map(|t| t.id),
+        )
+        .chain(tokenizer.fim_tokens().map(|f| f.ids()).unwrap_or_default())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 pub fn run(args: CompleteArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
@@ -103,10 +158,11 @@ pub fn run(args: CompleteArgs, out: &mut impl Write) -> anyhow::Result<Outcome> 
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let (prompt_prefix, healed) = arbor_complete::heal(&cursor.prefix);
-    let build = |tokenizer: &LmTokenizer| {
-        arbor_complete::build_prompt(
+    let build = |tokenizer: &LmTokenizer| -> anyhow::Result<arbor_complete::Prompt> {
+        let format = prompt_format(tokenizer, args.fim, &args.model.model)?;
+        Ok(arbor_complete::build_prompt(
             tokenizer,
-            &PromptFormat::for_tokenizer(tokenizer),
+            &format,
             language,
             &repo,
             &rel,
@@ -114,29 +170,21 @@ pub fn run(args: CompleteArgs, out: &mut impl Write) -> anyhow::Result<Outcome> 
             &cursor.suffix,
             &context,
             args.budget,
-        )
+        )?)
     };
     if args.show_prompt {
         let prompt = build(&load_tokenizer(&model_path)?)?;
         write!(out, "{}", prompt.text)?;
         return Ok(Outcome::Ok);
     }
+    if args.fim == FimMode::On {
+        // Refuse before the weights are loaded.
+        prompt_format(&load_tokenizer(&model_path)?, args.fim, &args.model.model)?;
+    }
     let mut model = args.model.load()?;
     let prompt = build(model.tokenizer())?;
-    let special = [
-        "<file_sep>",
-        "<repo_name>",
-        "<filename>",
-        "<fim_prefix>",
-        "<fim_suffix>",
-        "<fim_middle>",
-        "<|endoftext|>",
-    ];
     let mut params = args.sampling.params(args.max_tokens, Vec::new())?;
-    params.stop_tokens = special
-        .iter()
-        .filter_map(|t| model.tokenizer().token_id(t))
-        .collect();
+    params.stop_tokens = stop_tokens(model.tokenizer());
     let block = BlockEnd::new(language, &cursor.prefix, &cursor.suffix);
     let mut text = String::new();
     let mut cut: Option<usize> = None;

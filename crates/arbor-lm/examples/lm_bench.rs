@@ -5,7 +5,9 @@
 //! prefill and decode tokens per second; the prompt is a fixed Python text cut to PROMPT_TOKENS
 //! tokens, and decoding is greedy without stop conditions, so every run does the same work.
 //! With SAMPLES > 1 the samples decode as one batch (temperature 0.8) and the decode rate
-//! counts the tokens of all of them. `peak_rss_mb` is the process's high-water mark.
+//! counts the tokens of all of them. `peak_rss_mb` is the process's high-water mark, `kv_mb`
+//! the size of the KV cache for the prompt and the decoded tokens. `ARBOR_KV_CACHE=f16` keeps
+//! the cache in f16.
 
 use std::time::Instant;
 
@@ -32,6 +34,14 @@ fn main() {
         std::process::exit(2)
     });
     let load_secs = started.elapsed().as_secs_f64();
+    let kv_type: arbor_lm::transformer::KvType = std::env::var("ARBOR_KV_CACHE")
+        .unwrap_or_else(|_| "f32".into())
+        .parse()
+        .unwrap_or_else(|e| {
+            eprintln!("error: {e}");
+            std::process::exit(2)
+        });
+    model.set_kv_type(kv_type);
     let ids = model.tokenizer().encode(TEXT).expect("tokenize");
     let prompt = model
         .tokenizer()
@@ -49,8 +59,22 @@ fn main() {
         let c = &all[0];
         let tokens: usize = all.iter().map(|c| c.completion_tokens).sum();
         let secs = all.iter().map(|c| c.decode_secs).fold(0.0, f64::max);
+        let config = model.config();
+        let value_bytes = if kv_type == arbor_lm::transformer::KvType::F16 {
+            2
+        } else {
+            4
+        };
+        let kv_mb = (config.layers
+            * 2
+            * config.kv_heads
+            * config.head_dim
+            * value_bytes
+            * samples
+            * (c.prompt_tokens + decode_tokens)) as f64
+            / (1024.0 * 1024.0);
         println!(
-            "{{\"run\":{run},\"load_s\":{load_secs:.3},\"prompt_tokens\":{},\"prefill_tok_s\":{:.1},\"samples\":{samples},\"decode_tokens\":{tokens},\"decode_tok_s\":{:.1},\"peak_rss_mb\":{:.1}}}",
+            "{{\"run\":{run},\"load_s\":{load_secs:.3},\"prompt_tokens\":{},\"prefill_tok_s\":{:.1},\"samples\":{samples},\"decode_tokens\":{tokens},\"decode_tok_s\":{:.1},\"peak_rss_mb\":{:.1},\"kv_mb\":{kv_mb:.2}}}",
             c.prompt_tokens,
             c.prompt_tokens as f64 / c.prefill_secs,
             tokens as f64 / secs,

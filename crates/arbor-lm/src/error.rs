@@ -49,4 +49,7 @@ pub enum LmError {
     /// An error of the tokenizer.
     #[error("tokenizer: {0}")]
     Tokenizer(String),
+    /// A chat template that does not parse or refuses to render.
+    #[error("chat template: {0}")]
+    ChatTemplate(String),
 }

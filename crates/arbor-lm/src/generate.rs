@@ -8,8 +8,8 @@ use candle_transformers::generation::{LogitsProcessor, Sampling};
 
 use crate::error::LmError;
 use crate::gguf::GgufFile;
-use crate::llama::Llama;
 use crate::tokenizer::LmTokenizer;
+use crate::transformer::{KvCache, KvType, Transformer};
 
 /// Prompt tokens per forward pass while prefilling: bounds the attention scores' memory
 /// (heads × chunk × context floats) on long prompts.
@@ -112,8 +112,11 @@ pub type TextCallback<'a> = dyn FnMut(&str) -> ControlFlow<()> + 'a;
 
 /// A loaded model with its tokenizer.
 pub struct LlamaModel {
-    model: Llama,
+    model: Transformer,
     tokenizer: LmTokenizer,
+    kv_type: KvType,
+    /// Tokens that end a sample: EOS, end-of-turn and the like (see [`end_of_generation`]).
+    end_of_generation: Vec<u32>,
 }
 
 impl LlamaModel {
@@ -127,17 +130,24 @@ impl LlamaModel {
         } else {
             LmTokenizer::from_metadata(gguf.metadata())?
         };
+        let end_of_generation = end_of_generation(&tokenizer, gguf.metadata());
         gguf.drop_tokenizer_metadata();
         let mut file = std::fs::File::open(path).map_err(|source| LmError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        let model =
-            Llama::load(gguf.content(), &mut file, &Device::Cpu).map_err(|e| LmError::NotGguf {
+        let model = Transformer::load(gguf.content(), &mut file, &Device::Cpu).map_err(|e| {
+            LmError::NotGguf {
                 path: path.to_path_buf(),
                 message: format!("cannot load the weights: {e}"),
-            })?;
-        Ok(LlamaModel { model, tokenizer })
+            }
+        })?;
+        Ok(LlamaModel {
+            model,
+            tokenizer,
+            kv_type: KvType::F32,
+            end_of_generation,
+        })
     }
 
     /// The model's tokenizer.
@@ -152,8 +162,36 @@ impl LlamaModel {
     }
 
     /// The model's hyper-parameters.
-    pub fn config(&self) -> &crate::llama::LlamaConfig {
+    pub fn config(&self) -> &crate::transformer::ModelConfig {
         self.model.config()
+    }
+
+    /// Keeps keys and values as `kind` in the caches of later calls (f16 halves their memory).
+    pub fn set_kv_type(&mut self, kind: KvType) {
+        self.kv_type = kind;
+    }
+
+    /// The logits of every position of `tokens`, run as one fresh sequence (teacher-forced):
+    /// one vector of vocabulary logits per token.
+    pub fn logits_all(&self, tokens: &[u32]) -> Result<Vec<Vec<f32>>, LmError> {
+        if tokens.is_empty() {
+            return Ok(Vec::new());
+        }
+        let vocab = self.model.config().vocab;
+        let mut cache = self.model.new_cache_of(1, tokens.len(), self.kv_type);
+        if cache.capacity() < tokens.len() {
+            return Err(LmError::Model(format!(
+                "{} tokens do not fit the model's context of {}",
+                tokens.len(),
+                cache.capacity()
+            )));
+        }
+        let mut out = Vec::with_capacity(tokens.len());
+        for chunk in tokens.chunks(PREFILL_CHUNK) {
+            let logits = rayon::scope(|_| self.model.forward_all(chunk, 1, &mut cache))?;
+            out.extend(logits.chunks_exact(vocab).map(<[f32]>::to_vec));
+        }
+        Ok(out)
     }
 
     /// Generates `params.n` completions of `prompt`. The prompt is run through the model once;
@@ -206,10 +244,9 @@ impl LlamaModel {
         }
         let sampling = sampling(params);
         let started = Instant::now();
-        let mut cache = self
-            .model
-            .new_cache(1, prompt_ids.len() + params.max_tokens.max(1))
-            .map_err(model_error)?;
+        let mut cache =
+            self.model
+                .new_cache_of(1, prompt_ids.len() + params.max_tokens.max(1), self.kv_type);
         let mut logits = None;
         for chunk in prompt_ids.chunks(PREFILL_CHUNK) {
             logits = Some(forward(&self.model, chunk, 1, &mut cache)?);
@@ -247,7 +284,7 @@ impl LlamaModel {
                     .map_err(model_error)?;
                 let token = sample.next_token(row_logits, &prompt_ids, params)?;
                 let is_eos =
-                    Some(token) == self.tokenizer.eos || params.stop_tokens.contains(&token);
+                    self.end_of_generation.contains(&token) || params.stop_tokens.contains(&token);
                 if is_eos && !params.ignore_eos {
                     sample.end = Some(StopReason::EndOfSequence);
                 } else {
@@ -315,14 +352,57 @@ impl LlamaModel {
     }
 }
 
+/// The tokens that end generation, as llama.cpp's vocabulary marks them (end-of-generation):
+/// EOS, the end-of-turn and end-of-message ids the file names, and the control tokens spelled
+/// as chat models end a turn (`<|im_end|>`, `<end_of_turn>`, `<|eot_id|>`, `<|EOT|>`, …), so a
+/// chat model's answer ends with its turn.
+fn end_of_generation(
+    tokenizer: &LmTokenizer,
+    metadata: &std::collections::HashMap<String, candle_core::quantized::gguf_file::Value>,
+) -> Vec<u32> {
+    const SPELLINGS: &[&str] = &[
+        "<|eot_id|>",
+        "<|im_end|>",
+        "<|end|>",
+        "<end_of_turn>",
+        "<|endoftext|>",
+        "<|eom_id|>",
+        "<EOT>",
+        "_<EOT>",
+        "<|EOT|>",
+        "<\u{ff5c}end\u{2581}of\u{2581}sentence\u{ff5c}>",
+        "<|end_of_text|>",
+    ];
+    let mut ids: Vec<u32> = tokenizer.eos.into_iter().collect();
+    for key in ["tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"] {
+        if let Some(id) = metadata
+            .get(key)
+            .and_then(|v| crate::gguf::metadata_u32(v, key).ok())
+            .filter(|&id| (id as usize) < tokenizer.vocab_size())
+        {
+            ids.push(id);
+        }
+    }
+    for spelling in SPELLINGS {
+        if let Some(id) = tokenizer.token_id(spelling) {
+            if tokenizer.is_control(id) {
+                ids.push(id);
+            }
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 /// One forward pass, run on a thread of rayon's pool: candle's element-wise kernels and
 /// Arbor's Q4_1 products use rayon, and each parallel call from outside the pool would wake
 /// a worker and wait for it (12% of decoding time, in futex calls, before this).
 fn forward(
-    model: &Llama,
+    model: &Transformer,
     tokens: &[u32],
     batch: usize,
-    cache: &mut crate::llama::KvCache,
+    cache: &mut KvCache,
 ) -> Result<Tensor, LmError> {
     rayon::scope(|_| model.forward(tokens, batch, cache)).map_err(model_error)
 }

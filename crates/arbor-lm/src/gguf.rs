@@ -9,7 +9,7 @@ use candle_core::quantized::gguf_file::{Content, Value};
 use crate::error::LmError;
 
 /// The architectures Arbor can run (`general.architecture`).
-pub const SUPPORTED_ARCHITECTURES: &[&str] = &["llama"];
+pub const SUPPORTED_ARCHITECTURES: &[&str] = &["llama", "qwen2", "qwen3", "gemma3", "starcoder2"];
 
 /// An opened GGUF file: its metadata and tensor directory (the weights stay on disk).
 pub struct GgufFile {

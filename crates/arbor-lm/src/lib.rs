@@ -5,17 +5,21 @@
 //! seed), stopping at EOS, stop sequences or a token budget.
 
 pub mod catalog;
+pub mod chat;
 pub mod error;
+pub mod fim;
 pub mod generate;
 pub mod gguf;
-pub mod llama;
 pub mod prompt;
 pub mod quant;
 pub mod testing;
 pub mod tokenizer;
+pub mod transformer;
 
+pub use chat::{ChatMessage, ChatTemplate};
 pub use error::LmError;
+pub use fim::FimTokens;
 pub use generate::{Completion, GenerationParams, LlamaModel, StopReason};
 pub use gguf::GgufFile;
-pub use prompt::PromptFormat;
+pub use prompt::{PromptFormat, Prompter};
 pub use tokenizer::LmTokenizer;

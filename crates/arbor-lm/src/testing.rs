@@ -127,9 +127,25 @@ pub fn write_tiny_model(path: &Path, seed: u64) -> candle_core::Result<()> {
 }
 
 /// [`write_tiny_model`] with a residual stream `dim` wide (a multiple of 2; of 32 for block
-/// types) and the matrices stored as `dtype` (Q4_1, say, to exercise the conversions).
+/// types, of 256 for K-quants) and the matrices stored as `dtype` (Q4_1, say, to exercise
+/// the kernels).
 pub fn write_tiny_model_as(
     path: &Path,
+    seed: u64,
+    dim: usize,
+    dtype: GgmlDType,
+) -> candle_core::Result<()> {
+    write_tiny_architecture(path, "llama", seed, dim, dtype)
+}
+
+/// A tiny random-weight model of `architecture` (`llama`, `qwen2`, `qwen3`, `gemma3`,
+/// `starcoder2`) with the tensors and metadata llama.cpp gives that architecture: Q/K/V
+/// biases (qwen2, starcoder2), per-head Q/K norms (qwen3, gemma3), sandwich norms and six
+/// layers with a sliding window of 4 (gemma3), LayerNorm and feed-forward biases without a
+/// gate (starcoder2). The output matrix is tied to the embedding for qwen3 and gemma3.
+pub fn write_tiny_architecture(
+    path: &Path,
+    architecture: &str,
     seed: u64,
     dim: usize,
     dtype: GgmlDType,
@@ -137,38 +153,73 @@ pub fn write_tiny_model_as(
     let ff = 2 * dim;
     let matrix = |shape: &[usize], seed: u64| typed_weights(shape, seed, 0.5, dtype);
     let vocab = tiny_vocabulary().0.len();
-    let mut metadata: Vec<(&str, Value)> = vec![
-        ("general.architecture", Value::String("llama".into())),
-        ("general.name", Value::String("arbor-tiny-llama".into())),
-        ("llama.attention.head_count", Value::U32(TINY_HEADS as u32)),
+    let a = architecture;
+    let key = |k: &str| format!("{a}.{k}");
+    let (gemma, starcoder) = (a == "gemma3", a == "starcoder2");
+    let layers = if gemma { 6 } else { TINY_LAYERS };
+    let head_dim = dim / TINY_HEADS;
+    let mut metadata: Vec<(String, Value)> = vec![
+        ("general.architecture".into(), Value::String(a.into())),
         (
-            "llama.attention.head_count_kv",
+            "general.name".into(),
+            Value::String(format!("arbor-tiny-{a}")),
+        ),
+        (key("attention.head_count"), Value::U32(TINY_HEADS as u32)),
+        (
+            key("attention.head_count_kv"),
             Value::U32(TINY_KV_HEADS as u32),
         ),
-        ("llama.block_count", Value::U32(TINY_LAYERS as u32)),
-        ("llama.embedding_length", Value::U32(dim as u32)),
-        ("llama.feed_forward_length", Value::U32(ff as u32)),
-        (
-            "llama.rope.dimension_count",
-            Value::U32((dim / TINY_HEADS) as u32),
-        ),
-        ("llama.attention.layer_norm_rms_epsilon", Value::F32(1e-5)),
-        ("llama.context_length", Value::U32(512)),
+        (key("block_count"), Value::U32(layers as u32)),
+        (key("embedding_length"), Value::U32(dim as u32)),
+        (key("feed_forward_length"), Value::U32(ff as u32)),
+        (key("rope.dimension_count"), Value::U32(head_dim as u32)),
+        (key("context_length"), Value::U32(512)),
     ];
-    metadata.extend(tokenizer_metadata());
-    let kv_dim = dim / TINY_HEADS * TINY_KV_HEADS;
+    if starcoder {
+        metadata.push((key("attention.layer_norm_epsilon"), Value::F32(1e-5)));
+    } else {
+        metadata.push((key("attention.layer_norm_rms_epsilon"), Value::F32(1e-5)));
+    }
+    if gemma {
+        metadata.extend([
+            (key("attention.key_length"), Value::U32(head_dim as u32)),
+            (key("attention.value_length"), Value::U32(head_dim as u32)),
+            (key("attention.sliding_window"), Value::U32(4)),
+            (key("rope.freq_base"), Value::F32(1_000_000.0)),
+        ]);
+    }
+    let metadata: Vec<(String, Value)> = metadata
+        .into_iter()
+        .chain(
+            tokenizer_metadata()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v)),
+        )
+        .collect();
+    let kv_dim = head_dim * TINY_KV_HEADS;
+    let tied = matches!(a, "qwen3" | "gemma3");
     let mut tensors: Vec<(String, candle_core::quantized::QTensor)> = vec![
         (
             "token_embd.weight".into(),
-            weights(&[vocab, dim], seed, 1.0)?,
+            typed_weights(
+                &[vocab, dim],
+                seed,
+                1.0,
+                if tied { dtype } else { GgmlDType::F32 },
+            )?,
         ),
         ("output_norm.weight".into(), weights(&[dim], seed + 1, 1.0)?),
-        (
+    ];
+    if !tied {
+        tensors.push((
             "output.weight".into(),
             typed_weights(&[vocab, dim], seed + 2, 1.0, dtype)?,
-        ),
-    ];
-    for layer in 0..TINY_LAYERS {
+        ));
+    }
+    if starcoder {
+        tensors.push(("output_norm.bias".into(), weights(&[dim], seed + 3, 0.1)?));
+    }
+    for layer in 0..layers {
         let s = seed + 100 * (layer as u64 + 1);
         let p = format!("blk.{layer}");
         tensors.extend([
@@ -181,14 +232,100 @@ pub fn write_tiny_model_as(
                 matrix(&[dim, dim], s + 4)?,
             ),
             (format!("{p}.ffn_norm.weight"), weights(&[dim], s + 5, 1.0)?),
-            (format!("{p}.ffn_gate.weight"), matrix(&[ff, dim], s + 6)?),
             (format!("{p}.ffn_up.weight"), matrix(&[ff, dim], s + 7)?),
             (format!("{p}.ffn_down.weight"), matrix(&[dim, ff], s + 8)?),
         ]);
+        if !starcoder {
+            tensors.push((format!("{p}.ffn_gate.weight"), matrix(&[ff, dim], s + 6)?));
+        }
+        if matches!(a, "qwen2" | "starcoder2") {
+            tensors.extend([
+                (format!("{p}.attn_q.bias"), weights(&[dim], s + 9, 0.2)?),
+                (format!("{p}.attn_k.bias"), weights(&[kv_dim], s + 10, 0.2)?),
+                (format!("{p}.attn_v.bias"), weights(&[kv_dim], s + 11, 0.2)?),
+            ]);
+        }
+        if matches!(a, "qwen3" | "gemma3") {
+            tensors.extend([
+                (
+                    format!("{p}.attn_q_norm.weight"),
+                    weights(&[head_dim], s + 12, 1.0)?,
+                ),
+                (
+                    format!("{p}.attn_k_norm.weight"),
+                    weights(&[head_dim], s + 13, 1.0)?,
+                ),
+            ]);
+        }
+        if gemma {
+            tensors.extend([
+                (
+                    format!("{p}.post_attention_norm.weight"),
+                    weights(&[dim], s + 14, 1.0)?,
+                ),
+                (
+                    format!("{p}.post_ffw_norm.weight"),
+                    weights(&[dim], s + 15, 1.0)?,
+                ),
+            ]);
+        }
+        if starcoder {
+            tensors.extend([
+                (format!("{p}.attn_norm.bias"), weights(&[dim], s + 16, 0.1)?),
+                (format!("{p}.ffn_norm.bias"), weights(&[dim], s + 17, 0.1)?),
+                (
+                    format!("{p}.attn_output.bias"),
+                    weights(&[dim], s + 18, 0.1)?,
+                ),
+                (format!("{p}.ffn_up.bias"), weights(&[ff], s + 19, 0.1)?),
+                (format!("{p}.ffn_down.bias"), weights(&[dim], s + 20, 0.1)?),
+            ]);
+        }
     }
-    let meta_refs: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (*k, v)).collect();
+    let meta_refs: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let tensor_refs: Vec<(&str, &candle_core::quantized::QTensor)> =
         tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut file = std::fs::File::create(path)?;
     gguf_file::write(&mut file, &meta_refs, &tensor_refs)
+}
+
+/// A tensor-less GGUF file like [`write_tiny_gguf`]'s whose vocabulary also has `specials`
+/// (control tokens, after the others) and whose metadata also has `ids`: each `(key, token)`
+/// names, under `key` (say `tokenizer.ggml.fim_pre_token_id`), the id of `token`, one of the
+/// vocabulary's. For tests of what a vocabulary offers (fill-in-the-middle, file separators).
+pub fn write_tiny_gguf_with_specials(
+    path: &Path,
+    specials: &[&str],
+    ids: &[(&str, &str)],
+) -> candle_core::Result<()> {
+    let (mut tokens, _, mut types) = tiny_vocabulary();
+    for special in specials {
+        tokens.push(special.to_string());
+        types.push(3);
+    }
+    let mut metadata: Vec<(&str, Value)> = vec![
+        ("general.architecture", Value::String("llama".into())),
+        ("general.name", Value::String("arbor-tiny".into())),
+    ];
+    for (key, value) in tokenizer_metadata() {
+        let value = match key {
+            "tokenizer.ggml.tokens" => {
+                Value::Array(tokens.iter().cloned().map(Value::String).collect())
+            }
+            "tokenizer.ggml.token_type" => {
+                Value::Array(types.iter().copied().map(Value::I32).collect())
+            }
+            _ => value,
+        };
+        metadata.push((key, value));
+    }
+    for (key, token) in ids {
+        let id = tokens.iter().position(|t| t == token).ok_or_else(|| {
+            candle_core::Error::Msg(format!("`{token}` is not in the vocabulary"))
+        })?;
+        metadata.push((key, Value::U32(id as u32)));
+    }
+    let refs: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (*k, v)).collect();
+    let mut file = std::fs::File::create(path)?;
+    gguf_file::write(&mut file, &refs, &[])
 }

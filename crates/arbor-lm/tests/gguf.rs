@@ -35,7 +35,7 @@ fn merges_apply_and_digits_split_one_by_one() {
     let ids = tokenizer.encode("def f():\n    return 12").unwrap();
     let pieces: Vec<String> = ids
         .iter()
-        .map(|&id| tokenizer.inner().id_to_token(id).unwrap())
+        .map(|&id| tokenizer.token_text(id).unwrap())
         .collect();
     assert_eq!(
         pieces,
@@ -107,7 +107,7 @@ fn bad_files_give_clear_errors() {
     assert_eq!(
         err.to_string(),
         format!(
-            "{}: architecture `mamba` is not supported (expected one of: llama)",
+            "{}: architecture `mamba` is not supported (expected one of: llama, qwen2, qwen3, gemma3, starcoder2)",
             gpt.display()
         )
     );

@@ -1,9 +1,9 @@
 //! The forward pass against itself (chunked prefill, the KV cache, batch rows) and its
-//! quantized matrix paths (the Q4_1 kernel, the Q5_0 → Q8_0 conversion) against the same
-//! weights in f32 and against candle-transformers' quantized llama.
+//! quantized matrix paths (every block type in its own format) against the same weights in
+//! f32 and against candle-transformers' quantized llama.
 
-use arbor_lm::llama::Llama;
 use arbor_lm::testing::{write_tiny_model, write_tiny_model_as};
+use arbor_lm::transformer::Transformer as Llama;
 use candle_core::quantized::{gguf_file, GgmlDType};
 use candle_core::{Device, Tensor};
 
@@ -103,7 +103,13 @@ fn a_full_cache_and_bad_batches_are_errors() {
 fn three_ways(dtype: GgmlDType) -> (Tensor, Tensor, Tensor) {
     let dir = tempfile::tempdir().unwrap();
     let q4 = dir.path().join("quantized.gguf");
-    write_tiny_model_as(&q4, 8, 64, dtype).unwrap();
+    write_tiny_model_as(
+        &q4,
+        8,
+        if dtype.block_size() == 256 { 256 } else { 64 },
+        dtype,
+    )
+    .unwrap();
     // The same weights, dequantized, in f32: the reference.
     let f32_path = dir.path().join("f32.gguf");
     {
@@ -176,13 +182,170 @@ fn q4_1_matrices_match_candles_q4_1_path() {
 }
 
 #[test]
-fn types_without_a_fast_kernel_are_converted_without_changing_the_model() {
-    // Q5_0 goes to Q8_0 at load: no further from the f32 weights than candle's Q5_0 path.
-    let (ours, exact, candle) = three_ways(GgmlDType::Q5_0);
-    let scale = largest(&exact);
-    let (mine, theirs) = (max_diff(&ours, &exact), max_diff(&candle, &exact));
+fn every_block_type_runs_in_its_own_format_as_close_as_candles() {
+    // Each type is multiplied in its own format (no conversion at load): Arbor's logits are
+    // no further from the f32 weights than candle's own quantized path on the same file.
+    for dtype in [
+        GgmlDType::Q4_0,
+        GgmlDType::Q5_0,
+        GgmlDType::Q5_1,
+        GgmlDType::Q8_0,
+        GgmlDType::Q4K,
+        GgmlDType::Q5K,
+        GgmlDType::Q6K,
+        GgmlDType::F16,
+    ] {
+        let (ours, exact, candle) = three_ways(dtype);
+        let scale = largest(&exact);
+        let (mine, theirs) = (max_diff(&ours, &exact), max_diff(&candle, &exact));
+        assert!(
+            mine < 1.5 * theirs + 2e-3 * scale,
+            "{dtype:?}: Arbor {mine}, candle {theirs} (largest logit {scale})"
+        );
+    }
+}
+
+const ARCHITECTURES: [&str; 5] = ["llama", "qwen2", "qwen3", "gemma3", "starcoder2"];
+
+#[test]
+fn every_architecture_prefills_in_chunks_as_token_by_token() {
+    // Gemma 3's tiny model has a window of 4 on five of its six layers: twelve tokens run
+    // past it, whichever way the prompt is split.
+    for arch in ARCHITECTURES {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.gguf");
+        arbor_lm::testing::write_tiny_architecture(&path, arch, 11, 64, GgmlDType::F32).unwrap();
+        let model = load(&path);
+        assert_eq!(model.config().architecture.name(), arch);
+        let mut whole = model.new_cache(1, 32).unwrap();
+        let all = model.forward(&TOKENS, 1, &mut whole).unwrap();
+        let scale = largest(&all);
+        assert!(scale > 0.1 && scale.is_finite(), "{arch}: {scale}");
+        let mut chunked = model.new_cache(1, 32).unwrap();
+        model.forward(&TOKENS[..7], 1, &mut chunked).unwrap();
+        let last = model.forward(&TOKENS[7..], 1, &mut chunked).unwrap();
+        assert!(max_diff(&all, &last) < 1e-4 * scale, "{arch}: chunked");
+        let mut single = model.new_cache(1, 32).unwrap();
+        let mut out = None;
+        for t in TOKENS {
+            out = Some(model.forward(&[t], 1, &mut single).unwrap());
+        }
+        assert!(
+            max_diff(&all, out.as_ref().unwrap()) < 1e-4 * scale,
+            "{arch}: one by one"
+        );
+        // Every position's logits: the last row is the last position's.
+        let mut cache = model.new_cache(1, 32).unwrap();
+        let every = model.forward_all(&TOKENS, 1, &mut cache).unwrap();
+        let vocab = model.config().vocab;
+        assert_eq!(every.len(), TOKENS.len() * vocab);
+        let tail = Tensor::from_vec(
+            every[every.len() - vocab..].to_vec(),
+            (1, vocab),
+            &Device::Cpu,
+        )
+        .unwrap();
+        assert!(max_diff(&all, &tail) < 1e-5 * scale, "{arch}: forward_all");
+        // An f16 cache stays close to the f32 one.
+        let mut half = model.new_cache_of(1, 32, arbor_lm::transformer::KvType::F16);
+        let h = model.forward(&TOKENS, 1, &mut half).unwrap();
+        assert!(
+            max_diff(&all, &h) < 2e-2 * scale,
+            "{arch}: f16 cache {}",
+            max_diff(&all, &h)
+        );
+        assert_eq!(half.bytes() * 2, whole.bytes());
+    }
+}
+
+#[test]
+fn the_sliding_window_hides_what_lies_beyond_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gemma.gguf");
+    arbor_lm::testing::write_tiny_architecture(&path, "gemma3", 12, 64, GgmlDType::F32).unwrap();
+    let model = load(&path);
+    let c = model.config();
+    assert_eq!(c.sliding_window, Some(4));
+    let sliding: Vec<bool> = (0..c.layers).map(|il| c.is_sliding(il)).collect();
+    assert_eq!(sliding, [true, true, true, true, true, false]);
+    // The same model cut to its first five layers, all local: the last position sees only
+    // the last four tokens.
+    let local = dir.path().join("local.gguf");
+    {
+        let mut file = std::fs::File::open(&path).unwrap();
+        let content = gguf_file::Content::read(&mut file).unwrap();
+        let mut metadata = content.metadata.clone();
+        metadata.insert("gemma3.block_count".into(), gguf_file::Value::U32(5));
+        let tensors: Vec<(String, candle_core::quantized::QTensor)> = content
+            .tensor_infos
+            .keys()
+            .filter(|name| !name.starts_with("blk.5."))
+            .map(|name| {
+                (
+                    name.clone(),
+                    content.tensor(&mut file, name, &Device::Cpu).unwrap(),
+                )
+            })
+            .collect();
+        let meta: Vec<(&str, &gguf_file::Value)> =
+            metadata.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let refs: Vec<(&str, &candle_core::quantized::QTensor)> =
+            tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        gguf_file::write(&mut std::fs::File::create(&local).unwrap(), &meta, &refs).unwrap();
+    }
+    let last_logits = |model: &Llama, tokens: &[u32]| {
+        let mut cache = model.new_cache(1, 32).unwrap();
+        model.forward(tokens, 1, &mut cache).unwrap()
+    };
+    let (global, local) = (model, load(&local));
+    // Each local layer reaches 3 positions further back: five reach 15, and 24 tokens are
+    // more than that.
+    let tokens: Vec<u32> = (0..24)
+        .map(|i| TOKENS[i % TOKENS.len()] + i as u32)
+        .collect();
+    let mut far = tokens.clone();
+    far[0] = 200;
+    let mut near = tokens.clone();
+    near[tokens.len() - 3] = 200;
+    for (name, m, far_changes) in [
+        ("6 layers", &global, true),
+        ("5 local layers", &local, false),
+    ] {
+        let base = last_logits(m, &tokens);
+        let far_diff = max_diff(&base, &last_logits(m, &far));
+        assert_eq!(
+            far_diff > 1e-4,
+            far_changes,
+            "{name}: a token beyond the window: {far_diff}"
+        );
+        assert!(
+            max_diff(&base, &last_logits(m, &near)) > 1e-4,
+            "{name}: a token inside it"
+        );
+    }
+}
+
+#[test]
+fn unsupported_types_and_truncated_k_quant_files_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = |path: &std::path::Path| match arbor_lm::LlamaModel::load(path) {
+        Ok(_) => panic!("{} loaded", path.display()),
+        Err(e) => e.to_string(),
+    };
+    let q2 = dir.path().join("q2k.gguf");
+    write_tiny_model_as(&q2, 1, 256, GgmlDType::Q2K).unwrap();
+    let message = error(&q2);
     assert!(
-        mine < 1.5 * theirs + 1e-3 * scale,
-        "converted: {mine}, candle: {theirs} (largest logit {scale})"
+        message.contains("is Q2K, a type Arbor cannot run"),
+        "{message}"
     );
+    assert_eq!(message.lines().count(), 1);
+    let q4 = dir.path().join("q4k.gguf");
+    write_tiny_model_as(&q4, 1, 256, GgmlDType::Q4K).unwrap();
+    let bytes = std::fs::read(&q4).unwrap();
+    let cut = dir.path().join("cut.gguf");
+    std::fs::write(&cut, &bytes[..bytes.len() - 100]).unwrap();
+    let message = error(&cut);
+    assert!(message.contains("truncated: tensor"), "{message}");
+    assert_eq!(message.lines().count(), 1);
 }

