@@ -35,7 +35,15 @@ pub(super) struct Q8Row<'a> {
     pub(super) d: &'a [f32],
     /// `s = d·Σq` of each block (the f32 value of its f16).
     pub(super) s: &'a [f32],
-    /// `Σq` of each block.
+    /// `Σq` of each block (for the batch kernels' offsets).
+    #[cfg_attr(
+        not(all(
+            target_arch = "x86_64",
+            target_feature = "avx2",
+            target_feature = "fma"
+        )),
+        allow(dead_code)
+    )]
     pub(super) sum: &'a [i32],
 }
 

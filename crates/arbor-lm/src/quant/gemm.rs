@@ -114,6 +114,11 @@ impl Panel {
     pub(super) fn unpack(&mut self, part: &Part, j: usize, k: usize) {
         let kind = part.kind;
         let rows: [&[u8]; NR] = std::array::from_fn(|r| part.row(j + r - part.first));
+        assert!(supports(kind) && k.is_multiple_of(kind.block_weights()));
+        assert_eq!(
+            part.row_bytes,
+            k / kind.block_weights() * kind.block_bytes()
+        );
         let chunks = k / 32;
         self.codes.resize(k * NR, 0);
         let (blocks, subs) = match kind {
@@ -162,9 +167,9 @@ impl Panel {
             }
         }
         // SAFETY: AVX2 is enabled for the build (the module is compiled only then). Chunk
-        // `c < k/32` of a row lies in block `c·32/bw` of it, whose bytes read below are inside
-        // the row (`rows[r].len() = k/bw · block_bytes`, checked by `Part::row`); the stores
-        // write `codes[256c..256c + 256]`, inside its `k·8` bytes.
+        // `c < k/32` of a row lies in block `c·32/bw` of it, and `chunk` reads only that
+        // block's bytes, inside the row (`k/bw · block_bytes` bytes, asserted above); the
+        // stores write `codes[256c..256c + 256]`, inside its `k·8` bytes.
         unsafe {
             for c in 0..chunks {
                 let v: [__m256i; NR] = std::array::from_fn(|r| chunk(kind, rows[r], c));
@@ -459,6 +464,7 @@ unsafe fn chunk(kind: QuantType, row: &[u8], c: usize) -> __m256i {
 
 /// Eight vectors of eight i32 partial sums to one vector of their totals (lane `r`: the sum
 /// of `v[r]`'s lanes).
+#[cfg(target_feature = "f16c")]
 #[inline(always)]
 unsafe fn totals(v: [__m256i; NR]) -> __m256i {
     let h01 = _mm256_hadd_epi32(v[0], v[1]);

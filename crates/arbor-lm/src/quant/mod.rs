@@ -31,7 +31,8 @@
 //!
 //! - Up to [`SMALL_BATCH`] rows (decoding, a few samples at a time), each output is one dot
 //!   product as ggml's x86 `ggml_vec_dot_*` computes it (its integer lanes, float accumulators
-//!   and final sums; four weight rows at a time so that four independent sums are in flight).
+//!   and final sums; four weight rows at a time, two for Q6_K, so that independent sums are
+//!   in flight).
 //!   Q4_0 rows are multiplied eight at a time with the arithmetic of ggml's repacked Q4_0
 //!   kernels (`ggml_gemv_q4_0_8x8_q8_0`), which llama.cpp uses for Q4_0 on AVX2.
 //! - Larger batches (prefill) go through the panels of `gemm`: eight weight rows unpacked to
@@ -229,6 +230,8 @@ impl QuantType {
     fn columns(self, g: usize) -> usize {
         match (self.act_kind(), g) {
             (ActKind::F32 | ActKind::F16 | ActKind::BF16, _) => 1,
+            // Q6_K's kernel keeps fewer registers free: two rows at a time do better.
+            (_, 1) if self == QuantType::Q6_K => 2,
             (_, 1) => 4,
             (_, 2) => 2,
             _ => 1,
@@ -740,6 +743,7 @@ macro_rules! strip_call {
         match ($c, $g) {
             (4, 1) => strip.run(js, avx2::$kernel::<4, 1>, [row(0)]),
             (2, 2) => strip.run(js, avx2::$kernel::<2, 2>, [row(0), row(1)]),
+            (2, 1) => strip.run(js, avx2::$kernel::<2, 1>, [row(0)]),
             (1, 1) => strip.run(js, avx2::$kernel::<1, 1>, [row(0)]),
             (1, 2) => strip.run(js, avx2::$kernel::<1, 2>, [row(0), row(1)]),
             (1, 3) => strip.run(js, avx2::$kernel::<1, 3>, [row(0), row(1), row(2)]),
