@@ -407,7 +407,8 @@ impl<R: Read + Seek> Loader<'_, R> {
 
     fn matrix(&mut self, name: &str) -> Result<QuantMatrix, LmError> {
         let (kind, n, k, data) = self.raw(name)?;
-        QuantMatrix::from_ggml(kind, &data, n, k).map_err(|e| model_error(format!("`{name}`: {e}")))
+        QuantMatrix::from_ggml_vec(kind, data, n, k)
+            .map_err(|e| model_error(format!("`{name}`: {e}")))
     }
 
     /// A matrix of `rows` × `cols` exactly.

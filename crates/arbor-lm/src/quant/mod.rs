@@ -308,6 +308,17 @@ impl QuantMatrix {
         n: usize,
         k: usize,
     ) -> Result<QuantMatrix, String> {
+        QuantMatrix::from_ggml_vec(kind, bytes.to_vec(), n, k)
+    }
+
+    /// [`QuantMatrix::from_ggml`] taking the bytes as they were read (no copy: a model's
+    /// largest tensor is not held twice while it loads).
+    pub fn from_ggml_vec(
+        kind: QuantType,
+        bytes: Vec<u8>,
+        n: usize,
+        k: usize,
+    ) -> Result<QuantMatrix, String> {
         let bw = kind.block_weights();
         if k == 0 || !k.is_multiple_of(bw) {
             return Err(format!(
@@ -332,7 +343,7 @@ impl QuantMatrix {
                 first: 0,
                 rows: n,
                 row_bytes,
-                data: bytes.to_vec(),
+                data: bytes,
             }],
         })
     }
