@@ -353,26 +353,14 @@ impl LlamaModel {
 }
 
 /// The tokens that end generation, as llama.cpp's vocabulary marks them (end-of-generation):
-/// EOS, the end-of-turn and end-of-message ids the file names, and the control tokens spelled
-/// as chat models end a turn (`<|im_end|>`, `<end_of_turn>`, `<|eot_id|>`, `<|EOT|>`, …), so a
-/// chat model's answer ends with its turn.
+/// EOS, the end-of-turn and end-of-message ids the file names, and the control tokens with
+/// llama.cpp's end-of-generation texts (the tokenizer's list: `<|im_end|>`, `<end_of_turn>`,
+/// `<|eot_id|>`, …), so a chat model's answer ends with its turn. DeepSeek-Coder's `<|EOT|>`,
+/// which llama.cpp reaches through the file's EOS id, counts too.
 fn end_of_generation(
     tokenizer: &LmTokenizer,
     metadata: &std::collections::HashMap<String, candle_core::quantized::gguf_file::Value>,
 ) -> Vec<u32> {
-    const SPELLINGS: &[&str] = &[
-        "<|eot_id|>",
-        "<|im_end|>",
-        "<|end|>",
-        "<end_of_turn>",
-        "<|endoftext|>",
-        "<|eom_id|>",
-        "<EOT>",
-        "_<EOT>",
-        "<|EOT|>",
-        "<\u{ff5c}end\u{2581}of\u{2581}sentence\u{ff5c}>",
-        "<|end_of_text|>",
-    ];
     let mut ids: Vec<u32> = tokenizer.eos.into_iter().collect();
     for key in ["tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"] {
         if let Some(id) = metadata
@@ -383,7 +371,7 @@ fn end_of_generation(
             ids.push(id);
         }
     }
-    for spelling in SPELLINGS {
+    for spelling in crate::tokenizer::EOG_TEXTS.iter().chain(&["<|EOT|>"]) {
         if let Some(id) = tokenizer.token_id(spelling) {
             if tokenizer.is_control(id) {
                 ids.push(id);

@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use candle_core::quantized::gguf_file::{Content, Value};
 
 use crate::error::LmError;
-
-/// The architectures Arbor can run (`general.architecture`).
-pub const SUPPORTED_ARCHITECTURES: &[&str] = &["llama", "qwen2", "qwen3", "gemma3", "starcoder2"];
+use crate::transformer::Architecture;
 
 /// An opened GGUF file: its metadata and tensor directory (the weights stay on disk).
 pub struct GgufFile {
@@ -48,11 +46,11 @@ impl GgufFile {
             content,
         };
         let architecture = gguf.string("general.architecture")?;
-        if !SUPPORTED_ARCHITECTURES.contains(&architecture.as_str()) {
+        if Architecture::from_name(&architecture).is_none() {
             return Err(LmError::Architecture {
                 path: path.to_path_buf(),
                 found: architecture,
-                expected: SUPPORTED_ARCHITECTURES.join(", "),
+                expected: Architecture::names(),
             });
         }
         Ok(gguf)

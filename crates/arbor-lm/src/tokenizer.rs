@@ -23,6 +23,7 @@ use tokenizers::Tokenizer;
 use crate::error::LmError;
 use crate::gguf::{metadata_string, metadata_u32};
 
+pub(crate) use vocab::EOG_TEXTS;
 use vocab::{attr, Fragment, Vocab};
 
 /// A tokenizer with the model's special token ids.

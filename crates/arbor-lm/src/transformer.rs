@@ -67,6 +67,11 @@ impl Architecture {
         }
     }
 
+    /// The names of every architecture, comma-separated (for error messages).
+    pub fn names() -> String {
+        Architecture::ALL.map(Architecture::name).join(", ")
+    }
+
     /// The architecture named `name`.
     pub fn from_name(name: &str) -> Option<Architecture> {
         Architecture::ALL.into_iter().find(|a| a.name() == name)
@@ -370,6 +375,14 @@ impl<R: Read + Seek> Loader<'_, R> {
         self.ct.tensor_infos.contains_key(name)
     }
 
+    /// The rows of a matrix, from the tensor directory (nothing is read).
+    fn rows(&self, name: &str) -> Option<usize> {
+        match self.ct.tensor_infos.get(name)?.shape.dims() {
+            [n, _] => Some(*n),
+            _ => None,
+        }
+    }
+
     /// The tensor's rows and columns (a vector is one row) and its bytes.
     fn raw(&mut self, name: &str) -> Result<(QuantType, usize, usize, Vec<u8>), LmError> {
         let info = self
@@ -515,7 +528,7 @@ impl ModelConfig {
         let architecture = Architecture::from_name(&name).ok_or_else(|| {
             model_error(format!(
                 "architecture `{name}` is not supported (expected one of: {})",
-                crate::gguf::SUPPORTED_ARCHITECTURES.join(", ")
+                Architecture::names()
             ))
         })?;
         let m = Meta {
@@ -693,11 +706,7 @@ impl Transformer {
                     .flat_map(|(b, w)| b.clone().unwrap_or_else(|| vec![0.0; w]))
                     .collect()
             });
-            let ff = if l.has(&name("ffn_up.weight")) {
-                l.matrix(&name("ffn_up.weight"))?.rows()
-            } else {
-                0
-            };
+            let ff = l.rows(&name("ffn_up.weight")).unwrap_or(0);
             let gate_up = match c.feed_forward {
                 FeedForward::Gelu => l.matrix_of(&name("ffn_up.weight"), ff, c.embedding)?,
                 _ => stack(vec![

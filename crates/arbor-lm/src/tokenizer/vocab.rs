@@ -167,7 +167,7 @@ pub struct Vocab {
 
 /// Texts llama.cpp makes control tokens whatever their type: end-of-generation tokens always,
 /// and the end-of-turn and fill-in-the-middle ones when the metadata names none (`load`).
-const EOG_TEXTS: &[&str] = &[
+pub(crate) const EOG_TEXTS: &[&str] = &[
     "<|eot_id|>",
     "<|im_end|>",
     "<|end|>",
