@@ -47,6 +47,27 @@ static Q6_SHUFFLE: [[u8; 16]; 8] = {
     t
 };
 
+/// Bytes ahead of the weights being multiplied that the kernels ask the CPU to fetch.
+/// Decoding streams every weight once per token from memory, and the hardware prefetchers
+/// stop at each 4 KiB page: asking for the bytes a few pages ahead keeps the loads from
+/// waiting (decoding a 0.5B model on one thread 1.3× as fast; 8 KiB decoded fastest, between
+/// 4 and 16 KiB within a few percent).
+const AHEAD: usize = 8192;
+
+/// Asks the CPU to bring the `bytes` weight bytes [`AHEAD`] of `x` into the cache, a line at a
+/// time.
+#[inline(always)]
+pub(super) fn ahead(x: *const u8, bytes: usize) {
+    let mut at = 0;
+    while at < bytes {
+        // SAFETY: SSE is part of x86_64. A prefetch is a hint that neither reads into the
+        // program nor faults, whatever the address; the pointer is formed with `wrapping_add`
+        // and never dereferenced.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(x.wrapping_add(AHEAD + at) as *const i8) };
+        at += 64;
+    }
+}
+
 /// The sum of the eight lanes (ggml's `hsum_float_8`).
 #[inline(always)]
 unsafe fn hsum(x: __m256) -> f32 {
@@ -213,6 +234,7 @@ pub(super) fn q4_0<const C: usize, const R: usize>(
         for b in 0..nb {
             for (acc, w) in acc.iter_mut().zip(w) {
                 let x = w.as_ptr().add(18 * b);
+                ahead(x, 18);
                 let dx = f16_splat(x);
                 let qx = _mm256_sub_epi8(nibbles(x.add(2)), off);
                 let ax = _mm256_sign_epi8(qx, qx);
@@ -243,6 +265,7 @@ pub(super) fn q4_1<const C: usize, const R: usize>(
         for b in 0..nb {
             for ((acc, summs), w) in acc.iter_mut().zip(&mut summs).zip(w) {
                 let x = w.as_ptr().add(20 * b);
+                ahead(x, 20);
                 let dm = f16_pair(x);
                 let (d0, m) = (
                     _mm256_broadcastss_ps(dm),
@@ -275,6 +298,7 @@ pub(super) fn q5_0<const C: usize, const R: usize>(
         for b in 0..nb {
             for (acc, w) in acc.iter_mut().zip(w) {
                 let x = w.as_ptr().add(22 * b);
+                ahead(x, 22);
                 let dx = f16_splat(x);
                 // Nibbles, less 16 where the fifth bit is clear.
                 let qx =
@@ -307,6 +331,7 @@ pub(super) fn q5_1<const C: usize, const R: usize>(
         for b in 0..nb {
             for ((acc, summs), w) in acc.iter_mut().zip(&mut summs).zip(w) {
                 let x = w.as_ptr().add(24 * b);
+                ahead(x, 24);
                 let dm = f16_pair(x);
                 let (dx, m) = (
                     _mm256_broadcastss_ps(dm),
@@ -339,6 +364,7 @@ pub(super) fn q8_0<const C: usize, const R: usize>(
         for b in 0..nb {
             for (acc, w) in acc.iter_mut().zip(w) {
                 let x = w.as_ptr().add(34 * b);
+                ahead(x, 34);
                 let dx = f16_splat(x);
                 let qx = load(x.add(2));
                 let ax = _mm256_sign_epi8(qx, qx);
@@ -398,6 +424,7 @@ pub(super) fn q4_k<const C: usize, const R: usize>(
             for (((scales, xd), acc_m), w) in scales.iter_mut().zip(&mut xd).zip(&mut acc_m).zip(w)
             {
                 let x = w.as_ptr().add(144 * i);
+                ahead(x, 144);
                 let dm = f16_pair(x);
                 let xmin = _mm_cvtss_f32(_mm_movehdup_ps(dm));
                 *xd = _mm_cvtss_f32(dm);
@@ -477,6 +504,7 @@ pub(super) fn q5_k<const C: usize, const R: usize>(
                 .zip(w)
             {
                 let x = w.as_ptr().add(176 * i);
+                ahead(x, 176);
                 let dm = f16_pair(x);
                 let xmin = _mm_cvtss_f32(_mm_movehdup_ps(dm));
                 *xd = _mm_cvtss_f32(dm);
@@ -556,6 +584,9 @@ pub(super) fn q6_k<const C: usize, const R: usize>(
             for j in 0..2 {
                 for (sumi, w) in sumi.iter_mut().zip(w) {
                     let x = w.as_ptr().add(210 * i);
+                    if j == 0 {
+                        ahead(x, 210);
+                    }
                     let scales = _mm_loadu_si128(x.add(192) as *const __m128i);
                     let q4bits1 = load(x.add(64 * j));
                     let q4bits2 = load(x.add(64 * j + 32));
@@ -626,6 +657,7 @@ pub(super) fn f32_dot<const R: usize>(w: &[&[u8]; 1], a: &[&[f32]; R]) -> [[f32;
     unsafe {
         let mut sum = [[_mm256_setzero_ps(); 4]; R];
         for i in (0..np).step_by(32) {
+            ahead(w.as_ptr().add(4 * i), 128);
             for t in 0..4 {
                 let x = _mm256_loadu_ps(w.as_ptr().add(4 * (i + 8 * t)) as *const f32);
                 for (sum, y) in sum.iter_mut().zip(a) {
@@ -659,6 +691,7 @@ pub(super) fn f16_dot<const R: usize>(w: &[&[u8]; 1], a: &[&[f32]; R]) -> [[f32;
     unsafe {
         let mut sum = [[_mm256_setzero_ps(); 4]; R];
         for i in (0..np).step_by(32) {
+            ahead(w.as_ptr().add(2 * i), 64);
             for t in 0..4 {
                 let x = _mm256_cvtph_ps(_mm_loadu_si128(
                     w.as_ptr().add(2 * (i + 8 * t)) as *const __m128i
@@ -691,6 +724,7 @@ pub(super) fn bf16_dot<const R: usize>(w: &[&[u8]; 1], a: &[&[f32]; R]) -> [[f32
     unsafe {
         let mut c = [[_mm256_setzero_ps(); 4]; R];
         for i in (0..np).step_by(32) {
+            ahead(w.as_ptr().add(2 * i), 64);
             for t in 0..4 {
                 let raw = _mm_loadu_si128(w.as_ptr().add(2 * (i + 8 * t)) as *const __m128i);
                 let x = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16));

@@ -15,6 +15,7 @@
 //! one-row results in the last bits.
 
 use super::act::{Acts, Q8KRow, Q8Row};
+use super::avx2::ahead;
 use super::portable::k_scales;
 use super::{Part, QuantType, BLOCK, QK_K};
 use std::arch::x86_64::*;
@@ -517,6 +518,9 @@ pub(super) fn q4_0_rows<const R: usize>(
         let low = _mm256_set1_epi8(0x0F);
         let mut acc = [_mm256_setzero_ps(); R];
         for b in 0..nb {
+            for row in rows {
+                ahead(row.add(18 * b), 18);
+            }
             let words = _mm256_i32gather_epi32(base.add(18 * b) as *const i32, offsets, 1);
             let words = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(words, low_words), 0b1000);
             let dw = _mm256_cvtph_ps(_mm256_castsi256_si128(words));

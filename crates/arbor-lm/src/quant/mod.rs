@@ -46,6 +46,11 @@
 //! llamafile's `sgemm`, of Q5_K/Q6_K through its AVX512-VNNI tiled kernel; its float `vec_dot`s
 //! use 512-bit accumulators when the build has AVX-512 (these are the AVX2 ones).
 //!
+//! Decoding streams every weight from memory once per token, and the CPU's prefetchers stop
+//! at each 4 KiB page: the one-row kernels ask for the weights 8 KiB ahead of those they
+//! multiply (`avx2::ahead`), which llama.cpp does not; that, not the arithmetic, is what makes
+//! Arbor's decoding faster than llama.cpp's (`benchmarks/RESULTS.md`).
+//!
 //! The portable kernels (module `portable`; `matmul_portable`, and every product without AVX2)
 //! are ggml's scalar `*_generic` code: the same integers, float sums in another order.
 //!
