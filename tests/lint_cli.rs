@@ -241,6 +241,26 @@ fn sarif_github_and_json_formats() {
     }
     assert_eq!(results[0]["level"], "warning");
     assert_eq!(results[1]["level"], "error");
+    assert_eq!(run["columnKind"], "utf16CodeUnits");
+
+    // On a non-ASCII line SARIF counts UTF-16 code units; the text report counts bytes.
+    write(dir.path(), "u.js", "let s = \"é😀\"; if (a == b) {}\n");
+    let out = lint(
+        dir.path(),
+        &["u.js", "--format", "sarif", "--select", "js/eqeqeq"],
+    );
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let region = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (&region["startColumn"], &region["endColumn"]),
+        (&22.into(), &24.into())
+    );
+    let out = lint(dir.path(), &["u.js", "--select", "js/eqeqeq"]);
+    assert!(
+        text(&out.stdout).starts_with("u.js:1:25: "),
+        "{}",
+        text(&out.stdout)
+    );
 
     let out = lint(dir.path(), &["a.js", "--format", "github"]);
     assert_eq!(

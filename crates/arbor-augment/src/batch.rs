@@ -7,7 +7,7 @@ use arbor_syntax::{Language, ParsedFile, SymbolKind};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::engine::{augment_parsed, Naming};
+use crate::engine::{augment_parsed_with, AugmentOptions, Naming};
 use crate::error::AugmentError;
 use crate::transforms::Transform;
 
@@ -244,14 +244,13 @@ pub fn run(
                     continue;
                 }
                 for variant in 0..plan.count {
-                    let result = augment_parsed(
-                        &file,
-                        &usable,
-                        plan.seed,
+                    let options = AugmentOptions {
+                        seed: plan.seed,
                         variant,
-                        plan.naming,
-                        &unit.keep,
-                    )?;
+                        naming: plan.naming,
+                        keep: &unit.keep,
+                    };
+                    let result = augment_parsed_with(&file, &usable, &options)?;
                     if result.applied.is_empty() {
                         let reason = result
                             .skipped

@@ -167,8 +167,21 @@ pub struct Augmented {
     pub renamed: Vec<(String, String)>,
 }
 
+/// How a chain of transforms runs: its seed, variant, naming and the names to keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AugmentOptions<'k> {
+    /// The run's seed: with the transform's id and the variant, it seeds each transform.
+    pub seed: u64,
+    /// Which variant of the run (several outputs of one input).
+    pub variant: u64,
+    /// How renaming transforms make new names.
+    pub naming: Naming,
+    /// Names that must keep their spelling.
+    pub keep: &'k [String],
+}
+
 /// Applies `transforms` one after the other (each on the previous one's output), variant
-/// `variant` of a run seeded with `seed`.
+/// `variant` of a run seeded with `seed`. The positional form of [`augment_with`].
 pub fn augment(
     source: &str,
     language: Language,
@@ -178,12 +191,28 @@ pub fn augment(
     naming: Naming,
     keep: &[String],
 ) -> Result<Augmented, AugmentError> {
-    let file = ParsedFile::parse("<input>", language, source.to_string())?;
-    augment_parsed(&file, transforms, seed, variant, naming, keep)
+    let options = AugmentOptions {
+        seed,
+        variant,
+        naming,
+        keep,
+    };
+    augment_with(source, language, transforms, &options)
 }
 
-/// [`augment`] on a file already parsed (parse a batch's input once for all its transforms
-/// and variants). Each transform's output is the next one's input, parsed once.
+/// Applies `transforms` one after the other (each on the previous one's output), as
+/// `options` say.
+pub fn augment_with(
+    source: &str,
+    language: Language,
+    transforms: &[&Transform],
+    options: &AugmentOptions<'_>,
+) -> Result<Augmented, AugmentError> {
+    let file = ParsedFile::parse("<input>", language, source.to_string())?;
+    augment_parsed_with(&file, transforms, options)
+}
+
+/// [`augment`] on a file already parsed. The positional form of [`augment_parsed_with`].
 pub fn augment_parsed(
     file: &ParsedFile,
     transforms: &[&Transform],
@@ -191,6 +220,22 @@ pub fn augment_parsed(
     variant: u64,
     naming: Naming,
     keep: &[String],
+) -> Result<Augmented, AugmentError> {
+    let options = AugmentOptions {
+        seed,
+        variant,
+        naming,
+        keep,
+    };
+    augment_parsed_with(file, transforms, &options)
+}
+
+/// [`augment_with`] on a file already parsed (parse a batch's input once for all its
+/// transforms and variants). Each transform's output is the next one's input, parsed once.
+pub fn augment_parsed_with(
+    file: &ParsedFile,
+    transforms: &[&Transform],
+    options: &AugmentOptions<'_>,
 ) -> Result<Augmented, AugmentError> {
     let mut out = Augmented {
         text: String::new(),
@@ -215,8 +260,8 @@ pub fn augment_parsed(
     }
     let mut current: Option<ParsedFile> = None;
     for transform in transforms {
-        let mut context = Context::new(seed, transform.id, variant, naming);
-        context.keep = keep.to_vec();
+        let mut context = Context::new(options.seed, transform.id, options.variant, options.naming);
+        context.keep = options.keep.to_vec();
         match apply(current.as_ref().unwrap_or(file), transform, &mut context)? {
             Outcome::Applied(next) => {
                 current = Some(next);

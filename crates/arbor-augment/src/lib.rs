@@ -14,6 +14,9 @@ pub mod names;
 pub mod transforms;
 mod tree;
 
-pub use engine::{apply, augment, augment_parsed, Augmented, Context, Edit, Naming, Outcome, Skip};
+pub use engine::{
+    apply, augment, augment_parsed, augment_parsed_with, augment_with, AugmentOptions, Augmented,
+    Context, Edit, Naming, Outcome, Skip,
+};
 pub use error::AugmentError;
 pub use transforms::{by_id, Transform, TRANSFORMS};

@@ -109,6 +109,43 @@ fn transforms_match_their_fixtures() {
 }
 
 #[test]
+fn every_supported_transform_and_language_has_a_fixture() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/augment");
+    let mut missing = Vec::new();
+    for transform in TRANSFORMS {
+        for language in transform.languages() {
+            let (dir, ext) = match language {
+                Language::Python => ("python", "py"),
+                Language::JavaScript => ("javascript", "js"),
+                Language::Rust => ("rust", "rs"),
+            };
+            let folder = root.join(dir).join(transform.id);
+            // A case of its own (an input, with its expected output or a skip reason), or an
+            // expected output of the language's shared input.
+            let has_case = std::fs::read_dir(&folder).is_ok_and(|entries| {
+                entries.filter_map(Result::ok).any(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.ends_with(&format!(".{ext}")) || name.ends_with(".skip")
+                })
+            });
+            if !has_case {
+                missing.push(format!(
+                    "{} for {}: no fixture in {}",
+                    transform.id,
+                    language.name(),
+                    folder.display()
+                ));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "transforms the registry supports without a fixture:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
 fn the_same_seed_gives_the_same_output_and_another_seed_may_differ() {
     let source = "def f(a, b):\n    total = a + b\n    count = a * b\n    return total, count\n";
     let transform = by_id("rename-variables").unwrap();

@@ -1,16 +1,14 @@
 //! `arbor complete FILE --line L --col C`: code completion at a cursor with a local model.
 
 use std::io::{IsTerminal, Write};
-use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
-use arbor_complete::{BlockEnd, ContextKind, ContextOptions, PromptFormat};
-use arbor_lm::{GgufFile, LmTokenizer};
-use arbor_syntax::{Language, ParsedFile};
+use arbor_complete::{prompt_format, ContextKind, Prompt, Request, Site};
+use arbor_lm::LmTokenizer;
 use clap::Args;
 
-use crate::generate_cmd::{completion_json, report, ModelArgs, SamplingArgs};
+use crate::args::{at_least_one, SamplingArgs};
+use crate::generate_cmd::{completion_json, report, ModelArgs};
 use crate::Outcome;
 
 /// Arguments of `arbor complete`.
@@ -27,7 +25,7 @@ pub struct CompleteArgs {
     #[command(flatten)]
     model: ModelArgs,
     /// At most this many new tokens.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = at_least_one)]
     max_tokens: usize,
     /// The prompt's size in tokens (context, the lines before the cursor and, with
     /// fill-in-the-middle models, after it).
@@ -65,163 +63,52 @@ pub enum FimMode {
     Off,
 }
 
-/// The prompt format for `tokenizer` under `--fim`.
-fn prompt_format(
-    tokenizer: &LmTokenizer,
-    fim: FimMode,
-    model: &str,
-) -> anyhow::Result<PromptFormat> {
-    let format = PromptFormat::for_tokenizer(tokenizer);
-    match fim {
-        FimMode::Auto => Ok(format),
-        FimMode::Off => Ok(format.without_fim()),
-        FimMode::On if format.fim.is_some() => Ok(format),
-        FimMode::On => anyhow::bail!(
-            "--fim on: {model} has no fill-in-the-middle tokens (none named in its metadata, \
-             none of <|fim_prefix|>, <fim_prefix>, <｜fim▁begin｜>, <PRE> … in its vocabulary)"
-        ),
+impl From<FimMode> for arbor_complete::FimMode {
+    fn from(mode: FimMode) -> Self {
+        match mode {
+            FimMode::Auto => arbor_complete::FimMode::Auto,
+            FimMode::On => arbor_complete::FimMode::On,
+            FimMode::Off => arbor_complete::FimMode::Off,
+        }
     }
-}
-
-/// The nearest folder at or above `dir` that holds `.git` or `.arbor`, else `dir`.
-fn repository_root(dir: &Path) -> PathBuf {
-    dir.ancestors()
-        .find(|d| d.join(".git").exists() || d.join(".arbor").is_dir())
-        .unwrap_or(dir)
-        .to_path_buf()
-}
-
-/// The tokenizer alone (for `--show-prompt`), as `LlamaModel::load` would build it.
-fn load_tokenizer(path: &Path) -> anyhow::Result<LmTokenizer> {
-    let gguf = GgufFile::open(path)?;
-    let sibling = path.with_file_name("tokenizer.json");
-    Ok(if sibling.is_file() {
-        LmTokenizer::from_json_file(&sibling, gguf.metadata())?
-    } else {
-        LmTokenizer::from_metadata(gguf.metadata())?
-    })
-}
-
-/// Tokens that end a completion: the vocabulary's file, repository and fill-in-the-middle
-/// tokens (a model that writes one has left the code at the cursor) and `<|endoftext|>`.
-fn stop_tokens(tokenizer: &LmTokenizer) -> Vec<u32> {
-    let named = ["<file_sep>", "<repo_name>", "<filename>", "<|endoftext|>"];
-    let repo = tokenizer.repo_tokens();
-    let mut ids: Vec<u32> = named
-        .iter()
-        .filter_map(|t| tokenizer.token_id(t))
-        .chain(
-            [repo.repo_name, repo.file_sep]
-                .into_iter()
-                .flatten()
-                .map(|t| t.id),
-        )
-        .chain(tokenizer.fim_tokens().map(|f| f.ids()).unwrap_or_default())
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
 }
 
 pub fn run(args: CompleteArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     args.model.apply_threads()?;
-    let file =
-        std::fs::canonicalize(&args.file).with_context(|| format!("{}", args.file.display()))?;
-    let source = arbor_syntax::read_source(&file, arbor_syntax::DEFAULT_MAX_FILE_SIZE)
-        .map_err(|reason| anyhow::anyhow!("{}: {reason}", args.file.display()))?;
-    let language = Language::detect(&file, source.as_bytes()).ok_or_else(|| {
-        anyhow::anyhow!(
-            "{}: not a Rust, Python or JavaScript file",
-            args.file.display()
-        )
+    let site = Site::locate(&Request {
+        file: args.file.clone(),
+        line: args.line,
+        col: args.col,
+        root: args.root.clone(),
+        index: args.index.clone(),
     })?;
-    let cursor = arbor_complete::split_at_cursor(&source, args.line, args.col)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
-    let root = match &args.root {
-        Some(root) => std::fs::canonicalize(root).with_context(|| format!("{}", root.display()))?,
-        None => repository_root(file.parent().unwrap_or(Path::new("."))),
-    };
-    let rel = arbor_index::index::relative_path(&root, &file);
-    let parsed = ParsedFile::parse(file.clone(), language, source.clone())?;
-    let options = ContextOptions {
-        index_dir: Some(
-            args.index
-                .clone()
-                .unwrap_or_else(|| root.join(".arbor").join("index")),
-        ),
-        ..ContextOptions::default()
-    };
-    let context = arbor_complete::gather_context(&root, &rel, &parsed, cursor.offset, &options)?;
     let model_path = arbor_lm::catalog::resolve(&args.model.model, &|m| eprintln!("arbor: {m}"))?;
-    let repo = root
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let (prompt_prefix, healed) = arbor_complete::heal(&cursor.prefix);
-    let build = |tokenizer: &LmTokenizer| -> anyhow::Result<arbor_complete::Prompt> {
-        let format = prompt_format(tokenizer, args.fim, &args.model.model)?;
-        Ok(arbor_complete::build_prompt(
-            tokenizer,
-            &format,
-            language,
-            &repo,
-            &rel,
-            prompt_prefix,
-            &cursor.suffix,
-            &context,
-            args.budget,
-        )?)
+    let prompt_for = |tokenizer: &LmTokenizer| -> anyhow::Result<Prompt> {
+        let format = prompt_format(tokenizer, args.fim.into(), &args.model.model)?;
+        Ok(site.prompt(tokenizer, &format, args.budget)?)
     };
     if args.show_prompt {
-        let prompt = build(&load_tokenizer(&model_path)?)?;
-        write!(out, "{}", prompt.text)?;
+        write!(
+            out,
+            "{}",
+            prompt_for(&LmTokenizer::load(&model_path)?)?.text
+        )?;
         return Ok(Outcome::Ok);
     }
     if args.fim == FimMode::On {
         // Refuse before the weights are loaded.
-        prompt_format(&load_tokenizer(&model_path)?, args.fim, &args.model.model)?;
+        prompt_format(
+            &LmTokenizer::load(&model_path)?,
+            args.fim.into(),
+            &args.model.model,
+        )?;
     }
     let mut model = args.model.load()?;
-    let prompt = build(model.tokenizer())?;
-    let mut params = args.sampling.params(args.max_tokens, Vec::new())?;
-    params.stop_tokens = stop_tokens(model.tokenizer());
-    let block = BlockEnd::new(language, &cursor.prefix, &cursor.suffix);
-    let mut text = String::new();
-    let mut cut: Option<usize> = None;
-    let mut completion = model.generate_streaming(&prompt.text, &params, &mut |piece| {
-        text.push_str(piece);
-        cut = block.cut(arbor_complete::strip_healed(&text, healed));
-        if cut.is_some() {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    })?;
-    let mut kept = arbor_complete::strip_healed(&completion.text, healed).to_string();
-    if let Some(n) = block.cut(&kept) {
-        // The block ended: what follows the cursor already has its own line breaks.
-        kept.truncate(kept[..n].trim_end().len());
-    }
-    completion.text = kept;
+    let prompt = prompt_for(model.tokenizer())?;
+    let params = args.sampling.params(1, 1.0, args.max_tokens, Vec::new());
+    let completion = site.complete(&mut model, &prompt, params)?;
     if args.json {
-        let mut value = completion_json(&completion);
-        value["context"] = prompt
-            .context
-            .iter()
-            .map(|item| {
-                serde_json::json!({
-                    "path": item.path,
-                    "line": item.line,
-                    "name": item.name,
-                    "kind": match item.kind {
-                        ContextKind::Definition => "definition",
-                        ContextKind::Similar => "similar",
-                    },
-                })
-            })
-            .collect();
-        value["prompt_lines_dropped"] = prompt.prefix_lines_dropped.into();
-        writeln!(out, "{value}")?;
+        writeln!(out, "{}", completion_with_context(&completion, &prompt))?;
     } else {
         write!(out, "{}", completion.text)?;
         if std::io::stdout().is_terminal() && !completion.text.ends_with('\n') {
@@ -231,4 +118,29 @@ pub fn run(args: CompleteArgs, out: &mut impl Write) -> anyhow::Result<Outcome> 
     out.flush()?;
     report(&[completion]);
     Ok(Outcome::Ok)
+}
+
+/// `--json`: the completion, its counts and timings, and the context the prompt used.
+fn completion_with_context(
+    completion: &arbor_lm::Completion,
+    prompt: &Prompt,
+) -> serde_json::Value {
+    let mut value = completion_json(completion);
+    value["context"] = prompt
+        .context
+        .iter()
+        .map(|item| {
+            serde_json::json!({
+                "path": item.path,
+                "line": item.line,
+                "name": item.name,
+                "kind": match item.kind {
+                    ContextKind::Definition => "definition",
+                    ContextKind::Similar => "similar",
+                },
+            })
+        })
+        .collect();
+    value["prompt_lines_dropped"] = prompt.prefix_lines_dropped.into();
+    value
 }

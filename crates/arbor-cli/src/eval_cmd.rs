@@ -1,17 +1,17 @@
 //! `arbor eval score SAMPLES.jsonl`: run samples in the sandbox and report pass@k;
 //! `arbor eval run`: generate the samples with a local model first.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use arbor_augment::Naming;
+use arbor_eval::robust::{RobustnessEvent, RobustnessOptions, RobustnessRow};
 use arbor_eval::{RunOptions, RunSettings, SampleResult, Sandbox, SandboxOptions};
 use arbor_lm::PromptFormat;
 use clap::Args;
 
+use crate::args::{at_least_one, seconds, SamplingArgs};
 use crate::generate_cmd::ModelArgs;
 use crate::Outcome;
 
@@ -34,13 +34,13 @@ pub struct CommonArgs {
     #[arg(long, default_value = arbor_eval::datasets::BUILT_IN, value_name = "NAME|FILE")]
     dataset: String,
     /// The k of pass@k, comma-separated (default: 1,10,100; for `run`, those up to -n).
-    #[arg(short = 'k', long, value_delimiter = ',')]
+    #[arg(short = 'k', long, value_delimiter = ',', value_parser = at_least_one)]
     k: Option<Vec<usize>>,
-    /// Seconds each sample may run.
-    #[arg(long, default_value_t = 3.0)]
+    /// Seconds each sample may run (at most 3600).
+    #[arg(long, default_value_t = 3.0, value_parser = seconds)]
     timeout: f64,
     /// Samples run at once (default: the number of cores).
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     workers: Option<usize>,
     /// Memory limit of a sample, in MiB.
     #[arg(long, default_value_t = 1024)]
@@ -63,19 +63,6 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
-    fn check(&self) -> anyhow::Result<()> {
-        if self.k.as_ref().is_some_and(|k| k.contains(&0)) {
-            anyhow::bail!("-k values must be at least 1");
-        }
-        if !(self.timeout > 0.0 && self.timeout <= 3600.0) {
-            anyhow::bail!("--timeout must be between 0 and 3600 seconds");
-        }
-        if self.workers == Some(0) {
-            anyhow::bail!("--workers must be at least 1");
-        }
-        Ok(())
-    }
-
     fn sandbox(&self) -> anyhow::Result<Sandbox> {
         let sandbox = Sandbox::new(SandboxOptions {
             timeout: Duration::from_secs_f64(self.timeout),
@@ -146,28 +133,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "FORMAT")]
     prompt_format: Option<PromptFormat>,
     /// Samples per task.
-    #[arg(short = 'n', long = "samples", default_value_t = 1)]
+    #[arg(short = 'n', long = "samples", default_value_t = 1, value_parser = at_least_one)]
     samples: usize,
-    /// Sampling temperature; 0 is greedy (default: 0 for one sample, 0.8 for more).
-    #[arg(long)]
-    temperature: Option<f64>,
-    /// Nucleus sampling threshold.
-    #[arg(long, default_value_t = 0.95)]
-    top_p: f64,
-    /// Sample among the k most likely tokens (0 = off).
-    #[arg(long, default_value_t = 0)]
-    top_k: usize,
-    /// Penalty for repeating recent tokens (1 = off).
-    #[arg(long, default_value_t = 1.0)]
-    repeat_penalty: f32,
-    /// Seed of sample 0; sample j of each task uses seed + j.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    sampling: SamplingArgs,
     /// At most this many new tokens per sample.
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = 512, value_parser = at_least_one)]
     max_tokens: usize,
     /// Samples of one task decoded together.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = at_least_one)]
     batch: usize,
     /// The run's directory (samples, results, settings); default
     /// `arbor-eval/<dataset>-<model>` (`-partial` added with --partial-code). A re-run with
@@ -182,7 +156,7 @@ pub struct RunArgs {
     /// Robustness: perturbed versions of each prompt per transform (ReCode's s; variants
     /// 0..s of --seed, version j in DIR/perturb-NAME-j from the second on). The perturbed
     /// score is Robust Pass_s@k: a sample counts only if it passes in every version.
-    #[arg(long, default_value_t = 1, value_name = "S")]
+    #[arg(long, default_value_t = 1, value_name = "S", value_parser = at_least_one)]
     perturb_seeds: usize,
     /// ReCode's partial code (Python): each prompt also holds the first half of its
     /// canonical solution's lines (cut where prompt and partial code still parse), for the
@@ -201,7 +175,6 @@ pub fn run(command: EvalCommand, out: &mut impl Write) -> anyhow::Result<Outcome
 
 fn score(args: ScoreArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let common = &args.common;
-    common.check()?;
     let problems = common.problems()?;
     let samples = arbor_eval::load_samples(&args.samples)?;
     if samples.is_empty() {
@@ -227,7 +200,7 @@ fn score(args: ScoreArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     }
     let results_path = arbor_eval::results_path(&args.samples);
     arbor_eval::write_results(&results_path, &results)?;
-    report(
+    report_summary(
         out,
         common,
         &Report {
@@ -236,7 +209,7 @@ fn score(args: ScoreArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
             results_path: &results_path,
             sandbox: &sandbox,
             run: None,
-            robustness: None,
+            robustness: &[],
         },
     )?;
     Ok(Outcome::Ok)
@@ -245,33 +218,12 @@ fn score(args: ScoreArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
 fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     args.model.apply_threads()?;
     let common = &args.common;
-    common.check()?;
-    if args.samples == 0 || args.batch == 0 {
-        anyhow::bail!("-n and --batch must be at least 1");
-    }
-    let temperature = args
-        .temperature
-        .unwrap_or(if args.samples == 1 { 0.0 } else { 0.8 });
-    if !(0.0..=1.0).contains(&args.top_p) || !(0.0..=100.0).contains(&temperature) {
-        anyhow::bail!("--top-p must be in [0, 1] and --temperature in [0, 100]");
-    }
-    if args.max_tokens == 0 {
-        anyhow::bail!("--max-tokens must be at least 1");
-    }
-    if args.perturb_seeds == 0 {
-        anyhow::bail!("--perturb-seeds must be at least 1");
-    }
+    let params = args
+        .sampling
+        .params(args.samples, 0.95, args.max_tokens, Vec::new());
     // Unknown transform names fail before any generation.
-    perturbations(&args.perturb, arbor_syntax::Language::Python)?;
-    let mut problems = common.problems()?;
-    if args.partial_code {
-        let (with_partial, changed) = arbor_eval::robust::partial_code(&problems)?;
-        eprintln!(
-            "arbor: partial code in {changed} of {} prompts",
-            problems.len()
-        );
-        problems = with_partial;
-    }
+    arbor_eval::robust::transforms_named(&args.perturb, arbor_syntax::Language::Python)?;
+    let problems = problems_of_run(&args)?;
     let sandbox = common.sandbox()?;
     let mut model = args.model.load()?;
     let format = args
@@ -279,50 +231,99 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
         .or_else(|| arbor_lm::catalog::entry(&args.model.model).and_then(|e| e.prompt_format))
         .unwrap_or_else(|| model.prompt_format());
     let dir = args.out.clone().unwrap_or_else(|| {
-        Path::new("arbor-eval").join(format!(
-            "{}-{}{}",
-            short_name(&common.dataset),
-            short_name(&args.model.model),
-            if args.partial_code { "-partial" } else { "" }
-        ))
+        arbor_eval::run::default_dir(&common.dataset, &args.model.model, args.partial_code)
     });
-    let settings = RunSettings {
-        dataset: common.dataset.clone(),
-        model: args.model.model.clone(),
-        prompt_format: format.name().to_string(),
-        temperature,
-        top_p: args.top_p,
-        top_k: args.top_k,
-        repeat_penalty: args.repeat_penalty,
-        max_tokens: args.max_tokens,
-        seed: args.seed,
-        perturb: None,
-        partial_code: args.partial_code,
-    };
     let options = RunOptions {
-        settings: settings.clone(),
+        settings: RunSettings {
+            dataset: common.dataset.clone(),
+            model: args.model.model.clone(),
+            prompt_format: format.name().to_string(),
+            temperature: params.temperature,
+            top_p: params.top_p,
+            top_k: params.top_k,
+            repeat_penalty: params.repeat_penalty,
+            max_tokens: params.max_tokens,
+            seed: params.seed,
+            perturb: None,
+            partial_code: args.partial_code,
+        },
         format,
         n: args.samples,
         batch: args.batch,
         workers: common.workers(),
     };
     eprintln!(
-        "arbor: {} tasks × {} samples with {} ({format} prompts, temperature {temperature}) into {}",
+        "arbor: {} tasks × {} samples with {} ({format} prompts, temperature {}) into {}",
         problems.len(),
         args.samples,
         args.model.model,
+        params.temperature,
         dir.display()
     );
+    let output = nominal_run(&mut model, &problems, &dir, &options, &sandbox)?;
+    let ks = common.ks(Some(args.samples));
+    let transforms = arbor_eval::robust::transforms_named(&args.perturb, problems[0].language())?;
+    let robust = RobustnessOptions {
+        run: &options,
+        dir: &dir,
+        versions: args.perturb_seeds,
+        ks: &ks,
+    };
+    let rows = robustness(
+        &mut model,
+        &problems,
+        &output,
+        &transforms,
+        &robust,
+        &sandbox,
+    )?;
+    let report = Report {
+        problems: problems.len(),
+        results: &output.results,
+        results_path: &output.results_file,
+        sandbox: &sandbox,
+        run: Some((&options.settings, &output.progress, args.samples)),
+        robustness: &rows,
+    };
+    report_summary(out, common, &report)?;
+    if !common.json && !rows.is_empty() {
+        report_robustness(out, &ks, &rows)?;
+    }
+    Ok(Outcome::Ok)
+}
+
+/// The problems of `eval run`, with ReCode's partial code when asked.
+fn problems_of_run(args: &RunArgs) -> anyhow::Result<Vec<arbor_eval::Problem>> {
+    let problems = args.common.problems()?;
+    if !args.partial_code {
+        return Ok(problems);
+    }
+    let (with_partial, changed) = arbor_eval::robust::partial_code(&problems)?;
+    eprintln!(
+        "arbor: partial code in {changed} of {} prompts",
+        problems.len()
+    );
+    Ok(with_partial)
+}
+
+/// The nominal run, with a progress bar (or a line per tenth of the tasks without a terminal).
+fn nominal_run(
+    model: &mut arbor_lm::LlamaModel,
+    problems: &[arbor_eval::Problem],
+    dir: &Path,
+    options: &RunOptions,
+    sandbox: &Sandbox,
+) -> anyhow::Result<arbor_eval::RunOutput> {
     let bar = crate::progress_bar(
         problems.len() as u64,
         "{spinner} {pos}/{len} tasks [{bar:30}] {msg}, ETA {eta}",
     );
     let mut last_tenth = 0;
-    let output = arbor_eval::run::run(&mut model, &problems, &dir, &options, &sandbox, &mut |p| {
+    let output = arbor_eval::run::run(model, problems, dir, options, sandbox, &mut |p| {
         let message = format!(
             "{} of {} samples passed",
             p.passed,
-            p.tasks_done * args.samples
+            p.tasks_done * options.n
         );
         match &bar {
             Some(bar) => {
@@ -341,145 +342,51 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let ks = common.ks(Some(args.samples));
-    let mut robustness = Vec::new();
-    for transform in perturbations(&args.perturb, problems[0].language())? {
-        // Each version's results for the tasks it changed; a prompt an earlier version
-        // already had is not run again but takes that version's results.
-        let mut versions: Vec<Vec<SampleResult>> = Vec::new();
-        let mut seen = HashMap::new();
-        for version in 0..args.perturb_seeds {
-            let perturbed = arbor_eval::robust::perturb(
-                &problems,
-                transform,
-                args.seed,
-                version as u64,
-                Naming::Natural,
-            )?;
-            let (fresh, repeats) =
-                arbor_eval::robust::first_seen(version, perturbed.problems, &mut seen);
-            let mut results = Vec::new();
-            if !fresh.is_empty() {
-                let (sub, tag) = match version {
-                    0 => (
-                        dir.join(format!("perturb-{}", transform.id)),
-                        transform.id.to_string(),
-                    ),
-                    v => (
-                        dir.join(format!("perturb-{}-{v}", transform.id)),
-                        format!("{} variant {v}", transform.id),
-                    ),
-                };
+    Ok(output)
+}
+
+/// The robustness runs, a progress bar for each version generated.
+fn robustness(
+    model: &mut arbor_lm::LlamaModel,
+    problems: &[arbor_eval::Problem],
+    nominal: &arbor_eval::RunOutput,
+    transforms: &[&'static arbor_augment::Transform],
+    options: &RobustnessOptions<'_>,
+    sandbox: &Sandbox,
+) -> anyhow::Result<Vec<RobustnessRow>> {
+    let mut bar = None;
+    let rows = arbor_eval::robust::run_robustness(
+        model,
+        problems,
+        &nominal.results,
+        transforms,
+        options,
+        sandbox,
+        &mut |event| match event {
+            RobustnessEvent::Started { tag, prompts, dir } => {
                 eprintln!(
-                    "arbor: {tag}: {} prompts changed, generating into {}",
-                    fresh.len(),
-                    sub.display()
+                    "arbor: {tag}: {prompts} prompts changed, generating into {}",
+                    dir.display()
                 );
-                let options = RunOptions {
-                    settings: RunSettings {
-                        perturb: Some(tag),
-                        ..settings.clone()
-                    },
-                    ..options.clone()
-                };
-                let bar = crate::progress_bar(
-                    fresh.len() as u64,
+                bar = crate::progress_bar(
+                    prompts as u64,
                     "{spinner} {pos}/{len} tasks [{bar:30}] ETA {eta}",
                 );
-                let result =
-                    arbor_eval::run::run(&mut model, &fresh, &sub, &options, &sandbox, &mut |p| {
-                        if let Some(bar) = &bar {
-                            bar.set_position(p.tasks_done as u64);
-                        }
-                    })?;
+            }
+            RobustnessEvent::Progress(p) => {
                 if let Some(bar) = &bar {
+                    bar.set_position(p.tasks_done as u64);
+                }
+            }
+            RobustnessEvent::Finished => {
+                if let Some(bar) = bar.take() {
                     bar.finish_and_clear();
                 }
-                results = result.results;
             }
-            for (task, earlier) in repeats {
-                let copied: Vec<_> = versions[earlier]
-                    .iter()
-                    .filter(|r| r.sample.task_id == task)
-                    .cloned()
-                    .collect();
-                results.extend(copied);
-            }
-            versions.push(results);
-        }
-        if versions.iter().all(|v| v.is_empty()) {
-            eprintln!("arbor: {} changes no prompt", transform.id);
-            robustness.push((transform.id, None));
-            continue;
-        }
-        let comparison = arbor_eval::robust::compare(&output.results, &versions, &ks);
-        robustness.push((transform.id, Some(comparison)));
-    }
-    report(
-        out,
-        common,
-        &Report {
-            problems: problems.len(),
-            results: &output.results,
-            results_path: &output.results_file,
-            sandbox: &sandbox,
-            run: Some((&settings, &output.progress, args.samples)),
-            robustness: (common.json && !robustness.is_empty())
-                .then(|| robustness_json(&robustness)),
+            RobustnessEvent::Unchanged(id) => eprintln!("arbor: {id} changes no prompt"),
         },
     )?;
-    if !common.json && !robustness.is_empty() {
-        report_robustness(out, &ks, &robustness)?;
-    }
-    Ok(Outcome::Ok)
-}
-
-/// The transforms `--perturb` names (`all`: every one with a version for `language`).
-fn perturbations(
-    names: &[String],
-    language: arbor_syntax::Language,
-) -> anyhow::Result<Vec<&'static arbor_augment::Transform>> {
-    if names.iter().any(|n| n == "all") {
-        return Ok(arbor_augment::TRANSFORMS
-            .iter()
-            .filter(|t| t.supports(language))
-            .collect());
-    }
-    names
-        .iter()
-        .map(|n| {
-            arbor_augment::by_id(n.trim()).ok_or_else(|| {
-                anyhow::anyhow!("unknown transform `{n}` (see `arbor augment --list`)")
-            })
-        })
-        .collect()
-}
-
-type Robustness<'a> = [(&'a str, Option<arbor_eval::robust::Comparison>)];
-
-/// The robustness rows as JSON.
-fn robustness_json(rows: &Robustness<'_>) -> serde_json::Value {
-    let pass_at = |m: &std::collections::BTreeMap<usize, f64>| {
-        m.iter()
-            .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
-            .collect::<serde_json::Map<_, _>>()
-    };
-    rows.iter()
-        .map(|(id, c)| match c {
-            None => serde_json::json!({"transform": id, "changed": 0}),
-            Some(c) => serde_json::json!({
-                "transform": id,
-                "changed": c.changed,
-                "tasks": c.tasks,
-                "versions": c.versions,
-                "nominal": pass_at(&c.nominal),
-                "perturbed": pass_at(&c.perturbed),
-                "drop": pass_at(&c.drop),
-                "relative": pass_at(&c.relative),
-                "flipped": c.flipped,
-            }),
-        })
-        .collect()
+    Ok(rows)
 }
 
 /// The robustness table: per transform, how many prompts changed, nominal pass@k, Robust
@@ -487,12 +394,12 @@ fn robustness_json(rows: &Robustness<'_>) -> serde_json::Value {
 fn report_robustness(
     out: &mut impl Write,
     ks: &[usize],
-    rows: &Robustness<'_>,
+    rows: &[RobustnessRow],
 ) -> anyhow::Result<()> {
     let k = ks.first().copied().unwrap_or(1);
     let s = rows
         .iter()
-        .find_map(|(_, c)| c.as_ref().map(|c| c.versions))
+        .find_map(|r| r.comparison.as_ref().map(|c| c.versions))
         .unwrap_or(1);
     writeln!(out)?;
     writeln!(
@@ -511,8 +418,9 @@ fn report_robustness(
         format!("RR{s}@{k}"),
         "flipped"
     )?;
-    for (id, c) in rows {
-        match c {
+    for row in rows {
+        let id = row.transform;
+        match &row.comparison {
             None => writeln!(out, "{id:<22} {:>8}", 0)?,
             Some(c) => {
                 let (Some(a), Some(b)) = (c.nominal.get(&k), c.perturbed.get(&k)) else {
@@ -539,28 +447,6 @@ fn report_robustness(
     Ok(())
 }
 
-/// A catalog name as it is; a path's file stem.
-fn short_name(name_or_path: &str) -> String {
-    let path = Path::new(name_or_path);
-    let name = if path.components().count() > 1 || name_or_path.contains('.') {
-        path.file_name()
-            .and_then(|s| s.to_str())
-            .map(|s| s.split('.').next().unwrap_or(s))
-            .unwrap_or(name_or_path)
-    } else {
-        name_or_path
-    };
-    name.chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 /// What the summary reports.
 struct Report<'a> {
     problems: usize,
@@ -569,40 +455,62 @@ struct Report<'a> {
     sandbox: &'a Sandbox,
     /// For `eval run`: its settings, progress counts and samples per task.
     run: Option<(&'a RunSettings, &'a arbor_eval::RunProgress, usize)>,
-    /// For `eval run --perturb`, in JSON output: the robustness rows.
-    robustness: Option<serde_json::Value>,
+    /// For `eval run --perturb`: the robustness rows.
+    robustness: &'a [RobustnessRow],
 }
 
-fn report(out: &mut impl Write, common: &CommonArgs, r: &Report<'_>) -> anyhow::Result<()> {
+fn report_summary(out: &mut impl Write, common: &CommonArgs, r: &Report<'_>) -> anyhow::Result<()> {
     let counts = arbor_eval::task_counts(r.results);
     let ks = common.ks(r.run.map(|(_, _, n)| n));
     let summary = arbor_eval::summarize(&counts, &ks);
     if common.json {
-        let mut value = serde_json::json!({
-            "dataset": common.dataset,
-            "problems": r.problems,
-            "tasks": summary.tasks,
-            "samples": summary.samples,
-            "passed": summary.passed,
-            "pass_at": summary.pass_at.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
-            "tasks_short": summary.short.iter().map(|(k, v)| (k.to_string(), v.len().into())).collect::<serde_json::Map<_, _>>(),
-            "timeout_secs": common.timeout,
-            "strict": common.strict,
-            "isolation": r.sandbox.isolation().to_string(),
-            "results": r.results_path.display().to_string(),
-        });
-        if let Some(robustness) = &r.robustness {
-            value["robustness"] = robustness.clone();
-        }
-        if let Some((settings, progress, n)) = r.run {
-            value["run"] = serde_json::to_value(settings)?;
-            value["run"]["n"] = n.into();
-            value["generated"] = progress.generated.into();
-            value["resumed"] = progress.resumed.into();
-        }
-        writeln!(out, "{value}")?;
-        return Ok(());
+        writeln!(out, "{}", summary_json(common, r, &summary)?)?;
+    } else {
+        summary_text(out, common, r, &summary, &ks)?;
     }
+    Ok(())
+}
+
+/// The summary as one JSON object.
+fn summary_json(
+    common: &CommonArgs,
+    r: &Report<'_>,
+    summary: &arbor_eval::Summary,
+) -> anyhow::Result<serde_json::Value> {
+    let by_k = |m: serde_json::Map<String, serde_json::Value>| serde_json::Value::Object(m);
+    let mut value = serde_json::json!({
+        "dataset": common.dataset,
+        "problems": r.problems,
+        "tasks": summary.tasks,
+        "samples": summary.samples,
+        "passed": summary.passed,
+        "pass_at": by_k(summary.pass_at.iter().map(|(k, v)| (k.to_string(), (*v).into())).collect()),
+        "tasks_short": by_k(summary.short.iter().map(|(k, v)| (k.to_string(), v.len().into())).collect()),
+        "timeout_secs": common.timeout,
+        "strict": common.strict,
+        "isolation": r.sandbox.isolation().to_string(),
+        "results": r.results_path.display().to_string(),
+    });
+    if !r.robustness.is_empty() {
+        value["robustness"] = r.robustness.iter().map(RobustnessRow::to_json).collect();
+    }
+    if let Some((settings, progress, n)) = r.run {
+        value["run"] = serde_json::to_value(settings)?;
+        value["run"]["n"] = n.into();
+        value["generated"] = progress.generated.into();
+        value["resumed"] = progress.resumed.into();
+    }
+    Ok(value)
+}
+
+/// The summary as text: dataset, run, samples, pass@k, sandbox and results file.
+fn summary_text(
+    out: &mut impl Write,
+    common: &CommonArgs,
+    r: &Report<'_>,
+    summary: &arbor_eval::Summary,
+    ks: &[usize],
+) -> anyhow::Result<()> {
     writeln!(
         out,
         "dataset    {} ({} problems, {} with samples)",
@@ -630,21 +538,17 @@ fn report(out: &mut impl Write, common: &CommonArgs, r: &Report<'_>) -> anyhow::
         "samples    {} ({} passed)",
         summary.samples, summary.passed
     )?;
-    for &k in &ks {
+    for &k in ks {
         let value = summary
             .pass_at
             .get(&k)
             .map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
-        let short = summary
-            .short
-            .get(&k)
-            .map(|t| {
-                format!(
-                    "   ({} tasks with fewer than {k} samples left out)",
-                    t.len()
-                )
-            })
-            .unwrap_or_default();
+        let short = summary.short.get(&k).map_or_else(String::new, |t| {
+            format!(
+                "   ({} tasks with fewer than {k} samples left out)",
+                t.len()
+            )
+        });
         writeln!(out, "pass@{k:<5} {value}{short}")?;
     }
     writeln!(

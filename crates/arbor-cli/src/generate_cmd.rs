@@ -6,9 +6,10 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use arbor_lm::{Completion, GenerationParams, LlamaModel};
+use arbor_lm::{Completion, LlamaModel};
 use clap::Args;
 
+use crate::args::{at_least_one, SamplingArgs};
 use crate::Outcome;
 
 /// `arbor model …`.
@@ -62,7 +63,7 @@ pub struct ModelArgs {
     #[arg(long, value_name = "NAME|PATH", default_value = arbor_lm::catalog::DEFAULT_MODEL)]
     pub model: String,
     /// Threads for the model (default: all cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub threads: Option<usize>,
     /// How the KV cache keeps keys and values: f32, or f16 (half the memory).
     #[arg(long, value_name = "TYPE", default_value = "f32")]
@@ -74,9 +75,6 @@ impl ModelArgs {
     /// these variables once, when first used.
     pub fn apply_threads(&self) -> anyhow::Result<()> {
         if let Some(n) = self.threads {
-            if n == 0 {
-                anyhow::bail!("--threads must be at least 1");
-            }
             std::env::set_var("CANDLE_NUM_THREADS", n.to_string());
             std::env::set_var("RAYON_NUM_THREADS", n.to_string());
         }
@@ -90,45 +88,6 @@ impl ModelArgs {
         let mut model = LlamaModel::load(&path)?;
         model.set_kv_type(self.kv_cache);
         Ok(model)
-    }
-}
-
-/// Sampling options shared by `arbor generate` and `arbor complete`.
-#[derive(Debug, Args)]
-pub struct SamplingArgs {
-    /// Sampling temperature; 0 is greedy.
-    #[arg(long, default_value_t = 0.0)]
-    pub temperature: f64,
-    /// Nucleus sampling threshold (1 = off).
-    #[arg(long, default_value_t = 1.0)]
-    pub top_p: f64,
-    /// Sample among the k most likely tokens (0 = off).
-    #[arg(long, default_value_t = 0)]
-    pub top_k: usize,
-    /// Penalty for repeating recent tokens (1 = off).
-    #[arg(long, default_value_t = 1.0)]
-    pub repeat_penalty: f32,
-    /// Sampler seed: the same seed gives the same output.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-}
-
-impl SamplingArgs {
-    /// Checked generation parameters.
-    pub fn params(&self, max_tokens: usize, stop: Vec<String>) -> anyhow::Result<GenerationParams> {
-        if !(0.0..=1.0).contains(&self.top_p) || self.temperature < 0.0 {
-            anyhow::bail!("--top-p must be in [0, 1] and --temperature at least 0");
-        }
-        Ok(GenerationParams {
-            max_tokens,
-            temperature: self.temperature,
-            top_p: self.top_p,
-            top_k: self.top_k,
-            repeat_penalty: self.repeat_penalty,
-            seed: self.seed,
-            stop,
-            ..GenerationParams::default()
-        })
     }
 }
 
@@ -148,7 +107,7 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "FILE")]
     prompt_file: Option<PathBuf>,
     /// At most this many new tokens.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = at_least_one)]
     max_tokens: usize,
     #[command(flatten)]
     sampling: SamplingArgs,
@@ -157,7 +116,7 @@ pub struct GenerateArgs {
     stop: Vec<String>,
     /// Samples to draw; they share the prompt's prefill and decode as one batch, sample i
     /// with seed + i.
-    #[arg(short = 'n', long = "samples", default_value_t = 1)]
+    #[arg(short = 'n', long = "samples", default_value_t = 1, value_parser = at_least_one)]
     samples: usize,
     /// One JSON object per sample (text, token counts, stop reason, timings).
     #[arg(long)]
@@ -208,11 +167,9 @@ pub fn run(args: GenerateArgs, out: &mut impl Write) -> anyhow::Result<Outcome> 
         }
         (None, None) => unreachable!("clap requires one of them"),
     };
-    if args.samples == 0 {
-        anyhow::bail!("--samples must be at least 1");
-    }
-    let mut params = args.sampling.params(args.max_tokens, args.stop)?;
-    params.n = args.samples;
+    let params = args
+        .sampling
+        .params(args.samples, 1.0, args.max_tokens, args.stop);
     let mut model = args.model.load()?;
     // One sample to a terminal: show the text as it is generated.
     let completions = if args.samples == 1 && !args.json && std::io::stdout().is_terminal() {

@@ -4,7 +4,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use arbor_index::{CodeIndex, IndexSettings, Progress, TokenizerKind, UpdateOptions, UpdateStats};
+use arbor_index::{
+    ignore_cache_dir, CodeIndex, IndexError, IndexSettings, Progress, TokenizerKind, UpdateOptions,
+    UpdateStats,
+};
 use arbor_syntax::WalkOptions;
 use clap::{Args, ValueEnum};
 
@@ -58,28 +61,21 @@ enum TokenizerArg {
     Default,
 }
 
-/// Keeps `.arbor/` out of git, as tools with a cache folder do.
-pub fn ignore_cache_dir(dir: &Path) {
-    if let Some(parent) = dir
-        .parent()
-        .filter(|p| p.file_name().is_some_and(|n| n == ".arbor"))
-    {
-        let gitignore = parent.join(".gitignore");
-        if !gitignore.exists() {
-            let _ = std::fs::write(
-                gitignore,
-                "# Created by arbor: the index is not for version control.\n*\n",
-            );
-        }
-    }
-}
-
 /// Updates `index` from the repository at `root`, with a progress bar on a terminal.
 pub fn update(
     index: &CodeIndex,
     root: &Path,
     options: &UpdateOptions,
 ) -> anyhow::Result<UpdateStats> {
+    Ok(with_progress(|progress| {
+        index.update(root, options, progress)
+    })?)
+}
+
+/// Runs `work`, which may update an index, with a progress bar of the update on a terminal.
+pub fn with_progress<T>(
+    work: impl FnOnce(&(dyn Fn(Progress) + Sync)) -> Result<T, IndexError>,
+) -> Result<T, IndexError> {
     let bar = crate::progress_bar(
         0,
         "{spinner} indexing {pos}/{len} files [{bar:30}] {eta} {msg}",
@@ -93,11 +89,11 @@ pub fn update(
             }
         }
     };
-    let stats = index.update(root, options, &progress);
+    let result = work(&progress);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    Ok(stats?)
+    result
 }
 
 pub fn run(args: IndexArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {

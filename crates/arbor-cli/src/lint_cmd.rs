@@ -1,12 +1,11 @@
 //! `arbor lint [PATHS…]`: the review linter.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use arbor_lint::baseline::Baseline;
-use arbor_lint::diff::ChangedLines;
 use arbor_lint::report::{self, Format};
-use arbor_lint::{Config, LintOptions, Linter, Severity};
+use arbor_lint::{Config, Finding, LintOptions, LintReport, Linter, Review, Severity};
 use clap::{Args, ValueEnum};
 
 use crate::Outcome;
@@ -71,69 +70,123 @@ enum FailOn {
     Never,
 }
 
-pub fn run(args: LintArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+/// The configuration the arguments name (or the nearest one), with `--select` and `--ignore`.
+fn load_config(args: &LintArgs) -> anyhow::Result<Config> {
     let mut config = match &args.config {
         Some(path) => Config::from_file(path)?,
-        None => Config::discover(
-            args.paths
-                .first()
-                .map_or(std::path::Path::new("."), |p| p.as_path()),
-        )?,
+        None => Config::discover(args.paths.first().map_or(Path::new("."), |p| p.as_path()))?,
     };
     if !args.select.is_empty() {
         config.select = args.select.clone();
     }
     config.ignore.extend(args.ignore.iter().cloned());
-    let linter = Linter::new(config)?;
-    if args.list_rules {
-        for rule in linter.rules().filter(|r| linter.selected(&r.id)) {
-            let language = rule.language.map_or("all", |l| l.name());
-            let fix = if rule.fixable { " (fixable)" } else { "" };
-            writeln!(
-                out,
-                "{:<28} {:<10} {:<8} {}{fix}",
-                rule.id,
-                language,
-                rule.severity.name(),
-                rule.message
-            )?;
+    Ok(config)
+}
+
+/// `--list-rules`: the selected rules, one a line.
+fn list_rules(linter: &Linter, out: &mut impl Write) -> anyhow::Result<()> {
+    for rule in linter.rules().filter(|r| linter.selected(&r.id)) {
+        let language = rule.language.map_or("all", |l| l.name());
+        let fix = if rule.fixable { " (fixable)" } else { "" };
+        writeln!(
+            out,
+            "{:<28} {:<10} {:<8} {}{fix}",
+            rule.id,
+            language,
+            rule.severity.name(),
+            rule.message
+        )?;
+    }
+    Ok(())
+}
+
+/// Files named one by one that could not be linted at all (binary, not UTF-8, a pipe…) are an
+/// input error, as for `arbor symbols`, not a clean result.
+fn check_something_linted(paths: &[PathBuf], report: &LintReport) -> anyhow::Result<()> {
+    if report.files > 0 || paths.iter().any(|p| p.is_dir()) {
+        return Ok(());
+    }
+    if let Some(first) = report.skipped.first() {
+        let more = match report.skipped.len() - 1 {
+            0 => String::new(),
+            n => format!(" (and {n} more skipped)"),
+        };
+        anyhow::bail!(
+            "{}: {}{more}; nothing was linted",
+            first.path.display(),
+            first.reason
+        );
+    }
+    Ok(())
+}
+
+/// The summary line, on stderr in every format so stdout stays machine-readable.
+fn summarize(report: &LintReport, fix: bool) {
+    let (errors, warnings, infos) = report::counts(&report.findings);
+    let fixed = if fix {
+        format!("; {} fixed", report.fixed)
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "arbor: {} findings ({errors} errors, {warnings} warnings, {infos} info) in {} files; {} suppressed{fixed}{}",
+        report.findings.len(),
+        report.files,
+        report.suppressed,
+        report.hidden
+    );
+}
+
+impl FormatArg {
+    fn format(self) -> Format {
+        match self {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Github => Format::Github,
         }
+    }
+}
+
+impl FailOn {
+    /// Whether the findings fail the run.
+    fn fails(self, findings: &[Finding]) -> bool {
+        let threshold = match self {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Info => Severity::Info,
+            FailOn::Never => return false,
+        };
+        findings.iter().any(|f| f.severity >= threshold)
+    }
+}
+
+/// Runs `arbor lint`: parses the arguments into a configuration and a [`Review`], lints, prints.
+pub fn run(args: LintArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let linter = Linter::new(load_config(&args)?)?;
+    if args.list_rules {
+        list_rules(&linter, out)?;
         return Ok(Outcome::Ok);
     }
-    for path in &args.paths {
-        if !path.exists() {
-            anyhow::bail!("{}: no such file or directory", path.display());
-        }
+    if let Some(path) = args.paths.iter().find(|p| !p.exists()) {
+        anyhow::bail!("{}: no such file or directory", path.display());
     }
     let options = LintOptions {
         report_unused_suppressions: args.report_unused_suppressions,
         max_file_size: args.max_file_size,
         fix: args.fix,
     };
-    // Read the baseline and the diff first: a bad one fails before any work.
-    let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
-    let cwd = std::env::current_dir()?;
-    let changed = args
-        .diff
-        .as_deref()
-        .map(|rev| ChangedLines::since(&cwd, rev))
-        .transpose()?;
-    let mut report = linter.lint_paths(&args.paths, &options)?;
-    // Files named one by one that could not be linted at all (binary, not UTF-8, a pipe…) are
-    // an input error, as for `arbor symbols`, not a clean result.
-    if report.files == 0 && args.paths.iter().all(|p| !p.is_dir()) {
-        if let Some(first) = report.skipped.first() {
-            let more = match report.skipped.len() - 1 {
-                0 => String::new(),
-                n => format!(" (and {n} more skipped)"),
-            };
-            anyhow::bail!(
-                "{}: {}{more}; nothing was linted",
-                first.path.display(),
-                first.reason
-            );
-        }
-    }
+    // Reads the baseline and the diff first: a bad one fails before any work.
+    let review = Review::new(
+        args.baseline.as_deref(),
+        args.diff.as_deref(),
+        &std::env::current_dir()?,
+    )?;
+    let report = match &args.write_baseline {
+        Some(_) => linter.lint_paths(&args.paths, &options)?,
+        None => linter.review(&args.paths, &options, &review)?,
+    };
+    check_something_linted(&args.paths, &report)?;
     for skip in &report.skipped {
         eprintln!("arbor: skipped {}: {}", skip.path.display(), skip.reason);
     }
@@ -149,56 +202,12 @@ pub fn run(args: LintArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::Ok);
     }
-    let mut hidden = Vec::new();
-    if let Some(baseline) = &baseline {
-        hidden.push(format!(
-            "{} in the baseline",
-            baseline.filter(&mut report.findings)
-        ));
-    }
-    if let Some(changed) = &changed {
-        let before = report.findings.len();
-        report.findings.retain(|f| changed.contains(&cwd, f));
-        hidden.push(format!(
-            "{} on unchanged lines",
-            before - report.findings.len()
-        ));
-    }
-    let format = match args.format {
-        FormatArg::Text => Format::Text,
-        FormatArg::Json => Format::Json,
-        FormatArg::Sarif => Format::Sarif,
-        FormatArg::Github => Format::Github,
-    };
     let rules: Vec<_> = linter.rules().cloned().collect();
-    report::write(format, &report, &rules, out)?;
-    let (errors, warnings, infos) = report::counts(&report.findings);
-    {
-        // The summary goes to stderr in every format, so stdout stays machine-readable.
-        out.flush()?;
-        let fixed = if args.fix {
-            format!("; {} fixed", report.fixed)
-        } else {
-            String::new()
-        };
-        let hidden = hidden.iter().map(|h| format!("; {h}")).collect::<String>();
-        eprintln!(
-            "arbor: {} findings ({errors} errors, {warnings} warnings, {infos} info) in {} files; {} suppressed{fixed}{hidden}",
-            report.findings.len(),
-            report.files,
-            report.suppressed
-        );
-    }
-    let threshold = match args.fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
-    };
-    let failing = threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
-    Ok(if failing {
-        Outcome::Findings
-    } else {
-        Outcome::Ok
+    report::write(args.format.format(), &report, &rules, out)?;
+    out.flush()?;
+    summarize(&report, args.fix);
+    Ok(match args.fail_on.fails(&report.findings) {
+        true => Outcome::Findings,
+        false => Outcome::Ok,
     })
 }

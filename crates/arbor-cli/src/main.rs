@@ -1,6 +1,7 @@
 //! `arbor`: code intelligence on your own machine. This binary only parses arguments, calls the
 //! library crates and prints; exit codes are 0 (ok), 1 (findings) and 2 (usage or input error).
 
+mod args;
 mod augment_cmd;
 mod complete_cmd;
 mod eval_cmd;

@@ -3,10 +3,12 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use arbor_index::{CodeIndex, Hit, IndexError, IndexSettings, Query, SearchOptions, UpdateOptions};
+use arbor_index::{
+    CodeIndex, Freshness, Hit, HitType, IndexError, Query, Refresh, SearchOptions, UpdateOptions,
+};
 use clap::Args;
 
-use crate::index_cmd::{ignore_cache_dir, update, IndexLocation};
+use crate::index_cmd::{summary, with_progress, IndexLocation};
 use crate::Outcome;
 
 /// Arguments of `arbor search`.
@@ -43,34 +45,27 @@ pub fn run(args: SearchArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         anyhow::bail!("{}: not a directory", root.display());
     }
     let dir = args.location.dir(root);
-    let index = if args.no_update {
-        CodeIndex::open(&dir)?
+    let (index, freshness) = if args.no_update {
+        CodeIndex::open_fresh(&dir, root, &Refresh::Never, &|_| {})?
     } else {
-        let index = CodeIndex::open_or_create(&dir, IndexSettings::default(), false)?;
-        if index.is_read_only() {
-            eprintln!(
-                "arbor: note: the index at {} is read-only; searching it as last built, without updating it",
-                dir.display()
-            );
-            return search(&index, &query, &args, out);
-        }
-        ignore_cache_dir(&dir);
-        match update(&index, root, &UpdateOptions::default()) {
-            Ok(stats) if stats.committed => {
-                eprintln!("arbor: {}", crate::index_cmd::summary(&stats))
-            }
-            Ok(_) => {}
-            Err(err)
-                if err
-                    .downcast_ref::<IndexError>()
-                    .is_some_and(|e| matches!(e, IndexError::Locked(_))) =>
-            {
-                eprintln!("arbor: warning: {err}; searching the index as last committed");
-            }
-            Err(err) => return Err(err),
-        }
-        index
+        let refresh = Refresh::Update(UpdateOptions::default());
+        with_progress(|progress| CodeIndex::open_fresh(&dir, root, &refresh, progress))?
     };
+    match freshness {
+        Freshness::AsCommitted => {}
+        Freshness::Updated(stats) => {
+            if stats.committed {
+                eprintln!("arbor: {}", summary(&stats));
+            }
+        }
+        Freshness::ReadOnly => eprintln!(
+            "arbor: note: the index at {} is read-only; searching it as last built, without updating it",
+            dir.display()
+        ),
+        Freshness::Locked(err) => {
+            eprintln!("arbor: warning: {err}; searching the index as last committed")
+        }
+    }
     search(&index, &query, &args, out)
 }
 
@@ -114,7 +109,7 @@ fn print_hit(hit: &Hit, color: bool, out: &mut impl Write) -> std::io::Result<()
     };
     write!(out, "{bold}{}:{}:{}{reset}", hit.path, hit.line, hit.column)?;
     if let (Some(kind), Some(symbol)) = (&hit.kind, &hit.symbol) {
-        let role = if hit.hit_type == "definition" {
+        let role = if hit.hit_type == HitType::Definition {
             ""
         } else {
             "in "

@@ -6,6 +6,9 @@ pub enum CompleteError {
     /// A cursor outside the file.
     #[error("{0}")]
     Cursor(String),
+    /// A file that cannot be read or completed, or a request the model cannot serve.
+    #[error("{0}")]
+    Request(String),
     /// The syntax layer failed.
     #[error(transparent)]
     Syntax(#[from] arbor_syntax::SyntaxError),

@@ -10,10 +10,12 @@ pub mod context;
 pub mod cursor;
 pub mod error;
 pub mod prompt;
+pub mod session;
 pub mod trim;
 
 pub use context::{gather_context, ContextItem, ContextKind, ContextOptions};
 pub use cursor::{heal, split_at_cursor, strip_healed, CursorSplit};
 pub use error::CompleteError;
 pub use prompt::{build_prompt, Prompt, PromptFormat};
+pub use session::{prompt_format, stop_tokens, FimMode, Request, Site};
 pub use trim::BlockEnd;

@@ -15,13 +15,215 @@
 //! version that leaves a prompt unchanged counts with the nominal results.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
 use arbor_augment::{augment, Naming, Transform};
+use arbor_lm::LlamaModel;
+use arbor_syntax::Language;
 
 use crate::data::Problem;
 use crate::error::EvalError;
 use crate::passk::summarize;
+use crate::run::{RunOptions, RunProgress, RunSettings};
+use crate::sandbox::Sandbox;
 use crate::score::{task_counts, SampleResult};
+
+/// The transforms `names` name (`all`: every one with a version for `language`); an unknown
+/// name is an error, before anything is generated.
+pub fn transforms_named(
+    names: &[String],
+    language: Language,
+) -> Result<Vec<&'static Transform>, EvalError> {
+    if names.iter().any(|n| n == "all") {
+        return Ok(arbor_augment::TRANSFORMS
+            .iter()
+            .filter(|t| t.supports(language))
+            .collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            arbor_augment::by_id(n.trim()).ok_or_else(|| {
+                EvalError::Mismatch(format!(
+                    "unknown transform `{n}` (see `arbor augment --list`)"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// One transform's line of a robustness report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RobustnessRow {
+    /// The transform's id.
+    pub transform: &'static str,
+    /// Its scores next to the nominal ones; `None` when it changed no prompt.
+    pub comparison: Option<Comparison>,
+}
+
+impl RobustnessRow {
+    /// The row as JSON (`changed: 0` alone for a transform that changed nothing).
+    pub fn to_json(&self) -> serde_json::Value {
+        let pass_at = |m: &BTreeMap<usize, f64>| {
+            m.iter()
+                .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+                .collect::<serde_json::Map<_, _>>()
+        };
+        match &self.comparison {
+            None => serde_json::json!({"transform": self.transform, "changed": 0}),
+            Some(c) => serde_json::json!({
+                "transform": self.transform,
+                "changed": c.changed,
+                "tasks": c.tasks,
+                "versions": c.versions,
+                "nominal": pass_at(&c.nominal),
+                "perturbed": pass_at(&c.perturbed),
+                "drop": pass_at(&c.drop),
+                "relative": pass_at(&c.relative),
+                "flipped": c.flipped,
+            }),
+        }
+    }
+}
+
+/// What a robustness run reports as it goes.
+#[derive(Debug)]
+pub enum RobustnessEvent<'a> {
+    /// A version of a transform starts generating `prompts` changed prompts into `dir`
+    /// (`tag`: the transform's id, with ` variant v` from the second version on).
+    Started {
+        /// The transform and version.
+        tag: &'a str,
+        /// Changed prompts not seen in an earlier version.
+        prompts: usize,
+        /// The version's run directory.
+        dir: &'a Path,
+    },
+    /// Progress of the version's run.
+    Progress(&'a RunProgress),
+    /// The version's run is done.
+    Finished,
+    /// The transform changed no prompt.
+    Unchanged(&'static str),
+}
+
+/// The settings of a robustness run: the nominal run's, with how many versions per prompt.
+#[derive(Debug, Clone)]
+pub struct RobustnessOptions<'a> {
+    /// The nominal run's options (its settings are recorded with each version's).
+    pub run: &'a RunOptions,
+    /// The nominal run's directory; version `v` of transform `t` runs in `perturb-t` (`v` =
+    /// 0) or `perturb-t-v`.
+    pub dir: &'a Path,
+    /// Perturbed versions of each prompt (ReCode's `s`).
+    pub versions: usize,
+    /// The k of pass@k.
+    pub ks: &'a [usize],
+}
+
+/// ReCode's robustness runs: for each transform, `versions` perturbed versions of the
+/// problems it changes are generated and scored (each in its own resumable run directory),
+/// then compared with the `nominal` results. A prompt an earlier version already had is not
+/// run again but takes that version's results.
+pub fn run_robustness(
+    model: &mut LlamaModel,
+    problems: &[Problem],
+    nominal: &[SampleResult],
+    transforms: &[&'static Transform],
+    options: &RobustnessOptions<'_>,
+    sandbox: &Sandbox,
+    on_event: &mut dyn FnMut(RobustnessEvent<'_>),
+) -> Result<Vec<RobustnessRow>, EvalError> {
+    let mut rows = Vec::new();
+    for &transform in transforms {
+        let mut versions: Vec<Vec<SampleResult>> = Vec::new();
+        let mut seen = HashMap::new();
+        for version in 0..options.versions {
+            let results = run_version(
+                model, problems, transform, version, &versions, &mut seen, options, sandbox,
+                on_event,
+            )?;
+            versions.push(results);
+        }
+        let comparison = if versions.iter().all(|v| v.is_empty()) {
+            on_event(RobustnessEvent::Unchanged(transform.id));
+            None
+        } else {
+            Some(compare(nominal, &versions, options.ks))
+        };
+        rows.push(RobustnessRow {
+            transform: transform.id,
+            comparison,
+        });
+    }
+    Ok(rows)
+}
+
+/// The results of one version of a transform: the tasks it changed, run fresh where no
+/// earlier version (`earlier`) had the same prompt, copied from that version otherwise.
+#[allow(clippy::too_many_arguments)]
+fn run_version(
+    model: &mut LlamaModel,
+    problems: &[Problem],
+    transform: &'static Transform,
+    version: usize,
+    earlier: &[Vec<SampleResult>],
+    seen: &mut HashMap<(String, String), usize>,
+    options: &RobustnessOptions<'_>,
+    sandbox: &Sandbox,
+    on_event: &mut dyn FnMut(RobustnessEvent<'_>),
+) -> Result<Vec<SampleResult>, EvalError> {
+    let settings = &options.run.settings;
+    let perturbed = perturb(
+        problems,
+        transform,
+        settings.seed,
+        version as u64,
+        Naming::Natural,
+    )?;
+    let (fresh, repeats) = first_seen(version, perturbed.problems, seen);
+    let mut results = Vec::new();
+    if !fresh.is_empty() {
+        let (dir, tag) = version_dir(options.dir, transform.id, version);
+        on_event(RobustnessEvent::Started {
+            tag: &tag,
+            prompts: fresh.len(),
+            dir: &dir,
+        });
+        let run_options = RunOptions {
+            settings: RunSettings {
+                perturb: Some(tag.clone()),
+                ..settings.clone()
+            },
+            ..options.run.clone()
+        };
+        let output = crate::run::run(model, &fresh, &dir, &run_options, sandbox, &mut |p| {
+            on_event(RobustnessEvent::Progress(p))
+        })?;
+        on_event(RobustnessEvent::Finished);
+        results = output.results;
+    }
+    for (task, from) in repeats {
+        results.extend(
+            earlier[from]
+                .iter()
+                .filter(|r| r.sample.task_id == task)
+                .cloned(),
+        );
+    }
+    Ok(results)
+}
+
+/// The run directory and tag of `version` of transform `id` under the nominal run's `dir`.
+fn version_dir(dir: &Path, id: &str, version: usize) -> (PathBuf, String) {
+    match version {
+        0 => (dir.join(format!("perturb-{id}")), id.to_string()),
+        v => (
+            dir.join(format!("perturb-{id}-{v}")),
+            format!("{id} variant {v}"),
+        ),
+    }
+}
 
 /// The problems a transform changed, with their new prompts (and renamed entry points).
 #[derive(Debug, Clone)]

@@ -95,6 +95,40 @@ pub struct RunOutput {
     pub progress: RunProgress,
 }
 
+/// A run's directory when none is given: `arbor-eval/<dataset>-<model>` (`-partial` added
+/// for prompts with ReCode's partial code), from the short names of the dataset and model.
+pub fn default_dir(dataset: &str, model: &str, partial_code: bool) -> PathBuf {
+    Path::new("arbor-eval").join(format!(
+        "{}-{}{}",
+        short_name(dataset),
+        short_name(model),
+        if partial_code { "-partial" } else { "" }
+    ))
+}
+
+/// A catalog name as it is; a path's file stem; characters other than letters, digits, `-`
+/// and `_` replaced by `_`.
+fn short_name(name_or_path: &str) -> String {
+    let path = Path::new(name_or_path);
+    let name = if path.components().count() > 1 || name_or_path.contains('.') {
+        path.file_name()
+            .and_then(|s| s.to_str())
+            .map(|s| s.split('.').next().unwrap_or(s))
+            .unwrap_or(name_or_path)
+    } else {
+        name_or_path
+    };
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// The file names inside a run directory.
 pub const SETTINGS_FILE: &str = "run.json";
 /// The samples file of a run directory.
@@ -303,4 +337,29 @@ fn resume_samples(
             .push(sample);
     }
     Ok(by_task)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_directory_names_the_dataset_and_model_briefly() {
+        assert_eq!(
+            default_dir("humaneval", "smollm2-135m", false),
+            Path::new("arbor-eval/humaneval-smollm2-135m")
+        );
+        assert_eq!(
+            default_dir(
+                "data/problems.jsonl.gz",
+                "/m/Qwen2.5 Coder.Q4_K_M.gguf",
+                true
+            ),
+            Path::new("arbor-eval/problems-Qwen2-partial")
+        );
+        assert_eq!(
+            default_dir("my set", "a:b", false),
+            Path::new("arbor-eval/my_set-a_b")
+        );
+    }
 }

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use arbor_index::{CodeIndex, IndexSettings, Query, SearchOptions, TokenizerKind, UpdateOptions};
+use arbor_index::{
+    CodeIndex, HitType, IndexSettings, Query, SearchOptions, TokenizerKind, UpdateOptions,
+};
 use arbor_syntax::{parse_files, walk, SymbolKind, WalkOptions};
 
 struct Target {
@@ -138,7 +140,7 @@ fn quality(corpus: &Path, work: &Path, max: usize) {
             let hits = index.search(&query, &options).expect("search");
             let rank = hits.iter().position(|h| {
                 h.path == target.path
-                    && ((h.hit_type == "definition" && h.line == target.line)
+                    && ((h.hit_type == HitType::Definition && h.line == target.line)
                         || h.symbol.as_deref() == Some(target.qualified.as_str()))
             });
             if let Some(rank) = rank {
@@ -162,22 +164,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-fn speed(corpus: &Path, work: &Path, arbor: &Path, count: usize) {
-    let dir = work.join("speed-index");
-    let (index, secs, bytes) = build(corpus, &dir, IndexSettings::default());
-    let size = dir_size(&dir);
-    println!(
-        "full build:        {secs:.2} s, {:.2} MB/s ({:.1} MB of source)",
-        bytes as f64 / 1e6 / secs,
-        bytes as f64 / 1e6
-    );
-    println!(
-        "index size:        {:.1} MB = {:.2} x corpus",
-        size as f64 / 1e6,
-        size as f64 / bytes as f64
-    );
-
-    // Re-index after changing one file (appending a function), and after changing nothing.
+/// Times re-indexing after changing one file (appending a function), and after changing
+/// nothing.
+fn reindex_speed(corpus: &Path, index: &CodeIndex) {
     let walked = walk(corpus, &WalkOptions::default()).expect("walk");
     let victim = &walked.files[walked.files.len() / 2].path;
     let original = std::fs::read_to_string(victim).expect("read");
@@ -204,8 +193,10 @@ fn speed(corpus: &Path, work: &Path, arbor: &Path, count: usize) {
         "re-index one file: {one:.3} s (changed {}, restored {}); no change: {none:.3} s",
         stats.changed, restore.changed
     );
+}
 
-    // Queries: symbol names and words from the corpus, every k-th for spread.
+/// Queries for the speed test: symbol names and words from the corpus, every k-th for spread.
+fn speed_queries(corpus: &Path, count: usize) -> Vec<String> {
     let names = targets(corpus, usize::MAX);
     let mut queries: Vec<String> = Vec::new();
     let step = (names.len() / count.max(1)).max(1);
@@ -227,6 +218,26 @@ fn speed(corpus: &Path, work: &Path, arbor: &Path, count: usize) {
             queries.push(name);
         }
     }
+    queries
+}
+
+fn speed(corpus: &Path, work: &Path, arbor: &Path, count: usize) {
+    let dir = work.join("speed-index");
+    let (index, secs, bytes) = build(corpus, &dir, IndexSettings::default());
+    let size = dir_size(&dir);
+    println!(
+        "full build:        {secs:.2} s, {:.2} MB/s ({:.1} MB of source)",
+        bytes as f64 / 1e6 / secs,
+        bytes as f64 / 1e6
+    );
+    println!(
+        "index size:        {:.1} MB = {:.2} x corpus",
+        size as f64 / 1e6,
+        size as f64 / bytes as f64
+    );
+
+    reindex_speed(corpus, &index);
+    let queries = speed_queries(corpus, count);
     let options = SearchOptions {
         limit: 20,
         snippet_lines: 3,

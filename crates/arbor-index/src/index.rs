@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arbor_syntax::{
-    read_source, walk, ChunkKind, ChunkOptions, ParsedFile, SkipReason, Skipped, Symbol,
-    WalkOptions,
+    read_source, walk, ChunkKind, ChunkOptions, ParsedFile, SkipReason, Skipped, SourceFile,
+    Symbol, WalkOptions,
 };
 use rayon::prelude::*;
 use tantivy::collector::DocSetCollector;
@@ -712,7 +712,7 @@ impl CodeIndex {
         Ok(files)
     }
 
-    fn writer(&self) -> Result<IndexWriter<TantivyDocument>, IndexError> {
+    pub(crate) fn writer(&self) -> Result<IndexWriter<TantivyDocument>, IndexError> {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, 4);
@@ -775,7 +775,7 @@ impl CodeIndex {
                 reason: reason.clone(),
             });
         }
-        let mut writer = self.writer()?;
+        let writer = self.writer()?;
         self.collect_garbage(&writer)?;
         let before = segment_files(&self.index)?;
         let walked = walk(root, &options.walk)?;
@@ -786,71 +786,19 @@ impl CodeIndex {
             self.indexed_files()?
         };
         progress(Progress::Total(walked.files.len()));
-
-        let added = AtomicUsize::new(0);
-        let changed = AtomicUsize::new(0);
-        let symbols = AtomicUsize::new(0);
-        let chunks = AtomicUsize::new(0);
-        let bytes = AtomicUsize::new(0);
-        let skipped = Mutex::new(walked.skipped);
-        let first_error: Mutex<Option<IndexError>> = Mutex::new(None);
+        let tally = Tally {
+            skipped: Mutex::new(walked.skipped),
+            ..Tally::default()
+        };
         let seen: Vec<Option<String>> = walked
             .files
             .par_iter()
             .map(|file| {
                 progress(Progress::File);
-                let rel = relative_path(root, &file.path);
-                let source = match read_source(&file.path, options.walk.max_file_size) {
-                    Ok(source) => source,
-                    Err(reason) => {
-                        skipped.lock().expect("lock").push(Skipped {
-                            path: file.path.clone(),
-                            reason,
-                        });
-                        return None;
-                    }
-                };
-                let hash = blake3::hash(source.as_bytes()).to_hex().to_string();
-                let previous = existing.get(&rel);
-                if previous == Some(&hash) {
-                    return Some(rel);
-                }
-                let len = source.len();
-                let parsed = match ParsedFile::parse(&file.path, file.language, source) {
-                    Ok(parsed) => parsed,
-                    Err(err) => {
-                        skipped.lock().expect("lock").push(Skipped {
-                            path: file.path.clone(),
-                            reason: SkipReason::Io(err.to_string()),
-                        });
-                        return None;
-                    }
-                };
-                if previous.is_some() {
-                    writer.delete_term(Term::from_field_text(self.fields.path, &rel));
-                    changed.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    added.fetch_add(1, Ordering::Relaxed);
-                }
-                let docs = match self.documents(&rel, &hash, &parsed, options) {
-                    Ok(docs) => docs,
-                    Err(err) => {
-                        first_error.lock().expect("lock").get_or_insert(err);
-                        return Some(rel);
-                    }
-                };
-                symbols.fetch_add(docs.symbols, Ordering::Relaxed);
-                chunks.fetch_add(docs.chunks, Ordering::Relaxed);
-                bytes.fetch_add(len, Ordering::Relaxed);
-                for doc in docs.docs {
-                    if let Err(err) = writer.add_document(doc) {
-                        first_error.lock().expect("lock").get_or_insert(err.into());
-                    }
-                }
-                Some(rel)
+                self.index_file(&writer, root, file, &existing, options, &tally)
             })
             .collect();
-        if let Some(err) = first_error.into_inner().expect("lock") {
+        if let Some(err) = tally.first_error.into_inner().expect("lock") {
             return Err(err); // the writer is dropped uncommitted: the index stays as it was
         }
         let seen: HashSet<String> = seen.into_iter().flatten().collect();
@@ -861,37 +809,15 @@ impl CodeIndex {
                 removed += 1;
             }
         }
-        let added = added.into_inner();
-        let changed = changed.into_inner();
+        let added = tally.added.into_inner();
+        let changed = tally.changed.into_inner();
         let committed = options.rebuild || added + changed + removed > 0;
         if committed {
             progress(Progress::Committing);
-            // After a bulk load, the segments the indexing threads wrote are merged into one (a
-            // smaller index with one term dictionary, and faster searches); after a partial
-            // update, tantivy's merge policy merges small segments and those with many deleted
-            // documents.
             let bulk = (added + changed) * 2 > walked.files.len();
-            writer.set_merge_policy(if bulk {
-                Box::new(NoMergePolicy)
-            } else {
-                merge_policy()
-            });
-            writer.commit()?;
-            let segments = self.index.searchable_segment_ids()?;
-            let sparse = self
-                .index
-                .searchable_segment_metas()?
-                .iter()
-                .any(|s| s.num_deleted_docs() > 0);
-            if bulk && (segments.len() > 1 || sparse) {
-                writer.merge(&segments).wait()?;
-            }
-            writer.wait_merging_threads()?;
-            self.reader.reload()?;
-            // The files this update wrote are recorded as verified without reading them again.
-            let _ = verify_segment_files(&self.index, &self.dir, &|rel| !before.contains(rel));
+            self.commit(writer, bulk, &before)?;
         }
-        let mut skipped = skipped.into_inner().expect("lock");
+        let mut skipped = tally.skipped.into_inner().expect("lock");
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(UpdateStats {
             files: walked.files.len(),
@@ -899,13 +825,110 @@ impl CodeIndex {
             changed,
             removed,
             unchanged: seen.len() - added - changed,
-            bytes_indexed: bytes.into_inner() as u64,
-            symbols: symbols.into_inner(),
-            chunks: chunks.into_inner(),
+            bytes_indexed: tally.bytes.into_inner() as u64,
+            symbols: tally.symbols.into_inner(),
+            chunks: tally.chunks.into_inner(),
             skipped,
             committed,
             elapsed: started.elapsed(),
         })
+    }
+
+    /// Checks one file of an update: re-indexes it when its content hash is not the one
+    /// indexed (`existing`), counting into `tally`. Returns its relative path when the file is
+    /// in the index afterwards (none when it was skipped).
+    fn index_file(
+        &self,
+        writer: &IndexWriter<TantivyDocument>,
+        root: &Path,
+        file: &SourceFile,
+        existing: &HashMap<String, String>,
+        options: &UpdateOptions,
+        tally: &Tally,
+    ) -> Option<String> {
+        let rel = relative_path(root, &file.path);
+        let skip = |reason| {
+            tally.skipped.lock().expect("lock").push(Skipped {
+                path: file.path.clone(),
+                reason,
+            });
+        };
+        let source = match read_source(&file.path, options.walk.max_file_size) {
+            Ok(source) => source,
+            Err(reason) => {
+                skip(reason);
+                return None;
+            }
+        };
+        let hash = blake3::hash(source.as_bytes()).to_hex().to_string();
+        let previous = existing.get(&rel);
+        if previous == Some(&hash) {
+            return Some(rel);
+        }
+        let len = source.len();
+        let parsed = match ParsedFile::parse(&file.path, file.language, source) {
+            Ok(parsed) => parsed,
+            Err(err) => {
+                skip(SkipReason::Io(err.to_string()));
+                return None;
+            }
+        };
+        if previous.is_some() {
+            writer.delete_term(Term::from_field_text(self.fields.path, &rel));
+            tally.changed.fetch_add(1, Ordering::Relaxed);
+        } else {
+            tally.added.fetch_add(1, Ordering::Relaxed);
+        }
+        let docs = match self.documents(&rel, &hash, &parsed, options) {
+            Ok(docs) => docs,
+            Err(err) => {
+                tally.error(err);
+                return Some(rel);
+            }
+        };
+        tally.symbols.fetch_add(docs.symbols, Ordering::Relaxed);
+        tally.chunks.fetch_add(docs.chunks, Ordering::Relaxed);
+        tally.bytes.fetch_add(len, Ordering::Relaxed);
+        for doc in docs.docs {
+            if let Err(err) = writer.add_document(doc) {
+                tally.error(err.into());
+            }
+        }
+        Some(rel)
+    }
+
+    /// Commits an update (the writer is done with then), merges segments, reloads the reader and records the files it wrote
+    /// (those not in `before`) as verified.
+    fn commit(
+        &self,
+        mut writer: IndexWriter<TantivyDocument>,
+        bulk: bool,
+        before: &BTreeSet<PathBuf>,
+    ) -> Result<(), IndexError> {
+        // After a bulk load, the segments the indexing threads wrote are merged into one (a
+        // smaller index with one term dictionary, and faster searches); after a partial
+        // update, tantivy's merge policy merges small segments and those with many deleted
+        // documents.
+        writer.set_merge_policy(if bulk {
+            Box::new(NoMergePolicy)
+        } else {
+            merge_policy()
+        });
+        writer.commit()?;
+        let segments = self.index.searchable_segment_ids()?;
+        let sparse = self
+            .index
+            .searchable_segment_metas()?
+            .iter()
+            .any(|s| s.num_deleted_docs() > 0);
+        if bulk && (segments.len() > 1 || sparse) {
+            writer.merge(&segments).wait()?;
+        }
+        writer.wait_merging_threads()?;
+        self.reader.reload()?;
+        // The files this update wrote are recorded as verified without reading them again.
+        let _ = verify_segment_files(&self.index, &self.dir, &|rel| !before.contains(rel));
+        Ok(())
     }
 
     fn documents(
@@ -1005,6 +1028,26 @@ impl CodeIndex {
             symbols: symbols.len(),
             chunks: chunks.len(),
         })
+    }
+}
+
+/// What the files of an update added up to, counted from the indexing threads.
+#[derive(Default)]
+struct Tally {
+    added: AtomicUsize,
+    changed: AtomicUsize,
+    symbols: AtomicUsize,
+    chunks: AtomicUsize,
+    bytes: AtomicUsize,
+    skipped: Mutex<Vec<Skipped>>,
+    /// The first error: the update fails with it.
+    first_error: Mutex<Option<IndexError>>,
+}
+
+impl Tally {
+    /// Records `err` unless an error came first.
+    fn error(&self, err: IndexError) {
+        self.first_error.lock().expect("lock").get_or_insert(err);
     }
 }
 

@@ -2,6 +2,7 @@
 //! code-aware tokenizer, incremental updates by content hash, and a small query language.
 
 pub mod error;
+pub mod fresh;
 mod guard;
 pub mod index;
 pub mod query;
@@ -10,7 +11,8 @@ pub mod search;
 pub mod tokenizer;
 
 pub use error::IndexError;
+pub use fresh::{ignore_cache_dir, Freshness, Refresh};
 pub use index::{CodeIndex, Progress, UpdateOptions, UpdateStats};
 pub use query::{Query, QueryError};
 pub use schema::{IndexSettings, TokenizerKind};
-pub use search::{Hit, SearchOptions, SnippetLine};
+pub use search::{Hit, HitType, SearchOptions, SnippetLine};

@@ -166,7 +166,11 @@ impl Query {
                 ),
             });
         }
-        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let scanner = Scanner {
+            text,
+            chars: text.char_indices().collect(),
+        };
+        let chars = &scanner.chars;
         let mut clauses: Vec<Clause> = Vec::new();
         let mut patterns = 0;
         let mut i = 0;
@@ -181,98 +185,30 @@ impl Query {
             if negated {
                 i += 1;
             }
-            let error = |end: usize, message: String| QueryError {
-                column: start + 1,
-                token: slice(text, &chars, start, end),
-                message,
-            };
-            let term = match chars[i].1 {
-                '"' => {
-                    let (value, end) = read_quoted(&chars, i, '"')
-                        .ok_or_else(|| error(chars.len(), "unterminated phrase".into()))?;
-                    i = end;
-                    if value.trim().is_empty() {
-                        return Err(error(i, "empty phrase".into()));
-                    }
-                    phrase_regex(&value).map_err(|message| error(i, message))?;
-                    Term::Phrase(value)
-                }
-                '/' if chars.len() > i + 1 => {
-                    let (value, end) = read_quoted(&chars, i, '/').ok_or_else(|| {
-                        error(chars.len(), "unterminated regex (close it with /)".into())
-                    })?;
-                    i = end;
-                    if value.is_empty() {
-                        return Err(error(i, "empty regex".into()));
-                    }
-                    let regex = regex::RegexBuilder::new(&value)
-                        .size_limit(REGEX_SIZE_LIMIT)
-                        .multi_line(true)
-                        .build()
-                        .map_err(|e| {
-                            if let regex::Error::CompiledTooBig(limit) = e {
-                                return error(
-                                    i,
-                                    format!("regex too big (compiled, over {} MiB)", limit >> 20),
-                                );
-                            }
-                            let detail = e.to_string();
-                            let last = detail.lines().last().unwrap_or("").trim().to_string();
-                            error(i, format!("invalid regex ({last})"))
-                        })?;
-                    Term::Regex(regex)
-                }
-                _ => {
-                    let word_start = i;
-                    while i < chars.len() && !chars[i].1.is_whitespace() {
-                        i += 1;
-                    }
-                    let word = slice(text, &chars, word_start, i);
-                    match filter_of(&word) {
-                        Some((key, rest)) => {
-                            let value = if rest.starts_with('"') {
-                                // A quoted value may hold spaces: re-read from the quote.
-                                let quote = word_start + key.chars().count() + 1;
-                                let (value, end) =
-                                    read_quoted(&chars, quote, '"').ok_or_else(|| {
-                                        error(chars.len(), "unterminated quoted value".into())
-                                    })?;
-                                i = end;
-                                value
-                            } else {
-                                rest.to_string()
-                            };
-                            filter_term(key, &value).map_err(|message| error(i, message))?
-                        }
-                        None => {
-                            if let Some((key, _)) = unknown_filter(&word) {
-                                return Err(error(
-                                    i,
-                                    format!(
-                                        "unknown filter `{}:` (expected lang:, path:, kind: or sym:)",
-                                        cut(key)
-                                    ),
-                                ));
-                            }
-                            Term::Word(word)
-                        }
-                    }
-                }
-            };
+            let term;
+            (term, i) = scanner.term(start, i)?;
             if clauses.len() == MAX_TERMS {
-                return Err(error(i, format!("too many terms (at most {MAX_TERMS})")));
+                let message = format!("too many terms (at most {MAX_TERMS})");
+                return Err(scanner.error(start, i, message));
             }
             if matches!(term, Term::Phrase(_) | Term::Regex(_)) {
                 patterns += 1;
                 if patterns > MAX_PATTERNS {
-                    return Err(error(
-                        i,
-                        format!("too many phrases and regexes (at most {MAX_PATTERNS})"),
-                    ));
+                    let message = format!("too many phrases and regexes (at most {MAX_PATTERNS})");
+                    return Err(scanner.error(start, i, message));
                 }
             }
             clauses.push(Clause { term, negated });
         }
+        Self::check_clauses(text, &clauses)?;
+        Ok(Query {
+            clauses,
+            text: text.to_string(),
+        })
+    }
+
+    /// Refuses a query without clauses, or with only negated ones.
+    fn check_clauses(text: &str, clauses: &[Clause]) -> Result<(), QueryError> {
         if clauses.is_empty() {
             return Err(QueryError {
                 column: 1,
@@ -287,15 +223,108 @@ impl Query {
                 message: "nothing to search for: the query only excludes".into(),
             });
         }
-        Ok(Query {
-            clauses,
-            text: text.to_string(),
-        })
+        Ok(())
     }
 
     /// The terms of the clauses that are not negated.
     pub fn positive(&self) -> impl Iterator<Item = &Term> {
         self.clauses.iter().filter(|c| !c.negated).map(|c| &c.term)
+    }
+}
+
+/// The characters of a query being parsed, for reading its terms.
+struct Scanner<'a> {
+    text: &'a str,
+    chars: Vec<(usize, char)>,
+}
+
+impl Scanner<'_> {
+    /// An error about the token from character `start` to `end`.
+    fn error(&self, start: usize, end: usize, message: String) -> QueryError {
+        QueryError {
+            column: start + 1,
+            token: slice(self.text, &self.chars, start, end),
+            message,
+        }
+    }
+
+    /// Reads the term at character `i` (its token, with a `-`, starts at `start`): the term and
+    /// the index after it.
+    fn term(&self, start: usize, i: usize) -> Result<(Term, usize), QueryError> {
+        match self.chars[i].1 {
+            '"' => self.phrase(start, i),
+            '/' if self.chars.len() > i + 1 => self.regex(start, i),
+            _ => self.word(start, i),
+        }
+    }
+
+    /// `"phrase"`.
+    fn phrase(&self, start: usize, i: usize) -> Result<(Term, usize), QueryError> {
+        let len = self.chars.len();
+        let (value, end) = read_quoted(&self.chars, i, '"')
+            .ok_or_else(|| self.error(start, len, "unterminated phrase".into()))?;
+        if value.trim().is_empty() {
+            return Err(self.error(start, end, "empty phrase".into()));
+        }
+        phrase_regex(&value).map_err(|message| self.error(start, end, message))?;
+        Ok((Term::Phrase(value), end))
+    }
+
+    /// `/regex/`.
+    fn regex(&self, start: usize, i: usize) -> Result<(Term, usize), QueryError> {
+        let len = self.chars.len();
+        let (value, end) = read_quoted(&self.chars, i, '/')
+            .ok_or_else(|| self.error(start, len, "unterminated regex (close it with /)".into()))?;
+        if value.is_empty() {
+            return Err(self.error(start, end, "empty regex".into()));
+        }
+        let regex = regex::RegexBuilder::new(&value)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .multi_line(true)
+            .build()
+            .map_err(|e| {
+                if let regex::Error::CompiledTooBig(limit) = e {
+                    let message = format!("regex too big (compiled, over {} MiB)", limit >> 20);
+                    return self.error(start, end, message);
+                }
+                let detail = e.to_string();
+                let last = detail.lines().last().unwrap_or("").trim().to_string();
+                self.error(start, end, format!("invalid regex ({last})"))
+            })?;
+        Ok((Term::Regex(regex), end))
+    }
+
+    /// A free word, or a `key:value` filter (its value perhaps quoted).
+    fn word(&self, start: usize, word_start: usize) -> Result<(Term, usize), QueryError> {
+        let chars = &self.chars;
+        let mut i = word_start;
+        while i < chars.len() && !chars[i].1.is_whitespace() {
+            i += 1;
+        }
+        let word = slice(self.text, chars, word_start, i);
+        let Some((key, rest)) = filter_of(&word) else {
+            if let Some((key, _)) = unknown_filter(&word) {
+                let message = format!(
+                    "unknown filter `{}:` (expected lang:, path:, kind: or sym:)",
+                    cut(key)
+                );
+                return Err(self.error(start, i, message));
+            }
+            return Ok((Term::Word(word), i));
+        };
+        let value = if rest.starts_with('"') {
+            // A quoted value may hold spaces: re-read from the quote.
+            let quote = word_start + key.chars().count() + 1;
+            let (value, end) = read_quoted(chars, quote, '"').ok_or_else(|| {
+                self.error(start, chars.len(), "unterminated quoted value".into())
+            })?;
+            i = end;
+            value
+        } else {
+            rest.to_string()
+        };
+        let term = filter_term(key, &value).map_err(|message| self.error(start, i, message))?;
+        Ok((term, i))
     }
 }
 

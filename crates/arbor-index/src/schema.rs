@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, INDEXED, STORED, STRING,
 };
-use tantivy::tokenizer::{LowerCaser, RawTokenizer, Stemmer, TextAnalyzer};
+use tantivy::tokenizer::{LowerCaser, RawTokenizer, Stemmer, TextAnalyzer, TokenizerManager};
 
 use crate::tokenizer::{CodeTokenizer, CODE_TOKENIZER};
 
@@ -154,13 +154,19 @@ pub fn build_schema(settings: &IndexSettings) -> (Schema, Fields) {
 
 /// Registers Arbor's tokenizers with an index.
 pub fn register_tokenizers(index: &tantivy::Index) {
-    index.tokenizers().register(
+    register_tokenizers_in(index.tokenizers());
+}
+
+/// Registers Arbor's tokenizers with a tokenizer manager (an index's, or one of its own for
+/// translating queries without an index).
+pub(crate) fn register_tokenizers_in(manager: &TokenizerManager) {
+    manager.register(
         CODE_TOKENIZER,
         TextAnalyzer::builder(CodeTokenizer::default())
             .filter(Stemmer::new(tantivy::tokenizer::Language::English))
             .build(),
     );
-    index.tokenizers().register(
+    manager.register(
         KEY_TOKENIZER,
         TextAnalyzer::builder(RawTokenizer::default())
             .filter(LowerCaser)

@@ -4,12 +4,13 @@
 //! `rationale`, `example` (may repeat) — followed by the query. Each match's `@finding`
 //! capture is a finding; captures whose names start with `_` serve predicates only. Text
 //! predicates (`#eq?`, `#match?`, `#any-of?`) are evaluated by tree-sitter; a rule may also have
-//! a predicate and a fix in Rust, registered by id in [`crate::rules`].
+//! a predicate and a fix in Rust, given with the rule's entry in [`crate::registry`].
 
 use arbor_syntax::tree_sitter::{Node, Query};
 use arbor_syntax::Language;
 
 use crate::error::LintError;
+use crate::registry::AuxKey;
 use crate::rule::{Edit, FileContext, RawFinding, RuleInfo, Severity};
 
 /// A predicate in Rust: whether a `@finding` node really is a finding.
@@ -26,47 +27,6 @@ pub struct RuleFile {
     pub file: &'static str,
     /// The file's text.
     pub text: &'static str,
-}
-
-macro_rules! rule_files {
-    ($($lang:ident $name:literal),* $(,)?) => {
-        /// Every built-in query rule file.
-        pub const BUILTIN_RULE_FILES: &[RuleFile] = &[$(
-            RuleFile {
-                language: Language::$lang,
-                file: concat!("grammars/", rule_files!(@dir $lang), "/lint/", $name),
-                text: include_str!(concat!("../../../grammars/", rule_files!(@dir $lang), "/lint/", $name)),
-            },
-        )*];
-    };
-    (@dir Python) => { "python" };
-    (@dir JavaScript) => { "javascript" };
-    (@dir Rust) => { "rust" };
-}
-
-rule_files! {
-    Python "bare-except.scm",
-    Python "none-comparison.scm",
-    Python "eval-exec.scm",
-    Python "assert-tuple.scm",
-    Python "mutable-default.scm",
-    Python "except-pass.scm",
-    Python "fstring-no-placeholder.scm",
-    Python "redefined-builtin.scm",
-    Python "todo-comment.scm",
-    JavaScript "eqeqeq.scm",
-    JavaScript "no-var.scm",
-    JavaScript "no-eval.scm",
-    JavaScript "no-debugger.scm",
-    JavaScript "empty-catch.scm",
-    JavaScript "no-console.scm",
-    JavaScript "todo-comment.scm",
-    Rust "unwrap.scm",
-    Rust "todo.scm",
-    Rust "dbg.scm",
-    Rust "unsafe-without-safety.scm",
-    Rust "panic.scm",
-    Rust "todo-comment.scm",
 }
 
 /// The header fields of a rule file.
@@ -248,18 +208,27 @@ fn predicate_offset(text: &str, from: usize, name: &str) -> Option<usize> {
     None
 }
 
-/// Loads the built-in rule files, merging files that share an id (one rule, several languages).
-pub fn load_builtin() -> Result<Vec<QueryRule>, LintError> {
-    let mut rules: Vec<QueryRule> = Vec::new();
-    for file in BUILTIN_RULE_FILES {
+/// The query rule `id` from its rule files (one per language it covers): each file's header
+/// must name `id`; the first file's header gives the metadata, and a rule of several files
+/// applies to every language.
+pub fn from_files(id: &str, files: &[RuleFile]) -> Result<QueryRule, LintError> {
+    let mut rule: Option<QueryRule> = None;
+    for file in files {
         let header = parse_header(file.file, file.text)?;
         let missing = |what: &str| LintError::RuleFile {
             file: file.file.to_string(),
             line: 1,
             message: format!("the header has no `; {what}:` line"),
         };
-        let id = header.id.ok_or_else(|| missing("id"))?;
-        if let Some(rule) = rules.iter_mut().find(|r| r.info.id == id) {
+        let header_id = header.id.ok_or_else(|| missing("id"))?;
+        if header_id != id {
+            return Err(LintError::RuleFile {
+                file: file.file.to_string(),
+                line: 1,
+                message: format!("the header's id `{header_id}` is not the registered id `{id}`"),
+            });
+        }
+        if let Some(rule) = &mut rule {
             rule.info.language = None;
             rule.add_query(file.language, file.text, file.file)?;
             continue;
@@ -271,11 +240,15 @@ pub fn load_builtin() -> Result<Vec<QueryRule>, LintError> {
             rationale: header.rationale,
             example: header.example.join("\n"),
             fixable: false,
-            id,
+            id: header_id,
         };
-        rules.push(QueryRule::new(info, file.language, file.text, file.file)?);
+        rule = Some(QueryRule::new(info, file.language, file.text, file.file)?);
     }
-    Ok(rules)
+    rule.ok_or_else(|| LintError::RuleFile {
+        file: id.to_string(),
+        line: 1,
+        message: "the rule has no query file".into(),
+    })
 }
 
 impl QueryRule {
@@ -288,41 +261,6 @@ impl QueryRule {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_builtin_rule_file_loads() {
-        let rules = load_builtin().unwrap();
-        assert!(rules.len() >= 18, "{}", rules.len());
-        for rule in &rules {
-            let id = &rule.info.id;
-            assert!(id.contains('/'), "{id}");
-            assert!(!rule.info.message.is_empty(), "{id}");
-            assert!(!rule.info.rationale.is_empty(), "{id} has no rationale");
-            assert!(!rule.info.example.is_empty(), "{id} has no example");
-        }
-        let todo = rules
-            .iter()
-            .find(|r| r.info.id == "all/todo-comment")
-            .unwrap();
-        assert_eq!(todo.info.language, None);
-        assert_eq!(todo.queries.len(), 3);
-    }
-
-    #[test]
-    fn every_lint_file_on_disk_is_built_in() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        for language in Language::ALL {
-            let dir = root.join("grammars").join(language.name()).join("lint");
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-                let file = format!("grammars/{}/lint/{name}", language.name());
-                assert!(
-                    BUILTIN_RULE_FILES.iter().any(|f| f.file == file),
-                    "{file} is not listed in rule_files!"
-                );
-            }
-        }
-    }
 
     #[test]
     fn bad_rule_files_are_named_with_the_line() {
@@ -393,9 +331,11 @@ mod tests {
 }
 
 /// A query a Rust rule runs (names, branches), walked together with the query rules; its
-/// captures are handed to the rules through [`FileContext::captures`].
+/// captures are handed to the rules through [`FileContext::captures`] under its key.
 #[derive(Clone, Copy)]
 pub struct AuxQuery {
+    /// What the query is, the key its captures are cached under.
+    pub key: AuxKey,
     /// The language of the query.
     pub language: Language,
     /// Its text.
@@ -582,7 +522,7 @@ impl QuerySet {
         }
         for ((a, _), mut captures) in combined.aux.iter().zip(aux_captures) {
             crate::rules::order_captures(&mut captures);
-            ctx.prefill(a.query, captures);
+            ctx.prefill(a.key, captures);
         }
     }
 }

@@ -3,19 +3,17 @@
 
 use std::io::{self, Write};
 
-use serde_json::json;
-
 use crate::rule::{Finding, RuleInfo, Severity};
 use crate::LintReport;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// `path:line:col: severity[rule] message`, then a summary line.
+    /// `path:line:col: severity[rule] message` (byte columns, as in JSON).
     Text,
     /// A JSON array of findings.
     Json,
-    /// One SARIF 2.1.0 log with one run.
+    /// One SARIF 2.1.0 log with one run (UTF-16 columns).
     Sarif,
     /// `::error file=…,line=…::message` lines.
     Github,
@@ -91,94 +89,7 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn sarif_level(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "note",
-    }
-}
-
-/// The report as a SARIF 2.1.0 log.
-pub fn sarif(report: &LintReport, rules: &[RuleInfo]) -> serde_json::Value {
-    let mut descriptors: Vec<serde_json::Value> = Vec::new();
-    let mut ids: Vec<&str> = Vec::new();
-    let pseudo = [
-        (
-            crate::SYNTAX_ERROR,
-            "the file does not parse",
-            Severity::Error,
-        ),
-        (
-            crate::UNUSED_SUPPRESSION,
-            "a suppression comment that suppresses nothing",
-            Severity::Info,
-        ),
-    ];
-    for rule in rules {
-        ids.push(&rule.id);
-        let mut descriptor = json!({
-            "id": rule.id,
-            "shortDescription": { "text": rule.message },
-            "defaultConfiguration": { "level": sarif_level(rule.severity) },
-        });
-        if !rule.rationale.is_empty() {
-            descriptor["fullDescription"] = json!({ "text": rule.rationale });
-        }
-        if !rule.example.is_empty() {
-            descriptor["help"] = json!({ "text": format!("Example:\n{}", rule.example) });
-        }
-        descriptors.push(descriptor);
-    }
-    for (id, text, severity) in pseudo {
-        ids.push(id);
-        descriptors.push(json!({
-            "id": id,
-            "shortDescription": { "text": text },
-            "defaultConfiguration": { "level": sarif_level(severity) },
-        }));
-    }
-    let results: Vec<serde_json::Value> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let mut result = json!({
-                "ruleId": f.rule,
-                "level": sarif_level(f.severity),
-                "message": { "text": f.message },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": f.path },
-                        "region": {
-                            "startLine": f.location.line,
-                            "startColumn": f.location.column,
-                            "endLine": f.location.end_line,
-                            "endColumn": f.location.end_column,
-                        }
-                    }
-                }],
-            });
-            if !f.fingerprint.is_empty() {
-                result["partialFingerprints"] = json!({ "arbor/v1": f.fingerprint });
-            }
-            if let Some(index) = ids.iter().position(|id| *id == f.rule) {
-                result["ruleIndex"] = json!(index);
-            }
-            result
-        })
-        .collect();
-    json!({
-        "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "arbor",
-                    "version": env!("CARGO_PKG_VERSION"),
-                    "rules": descriptors,
-                }
-            },
-            "results": results,
-        }]
-    })
+/// The report as a SARIF 2.1.0 log (see [`crate::sarif`]).
+pub fn sarif(report: &LintReport, rules: &[RuleInfo]) -> crate::sarif::Log {
+    crate::sarif::log(report, rules)
 }

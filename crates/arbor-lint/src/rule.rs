@@ -1,5 +1,6 @@
 //! Rules, findings and what a rule sees of a file.
 
+use std::any::TypeId;
 use std::fmt;
 use std::str::FromStr;
 
@@ -8,6 +9,7 @@ use arbor_syntax::{Language, ParsedFile, Symbol};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Thresholds;
+use crate::registry::AuxKey;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -137,6 +139,20 @@ pub struct Finding {
     /// Identifies the finding across edits that move it: a hash of the rule, the path and the
     /// code of its line and node, not of line numbers.
     pub fingerprint: String,
+    /// Its columns counted in UTF-16 code units, as SARIF reports them.
+    #[serde(skip)]
+    pub utf16: Utf16Columns,
+}
+
+/// A finding's start and end columns counted in UTF-16 code units (1-based, end exclusive), as
+/// SARIF's `columnKind: utf16CodeUnits` and editors such as VS Code count them. On ASCII lines
+/// they are the byte columns of [`Location`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Utf16Columns {
+    /// Column of the start, on [`Location::line`].
+    pub start: usize,
+    /// Column after the end, on [`Location::end_line`].
+    pub end: usize,
 }
 
 /// The fingerprint of a finding of `rule` in `path` at `location` of `source`.
@@ -149,13 +165,31 @@ pub fn fingerprint(rule: &str, path: &str, source: &str, location: &Location) ->
 /// the whole chain, quadratic in all. Lines and nodes up to twice this are read whole.
 const FINGERPRINT_WINDOW: usize = 1024;
 
-/// Fingerprints of the findings in one file, with its line starts found once.
+/// Fingerprints and UTF-16 columns of the findings in one file, with its line starts found once.
 pub struct Fingerprinter<'s> {
     source: &'s str,
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
     /// The normalized text of the lines fingerprinted so far (many findings share a line).
     lines: std::cell::RefCell<std::collections::HashMap<usize, std::rc::Rc<str>>>,
+    /// The non-ASCII characters of the lines asked for UTF-16 columns (see [`wide_chars`]).
+    wide: std::cell::RefCell<std::collections::HashMap<usize, WideChars>>,
+}
+
+/// A line's non-ASCII characters, as [`wide_chars`] lists them.
+type WideChars = std::rc::Rc<[(usize, usize)]>;
+
+/// The non-ASCII characters of `line` (which starts at byte `offset`): for each, the byte offset
+/// after it, and how many more bytes than UTF-16 units the line has up to there.
+fn wide_chars(line: &str, offset: usize) -> Vec<(usize, usize)> {
+    let mut extra = 0;
+    line.char_indices()
+        .filter(|(_, c)| !c.is_ascii())
+        .map(|(i, c)| {
+            extra += c.len_utf8() - c.len_utf16();
+            (offset + i + c.len_utf8(), extra)
+        })
+        .collect()
 }
 
 impl<'s> Fingerprinter<'s> {
@@ -168,6 +202,44 @@ impl<'s> Fingerprinter<'s> {
             source,
             line_starts,
             lines: Default::default(),
+            wide: Default::default(),
+        }
+    }
+
+    /// The UTF-16 column of 1-based byte column `column` of 1-based line `line` (a column past
+    /// the line's end, or inside a character, counts to there).
+    pub fn utf16_column(&self, line: usize, column: usize) -> usize {
+        let source = self.source;
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return column;
+        };
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(source.len(), |next| next - 1);
+        let mut at = (start + column.saturating_sub(1)).min(end);
+        while !source.is_char_boundary(at) {
+            at -= 1;
+        }
+        let wide = self
+            .wide
+            .borrow_mut()
+            .entry(line)
+            .or_insert_with(|| wide_chars(&source[start..end], start).into())
+            .clone();
+        // The bytes the characters wholly before `at` have beyond their UTF-16 units.
+        let extra = match wide.partition_point(|&(char_end, _)| char_end <= at) {
+            0 => 0,
+            n => wide[n - 1].1,
+        };
+        at - start - extra + 1
+    }
+
+    /// The UTF-16 columns of `location`.
+    pub fn utf16_columns(&self, location: &Location) -> Utf16Columns {
+        Utf16Columns {
+            start: self.utf16_column(location.line, location.column),
+            end: self.utf16_column(location.end_line, location.end_column),
         }
     }
 
@@ -231,8 +303,8 @@ pub struct FileContext<'a> {
     /// Thresholds in force for this file.
     pub thresholds: &'a Thresholds,
     symbols: std::cell::OnceCell<Vec<Symbol>>,
-    captures: std::cell::RefCell<Vec<(usize, Captures<'a>)>>,
-    cache: std::cell::RefCell<Vec<(&'static str, std::rc::Rc<dyn std::any::Any>)>>,
+    captures: std::cell::RefCell<Vec<(AuxKey, Captures<'a>)>>,
+    cache: std::cell::RefCell<Vec<(TypeId, std::rc::Rc<dyn std::any::Any>)>>,
 }
 
 /// The captures of a query in a file: (capture index, node), in document order.
@@ -252,12 +324,9 @@ impl<'a> FileContext<'a> {
     }
 
     /// A value about the file computed once, by the first rule that asks, and shared with the
-    /// others (`key` names it; the same key must always come with the same type).
-    pub fn cached<T: 'static>(
-        &self,
-        key: &'static str,
-        compute: impl FnOnce() -> T,
-    ) -> std::rc::Rc<T> {
+    /// others: values are told apart by their type (give each its own, a newtype if need be).
+    pub fn cached<T: 'static>(&self, compute: impl FnOnce() -> T) -> std::rc::Rc<T> {
+        let key = TypeId::of::<T>();
         let found = self
             .cache
             .borrow()
@@ -277,18 +346,17 @@ impl<'a> FileContext<'a> {
         let _ = self.symbols.set(symbols);
     }
 
-    /// Records the captures of `query`, computed elsewhere (by the combined query walk).
-    pub fn prefill(&self, query: &Query, captures: Vec<(u32, Node<'a>)>) {
-        let key = query as *const Query as usize;
+    /// Records the captures of the shared query `key`, computed elsewhere (by the combined
+    /// query walk).
+    pub fn prefill(&self, key: AuxKey, captures: Vec<(u32, Node<'a>)>) {
         self.captures
             .borrow_mut()
             .push((key, std::rc::Rc::new(captures)));
     }
 
-    /// Every capture of `query` in the file, in document order, computed once per query for
-    /// all the rules that share it (the query is told apart by its address: use a `static`).
-    pub fn captures(&self, query: &Query) -> Captures<'a> {
-        let key = query as *const Query as usize;
+    /// Every capture of the shared query `key` (compiled as `query`) in the file, in document
+    /// order, computed once per file for all the rules that read it.
+    pub fn captures(&self, key: AuxKey, query: &Query) -> Captures<'a> {
         if let Some((_, found)) = self.captures.borrow().iter().find(|(k, _)| *k == key) {
             return found.clone();
         }
@@ -342,5 +410,30 @@ impl RawFinding {
     pub fn with_message(mut self, message: impl Into<String>) -> RawFinding {
         self.message = Some(message.into());
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Fingerprinter;
+
+    #[test]
+    fn utf16_columns_of_byte_columns() {
+        // `é` is 2 bytes and 1 unit, `😀` 4 bytes and 2 units, `中` 3 bytes and 1 unit.
+        let f = Fingerprinter::new("ascii\r\né😀x\n中\n");
+        assert_eq!(f.utf16_column(1, 1), 1);
+        assert_eq!(f.utf16_column(1, 6), 6);
+        assert_eq!(
+            f.utf16_column(1, 99),
+            7,
+            "past the end: the line's end, `\\r` included"
+        );
+        assert_eq!(f.utf16_column(2, 1), 1);
+        assert_eq!(f.utf16_column(2, 3), 2, "after é");
+        assert_eq!(f.utf16_column(2, 7), 4, "after 😀");
+        assert_eq!(f.utf16_column(2, 8), 5, "after x");
+        assert_eq!(f.utf16_column(2, 5), 2, "inside 😀: its start");
+        assert_eq!(f.utf16_column(3, 4), 2, "after 中");
+        assert_eq!(f.utf16_column(9, 4), 4, "no such line: unchanged");
     }
 }

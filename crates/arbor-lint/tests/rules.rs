@@ -1,11 +1,17 @@
 //! Fixture tests: `tests/fixtures/lint/<rule id with . for />.<ext>` holds cases that must fire,
 //! each marked at the end of its line with `expect` (`expect 2` for two findings,
 //! `expect-above` for a finding on the line above), and cases that must not, unmarked.
+//!
+//! Each fixture also has an insta snapshot in `tests/snapshots/` (`rules__fixture@<file>.snap`):
+//! every finding as `line:col rule message` (byte columns, as the text output), then the text
+//! after the safe fixes `--fix` would apply and what is left to report in it. After a deliberate
+//! change, review the differences with `cargo insta review` (or accept them all with
+//! `INSTA_UPDATE=always cargo test -p arbor-lint --test rules`) and commit the `.snap` files.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use arbor_lint::{Config, Language, Linter, Thresholds};
+use arbor_lint::{fix, Config, Finding, Language, Linter, Thresholds};
 
 fn fixtures() -> Vec<(String, PathBuf, Language)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/lint");
@@ -100,4 +106,53 @@ fn every_builtin_rule_has_a_fixture() {
             rule.id
         );
     }
+}
+
+/// The fixture's findings as `line:col rule message` lines.
+fn finding_lines(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{} {} {}\n",
+                f.location.line, f.location.column, f.rule, f.message
+            )
+        })
+        .collect()
+}
+
+/// What a fixture's snapshot holds: its findings, then the text after the safe fixes and the
+/// findings left in it.
+fn fixture_snapshot(id: &str, path: &Path, language: Language) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let name = format!(
+        "src/fixture.{}",
+        path.extension().unwrap().to_string_lossy()
+    );
+    let linter = linter_for(id);
+    let findings = linter.lint_source(&name, language, &text);
+    let mut out = format!("findings of {id}:\n{}", finding_lines(&findings));
+    let (fixed_text, fixed) = fix::apply(&text, &findings);
+    if fixed == 0 {
+        out.push_str("\nno safe fixes\n");
+        return out;
+    }
+    let left = match finding_lines(&linter.lint_source(&name, language, &fixed_text)) {
+        lines if lines.is_empty() => "(none)\n".to_string(),
+        lines => lines,
+    };
+    out.push_str(&format!(
+        "\n{fixed} fixed; left after the fixes:\n{left}\nthe text after the fixes:\n{fixed_text}"
+    ));
+    out
+}
+
+#[test]
+fn fixture() {
+    insta::glob!("../../../tests/fixtures/lint", "*.*", |path| {
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let id = stem.replacen('.', "/", 1);
+        let language = Language::from_path(path).unwrap();
+        insta::assert_snapshot!(fixture_snapshot(&id, path, language));
+    });
 }

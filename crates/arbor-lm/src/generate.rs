@@ -124,12 +124,7 @@ impl LlamaModel {
     /// folder when there is one, else the one in the GGUF metadata.
     pub fn load(path: &std::path::Path) -> Result<LlamaModel, LmError> {
         let mut gguf = GgufFile::open(path)?;
-        let sibling = path.with_file_name("tokenizer.json");
-        let tokenizer = if sibling.is_file() {
-            LmTokenizer::from_json_file(&sibling, gguf.metadata())?
-        } else {
-            LmTokenizer::from_metadata(gguf.metadata())?
-        };
+        let tokenizer = LmTokenizer::for_model(path, &gguf)?;
         let end_of_generation = end_of_generation(&tokenizer, gguf.metadata());
         gguf.drop_tokenizer_metadata();
         let mut file = std::fs::File::open(path).map_err(|source| LmError::Io {

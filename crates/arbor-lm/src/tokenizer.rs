@@ -144,6 +144,26 @@ fn optional_id(
 }
 
 impl LmTokenizer {
+    /// The tokenizer a model file runs with: a `tokenizer.json` in the same folder when there
+    /// is one, else the one in the GGUF metadata (`gguf`: the file at `path`, opened).
+    pub fn for_model(
+        path: &std::path::Path,
+        gguf: &crate::gguf::GgufFile,
+    ) -> Result<LmTokenizer, LmError> {
+        let sibling = path.with_file_name("tokenizer.json");
+        if sibling.is_file() {
+            LmTokenizer::from_json_file(&sibling, gguf.metadata())
+        } else {
+            LmTokenizer::from_metadata(gguf.metadata())
+        }
+    }
+
+    /// [`LmTokenizer::for_model`] alone, without the weights (to build a prompt before, or
+    /// instead of, loading the model).
+    pub fn load(path: &std::path::Path) -> Result<LmTokenizer, LmError> {
+        LmTokenizer::for_model(path, &crate::gguf::GgufFile::open(path)?)
+    }
+
     /// Builds the tokenizer described by a GGUF file's metadata: `tokenizer.ggml.model`
     /// `llama` (SentencePiece-style, with `.scores`) or `gpt2` (byte-level BPE, with
     /// `.merges` and the pre-tokenizer `.pre`), the `.tokens` and their `.token_type`.

@@ -1,5 +1,6 @@
-//! Transforms and helpers shared by all languages: formatting (blank lines, indentation,
-//! argument lists), comments, and picking random non-overlapping edit sites.
+//! Helpers the transforms share: picking random non-overlapping edit sites, statement
+//! positions and runs, indentation, Python docstrings and compound statements, and the
+//! expressions of the brace languages (JavaScript, Rust) with their node kinds as data.
 
 use std::collections::HashSet;
 
@@ -8,11 +9,10 @@ use arbor_syntax::{Language, ParsedFile};
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 
-use super::docs::is_doc_comment;
-use super::python::is_docstring;
 use crate::engine::{Context, Edit, Skip};
 use crate::tree::{descendants, line_indent, line_start, named_children};
 
+/// Whether `node` is of one of `kinds`.
 pub(crate) fn kind_is(node: Node<'_>, kinds: &[&str]) -> bool {
     kinds.contains(&node.kind())
 }
@@ -238,185 +238,183 @@ pub(crate) fn statement_positions(file: &ParsedFile) -> Vec<Node<'_>> {
     out
 }
 
-/// blank-lines: a blank line before some statements, and the blank lines between others
-/// taken out.
-pub fn blank_lines(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
-    let source = file.source();
-    let mut edits = Vec::new();
-    let positions = statement_positions(file);
-    for statement in &positions {
-        let start = line_start(source, statement.start_byte());
-        let before = &source[..start];
-        let blank_before = before.ends_with("\n\n") || before.ends_with("\n\r\n");
-        if blank_before {
-            if ctx.rng.random_bool(0.5) {
-                // Remove the blank lines right above it.
-                let trimmed = before.trim_end_matches(['\n', '\r', ' ', '\t']);
-                let keep = trimmed.len() + source[trimmed.len()..].find('\n').map_or(0, |i| i + 1);
-                if keep < start && source[keep..start].trim().is_empty() {
-                    edits.push(Edit::replace(keep..start, ""));
-                }
-            }
-        } else if start > 0 && ctx.rng.random_bool(0.3) {
-            edits.push(Edit::insert(start, "\n"));
-        }
-    }
-    if edits.is_empty() {
-        if let Some(statement) = positions
-            .iter()
-            .find(|s| line_start(source, s.start_byte()) > 0)
-        {
-            edits.push(Edit::insert(
-                line_start(source, statement.start_byte()),
-                "\n",
-            ));
-        } else {
-            return Err(Skip::because("no statement boundary"));
-        }
-    }
-    Ok(edits)
+/// Whether a Python statement is a docstring (a string on its own).
+pub(crate) fn is_docstring(statement: Node<'_>) -> bool {
+    statement.kind() == "expression_statement"
+        && named_children(statement)
+            .first()
+            .is_some_and(|c| c.kind() == "string")
+        && statement.named_child_count() == 1
 }
 
-/// reindent: every indentation level becomes 2, 3 or 8 spaces (whatever the file does not
-/// use), except inside multi-line strings. Indentation widths map through a strictly
-/// increasing function, so every comparison Python's tokenizer makes between them (same
-/// block, deeper, back out to an outer level) comes out the same. Tab-indented files are left
-/// alone.
-///
-/// A form feed in the leading whitespace resets the column to zero for Python's tokenizer (and
-/// tree-sitter's): only the spaces after the last one are the line's indentation, and only they
-/// are rewritten; the form feed stays.
-pub fn reindent(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
-    let source = file.source();
-    let mut strings = multiline_strings(file);
-    strings.sort_by_key(|r| r.start);
-    // The furthest end of the strings starting before each one's start and at it: a position
-    // is inside a string when a string starting before it ends after it.
-    let reach: Vec<usize> = strings
-        .iter()
-        .scan(0, |furthest, r| {
-            *furthest = r.end.max(*furthest);
-            Some(*furthest)
-        })
-        .collect();
-    let inside_string = |at: usize| {
-        let before = strings.partition_point(|r| r.start < at);
-        before > 0 && reach[before - 1] > at
-    };
-    // (where the indentation starts, its width) of each line that has code.
-    let mut lines = Vec::new();
-    let mut at = 0;
-    for line in source.split_inclusive('\n') {
-        let leading = line.len() - line.trim_start_matches([' ', '\t', '\x0c']).len();
-        let reset = line[..leading].rfind('\x0c').map_or(0, |i| i + 1);
-        let indent = &line[reset..leading];
-        if !line.trim().is_empty() && !inside_string(at) {
-            if indent.contains('\t') {
-                return Err(Skip::because("indented with tabs"));
-            }
-            lines.push((at + reset, indent.len()));
-        }
-        at += line.len();
-    }
-    let mut widths: Vec<usize> = lines.iter().map(|(_, w)| *w).filter(|w| *w > 0).collect();
-    widths.sort_unstable();
-    widths.dedup();
-    let Some(&unit) = widths.first() else {
-        return Err(Skip::because("nothing indented"));
-    };
-    let regular = widths.iter().all(|w| w % unit == 0);
-    let choices: Vec<usize> = [2, 3, 8].into_iter().filter(|w| *w != unit).collect();
-    let width = *choices.choose(&mut ctx.rng).expect("two left");
-    let new_width = |w: usize| -> usize {
-        if w == 0 {
-            0
-        } else if regular {
-            w / unit * width
-        } else {
-            (widths.binary_search(&w).expect("collected") + 1) * width
-        }
-    };
-    let edits: Vec<Edit> = lines
-        .into_iter()
-        .filter(|(_, w)| *w > 0)
-        .map(|(at, w)| Edit::replace(at..at + w, " ".repeat(new_width(w))))
-        .collect();
-    Ok(edits)
+/// The block of a Python compound statement: its body, or an `if`'s consequence.
+pub(crate) fn block_of(node: Node<'_>) -> Option<Node<'_>> {
+    node.child_by_field_name("body")
+        .or_else(|| node.child_by_field_name("consequence"))
 }
 
-/// break-arguments: a call with two or more arguments on one line gets one argument per line.
-pub fn break_arguments(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
-    let source = file.source();
-    let calls: Vec<Node<'_>> = descendants(file.root())
-        .into_iter()
-        .filter(|n| {
-            kind_is(*n, &["argument_list", "arguments"])
-                && n.start_position().row == n.end_position().row
-                && n.named_child_count() >= 2
-                && named_children(*n)
-                    .iter()
-                    .all(|c| !kind_is(*c, &["comment", "line_comment", "block_comment"]))
-        })
-        .collect();
-    if calls.is_empty() {
-        return Err(Skip::because(
-            "no call with two or more arguments on one line",
-        ));
-    }
-    let mut edits = Vec::new();
-    for arguments in pick_disjoint(calls, ctx) {
-        let indent = line_indent(source, arguments.start_byte());
-        let inner = format!("{indent}    ");
-        let items: Vec<&str> = named_children(arguments)
-            .iter()
-            .map(|a| file.text(*a))
-            .collect();
-        let text = format!(
-            "(\n{inner}{}\n{indent})",
-            items.join(&format!(",\n{inner}"))
-        );
-        edits.push(Edit::replace(arguments.byte_range(), text));
-    }
-    Ok(edits)
+/// The unit of indentation inside `block`: its first statement's indent minus `outer`.
+pub(crate) fn indent_step<'a>(
+    file: &'a ParsedFile,
+    block: Node<'_>,
+    outer: &str,
+) -> Option<&'a str> {
+    let inner = line_indent(file.source(), block.start_byte());
+    inner.strip_prefix(outer).filter(|s| !s.is_empty())
 }
 
-/// remove-comments: every comment goes (its whole line when it stands alone; a block
-/// comment between code becomes a space), but a shebang, an encoding declaration and Rust
-/// doc comments (those are docstrings).
-pub fn remove_comments(file: &ParsedFile, _ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
-    let source = file.source();
-    let mut edits = Vec::new();
-    for comment in descendants(file.root())
-        .into_iter()
-        .filter(|n| kind_is(*n, &["comment", "line_comment", "block_comment"]))
-    {
-        let text = file.text(comment);
-        if comment.start_position().row < 2 && (text.starts_with("#!") || text.contains("coding")) {
-            continue;
-        }
-        if file.language() == Language::Rust && is_doc_comment(Language::Rust, text) {
-            continue;
-        }
-        let start = line_start(source, comment.start_byte());
-        let alone = source[start..comment.start_byte()].trim().is_empty();
-        let end = comment.end_byte();
-        let rest_of_line = source[end..].split('\n').next().unwrap_or("");
-        if alone && rest_of_line.trim().is_empty() {
-            let end = source[end..]
-                .find('\n')
-                .map_or(source.len(), |i| end + i + 1);
-            edits.push(Edit::replace(start..end, ""));
-        } else if rest_of_line.trim().is_empty() {
-            let before = source[..comment.start_byte()]
-                .trim_end_matches([' ', '\t'])
-                .len();
-            edits.push(Edit::replace(before..end, ""));
-        } else {
-            edits.push(Edit::replace(comment.byte_range(), " "));
-        }
+/// The end of a Python compound statement's header: just after the `:` before its body.
+pub(crate) fn body_header_end(statement: Node<'_>, body: Node<'_>) -> usize {
+    let mut cursor = statement.walk();
+    statement
+        .children(&mut cursor)
+        .filter(|c| c.kind() == ":" && c.end_byte() <= body.start_byte())
+        .last()
+        .map_or(body.start_byte(), |c| c.end_byte())
+}
+
+/// The node kinds of a brace language's expressions that the expression helpers need.
+pub(crate) struct Expressions {
+    /// Operands that need no parentheses under a prefix `!`.
+    pub primary: &'static [&'static str],
+    /// Parents under which a replacement expression may stand without parentheses
+    /// (statement, argument, initializer, condition, element…).
+    pub loose_parents: &'static [&'static str],
+}
+
+/// JavaScript's expressions.
+const JAVASCRIPT_EXPRESSIONS: Expressions = Expressions {
+    primary: &[
+        "identifier",
+        "number",
+        "string",
+        "true",
+        "false",
+        "null",
+        "undefined",
+        "parenthesized_expression",
+        "call_expression",
+        "member_expression",
+        "subscript_expression",
+        "unary_expression",
+        "this",
+    ],
+    loose_parents: &[
+        "parenthesized_expression",
+        "expression_statement",
+        "arguments",
+        "variable_declarator",
+        "return_statement",
+        "array",
+        "pair",
+    ],
+};
+
+/// Rust's expressions.
+const RUST_EXPRESSIONS: Expressions = Expressions {
+    primary: &[
+        "identifier",
+        "true",
+        "false",
+        "parenthesized_expression",
+        "call_expression",
+        "integer_literal",
+        "float_literal",
+        "boolean_literal",
+        "string_literal",
+        "field_expression",
+        "index_expression",
+        "unary_expression",
+        "self",
+    ],
+    loose_parents: &[
+        "parenthesized_expression",
+        "expression_statement",
+        "arguments",
+        "let_declaration",
+        "return_expression",
+        "if_expression",
+        "while_expression",
+        "array_expression",
+        "field_initializer",
+    ],
+};
+
+/// The expression kinds of a brace language (Python has none: its transforms build their
+/// expressions themselves).
+fn expressions(language: Language) -> &'static Expressions {
+    match language {
+        Language::JavaScript => &JAVASCRIPT_EXPRESSIONS,
+        Language::Rust | Language::Python => &RUST_EXPRESSIONS,
     }
-    if edits.is_empty() {
-        return Err(Skip::because("no comment"));
+}
+
+/// `node`'s text, in parentheses unless it is a primary expression.
+pub(crate) fn wrap(file: &ParsedFile, node: Node<'_>) -> String {
+    if kind_is(node, expressions(file.language()).primary) {
+        file.text(node).to_string()
+    } else {
+        format!("({})", file.text(node))
     }
-    Ok(edits)
+}
+
+/// The inside of `(e)` (repeatedly), else the node itself.
+pub(crate) fn unparen(mut node: Node<'_>) -> Node<'_> {
+    while node.kind() == "parenthesized_expression" && node.named_child_count() == 1 {
+        node = node.named_child(0).expect("one child");
+    }
+    node
+}
+
+/// `(left, operator, right)` of a binary expression.
+pub(crate) fn binary<'t>(
+    file: &ParsedFile,
+    node: Node<'t>,
+) -> Option<(Node<'t>, String, Node<'t>)> {
+    if node.kind() != "binary_expression" {
+        return None;
+    }
+    let left = node.child_by_field_name("left")?;
+    let right = node.child_by_field_name("right")?;
+    let op = file.source()[left.end_byte()..right.start_byte()]
+        .trim()
+        .to_string();
+    Some((left, op, right))
+}
+
+/// The operand of a prefix unary operator.
+fn negated(node: Node<'_>) -> Option<Node<'_>> {
+    if node.kind() != "unary_expression" {
+        return None;
+    }
+    let operand = node
+        .child_by_field_name("argument")
+        .or_else(|| node.named_child(0))?;
+    let op_end = operand.start_byte();
+    (node.start_byte() < op_end).then_some(operand)
+}
+
+/// The operand of a prefix `!`.
+pub(crate) fn is_not<'t>(file: &ParsedFile, node: Node<'t>) -> Option<Node<'t>> {
+    let operand = negated(node)?;
+    file.source()[node.start_byte()..operand.start_byte()]
+        .trim()
+        .eq("!")
+        .then_some(operand)
+}
+
+/// Whether a replacement expression may stand where `node` stood without parentheses
+/// (statement, argument, initializer, condition, operand of `&&`/`||`).
+pub(crate) fn loose_context(file: &ParsedFile, node: Node<'_>) -> bool {
+    let Some(parent) = node.parent() else {
+        return true;
+    };
+    match parent.kind() {
+        kind if expressions(file.language()).loose_parents.contains(&kind) => true,
+        "binary_expression" => {
+            binary(file, parent).is_some_and(|(_, op, _)| matches!(op.as_str(), "&&" | "||" | "??"))
+        }
+        "assignment_expression" => parent.child_by_field_name("right") == Some(node),
+        _ => false,
+    }
 }

@@ -1,20 +1,14 @@
-//! Docstring perturbations (ReCode's docstring category): typos, synonyms and character
-//! case in the prose of the documentation. Only prose changes: examples (`>>>` lines and
+//! The documentation of a file and the words of its prose, for the docstring perturbations
+//! (ReCode's docstring category: typos, synonyms and character case). Only prose changes: examples (`>>>` lines and
 //! the output lines after them), fenced blocks, lines that show code (backticks,
 //! comparisons, arrows, calls), quoted text ('abc', "x y"), escapes, attribute paths, labels
 //! and tags (`@param`, `:param`) are left as they are, so the specification a docstring
 //! gives stays the same.
 
-use std::collections::HashSet;
-
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::{Language, ParsedFile};
-use rand::seq::IndexedRandom;
-use rand::Rng;
 
-use super::common::kind_is;
-use super::python::is_docstring;
-use crate::engine::{Context, Edit, Skip};
+use super::common::{is_docstring, kind_is};
 use crate::tree::descendants;
 
 /// The documentation of a file: Python docstrings (the first string of a module, class or
@@ -131,70 +125,32 @@ fn content_range(file: &ParsedFile, doc: Node<'_>) -> (usize, usize) {
 /// followed by a letter after it (a path), not a label (the first word of a line followed
 /// by `:`, as in `Args:` or `x: the count`), and not inside quotes, an example, a tag line
 /// (`@param`, `:param`), a fenced code block or a line that shows code ([`code_like`]).
-fn prose_words(file: &ParsedFile) -> Vec<(usize, usize)> {
+pub(crate) fn prose_words(file: &ParsedFile) -> Vec<(usize, usize)> {
     let source = file.source();
     let mut words = Vec::new();
     // Rust's `///` lines are a node each: an example or a fence goes on across adjacent
     // ones.
-    let mut in_example = false;
-    let mut in_fence = false;
+    let mut state = Blocks::default();
     let mut previous_end: Option<usize> = None;
     for doc in doc_nodes(file) {
         let (start, end) = content_range(file, doc);
         if !previous_end.is_some_and(|e| e <= start && source[e..start].trim().is_empty()) {
-            in_example = false;
-            in_fence = false;
+            state = Blocks::default();
         }
         previous_end = Some(end);
         let text = &source[start..end];
         let quotes = quoted(text);
-        let bytes = text.as_bytes();
         let mut offset = 0;
         for line in text.split_inclusive('\n') {
-            let trimmed = line.trim();
-            if trimmed.starts_with(">>>") {
-                in_example = true;
-            } else if trimmed.is_empty() {
-                in_example = false;
-            }
-            let comment = trimmed.trim_start_matches(['/', '*', '!']).trim_start();
-            let fence = comment.starts_with("```") || comment.starts_with("~~~");
-            in_fence ^= fence;
-            let tag = comment.starts_with(['@', ':']);
-            if !in_example && !in_fence && !fence && !tag && !code_like(line) {
-                let mut first = true;
-                let mut run = None;
-                for i in offset..=offset + line.len() {
-                    let letter = bytes.get(i).is_some_and(|b| b.is_ascii_alphabetic());
-                    match (letter, run) {
-                        (true, None) => run = Some(i),
-                        (false, Some(s)) => {
-                            run = None;
-                            let before = s.checked_sub(1).map(|j| bytes[j]);
-                            let after = bytes.get(i).copied();
-                            let joined = |b: Option<u8>| {
-                                b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
-                            };
-                            let path = after == Some(b'.')
-                                && bytes.get(i + 1).is_some_and(|b| b.is_ascii_alphabetic());
-                            let tagged = before.is_some_and(|b| b"@:{\\.'\"".contains(&b));
-                            let label = first && after == Some(b':');
-                            let inside = quotes.iter().any(|&(a, b)| a < s && i < b);
-                            first = false;
-                            if !joined(before)
-                                && !joined(after)
-                                && after != Some(b'(')
-                                && !path
-                                && !tagged
-                                && !label
-                                && !inside
-                            {
-                                words.push((start + s, start + i));
-                            }
-                        }
-                        _ => {}
-                    }
-                }
+            if state.is_prose(line) {
+                line_words(
+                    text.as_bytes(),
+                    offset..offset + line.len(),
+                    &quotes,
+                    |s, e| {
+                        words.push((start + s, start + e));
+                    },
+                );
             }
             offset += line.len();
         }
@@ -202,207 +158,75 @@ fn prose_words(file: &ParsedFile) -> Vec<(usize, usize)> {
     words
 }
 
-/// docstring-typos: a few words of the documentation get a typo (two neighbouring letters
-/// swapped), as ReCode's docstring perturbations do.
-pub fn docstring_typos(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
-    // Words of five or more lower-case letters.
-    let source = file.source();
-    let words: Vec<(usize, usize)> = prose_words(file)
-        .into_iter()
-        .filter(|&(s, e)| {
-            let word = &source.as_bytes()[s..e];
-            word.len() >= 5
-                && word.iter().all(u8::is_ascii_lowercase)
-                && word.windows(2).any(|w| w[0] != w[1])
-        })
-        .collect();
-    if words.is_empty() {
-        return Err(Skip::because("no documentation prose to perturb"));
-    }
-    let forced = ctx.rng.random_range(0..words.len());
-    let mut edits = Vec::new();
-    for (i, &(start, end)) in words.iter().enumerate() {
-        if i != forced && !ctx.rng.random_bool(0.15) {
-            continue;
-        }
-        let mut word = source.as_bytes()[start..end].to_vec();
-        let swaps: Vec<usize> = (1..word.len() - 2)
-            .filter(|&j| word[j] != word[j + 1])
-            .collect();
-        let Some(&at) = swaps.choose(&mut ctx.rng) else {
-            continue;
-        };
-        word.swap(at, at + 1);
-        edits.push(Edit::replace(
-            start..end,
-            String::from_utf8(word).expect("ASCII"),
-        ));
-    }
-    Ok(edits)
+/// Where the lines of a documentation block are: inside an example (`>>>` up to a blank
+/// line) or a fenced block.
+#[derive(Default)]
+struct Blocks {
+    in_example: bool,
+    in_fence: bool,
 }
 
-/// docstring-case: ReCode's ChangeCharCase — each letter of the prose is upper-cased with
-/// probability 0.35.
-pub fn docstring_case(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
-    let source = file.source();
-    let words: Vec<(usize, usize)> = prose_words(file)
-        .into_iter()
-        .filter(|&(s, e)| source.as_bytes()[s..e].iter().any(u8::is_ascii_lowercase))
-        .collect();
-    if words.is_empty() {
-        return Err(Skip::because("no documentation prose to perturb"));
+impl Blocks {
+    /// Moves on past `line` and answers whether it is prose: not in an example or a fence,
+    /// not a fence line, not a tag line and not a line that shows code.
+    fn is_prose(&mut self, line: &str) -> bool {
+        let trimmed = line.trim();
+        if trimmed.starts_with(">>>") {
+            self.in_example = true;
+        } else if trimmed.is_empty() {
+            self.in_example = false;
+        }
+        let comment = trimmed.trim_start_matches(['/', '*', '!']).trim_start();
+        let fence = comment.starts_with("```") || comment.starts_with("~~~");
+        self.in_fence ^= fence;
+        let tag = comment.starts_with(['@', ':']);
+        !self.in_example && !self.in_fence && !fence && !tag && !code_like(line)
     }
-    let forced = ctx.rng.random_range(0..words.len());
-    let mut edits = Vec::new();
-    for (i, &(start, end)) in words.iter().enumerate() {
-        let word = &source.as_bytes()[start..end];
-        let mut changed: Vec<u8> = word
-            .iter()
-            .map(|&b| {
-                if b.is_ascii_lowercase() && ctx.rng.random_bool(0.35) {
-                    b.to_ascii_uppercase()
-                } else {
-                    b
+}
+
+/// Calls `found` with the (start, end) in `bytes` of each word of the line at `line` that
+/// stands alone (see [`prose_words`]).
+fn line_words(
+    bytes: &[u8],
+    line: std::ops::Range<usize>,
+    quotes: &[(usize, usize)],
+    mut found: impl FnMut(usize, usize),
+) {
+    let mut first = true;
+    let mut run = None;
+    for i in line.start..=line.end {
+        let letter = bytes.get(i).is_some_and(|b| b.is_ascii_alphabetic());
+        match (letter, run) {
+            (true, None) => run = Some(i),
+            (false, Some(s)) => {
+                run = None;
+                if stands_alone(bytes, s, i, first, quotes) {
+                    found(s, i);
                 }
-            })
-            .collect();
-        if i == forced && changed == word {
-            let lower: Vec<usize> = (0..word.len())
-                .filter(|&j| word[j].is_ascii_lowercase())
-                .collect();
-            let &at = lower.choose(&mut ctx.rng).expect("a lower-case letter");
-            changed[at] = changed[at].to_ascii_uppercase();
-        }
-        if changed != word {
-            edits.push(Edit::replace(
-                start..end,
-                String::from_utf8(changed).expect("ASCII"),
-            ));
+                first = false;
+            }
+            _ => {}
         }
     }
-    Ok(edits)
 }
 
-/// Groups of words that can stand for each other in the prose of programming
-/// documentation (a curated list in the spirit of ReCode's WordNet synonym swaps, limited
-/// to replacements that keep a task's meaning). Entries may be two words.
-const SYNONYMS: &[&[&str]] = &[
-    &["return", "give back"],
-    &["returns", "gives back"],
-    &["given", "provided"],
-    &["list", "sequence"],
-    &["lists", "sequences"],
-    &["find", "determine", "compute"],
-    &["check", "determine", "verify"],
-    &["checks", "determines", "verifies"],
-    &["contains", "includes", "has"],
-    &["contain", "include"],
-    &["element", "item", "entry"],
-    &["elements", "items", "entries"],
-    &["largest", "biggest", "greatest"],
-    &["smallest", "lowest"],
-    &["begin", "start"],
-    &["begins", "starts"],
-    &["compute", "calculate"],
-    &["computes", "calculates"],
-    &["create", "make", "build"],
-    &["creates", "makes", "builds"],
-    &["remove", "delete"],
-    &["removes", "deletes"],
-    &["each", "every"],
-    &["only", "solely"],
-    &["should", "must"],
-    &["example", "instance"],
-    &["write", "implement"],
-    &["function", "procedure"],
-    &["task", "job"],
-    &["sorted", "ordered"],
-    &["ascending", "increasing"],
-    &["descending", "decreasing"],
-    &["same", "identical"],
-    &["different", "distinct"],
-    &["unique", "distinct"],
-    &["sum", "total"],
-    &["integer", "whole number"],
-    &["integers", "whole numbers"],
-    &["note", "notice"],
-    &["assume", "suppose"],
-    &["imagine", "picture"],
-    &["otherwise", "else"],
-    &["new", "fresh"],
-    &["get", "obtain", "retrieve"],
-    &["gets", "obtains", "retrieves"],
-    &["big", "large"],
-    &["small", "little"],
-    &["length", "size"],
-    &["appear", "occur"],
-    &["appears", "occurs"],
-    &["means", "denotes"],
-    &["represent", "denote"],
-    &["represents", "denotes"],
-    &["convert", "transform"],
-    &["converts", "transforms"],
-    &["separated", "delimited"],
-    &["determine", "decide"],
-    &["simple", "basic"],
-    &["exactly", "precisely"],
-    &["possible", "feasible"],
-    &["greater", "larger", "bigger"],
-    &["less", "smaller"],
-    &["nearest", "closest"],
-    &["longest", "lengthiest"],
-    &["result", "outcome"],
-    &["provide", "supply"],
-    &["takes", "accepts", "receives"],
-    &["keep", "retain"],
-    &["keeps", "retains"],
-    &["describes", "explains"],
-    &["always", "invariably"],
-];
-
-/// docstring-synonyms: some words of the prose are replaced by a synonym from a curated
-/// vocabulary (a capital initial is kept); words the code uses as names are left alone, so
-/// a docstring that names a parameter still names it.
-pub fn docstring_synonyms(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
-    let source = file.source();
-    let names: HashSet<String> = descendants(file.root())
-        .into_iter()
-        .filter(|n| n.kind().ends_with("identifier"))
-        .map(|n| file.text(n).to_ascii_lowercase())
-        .collect();
-    let words: Vec<(usize, usize, &[&str])> = prose_words(file)
-        .into_iter()
-        .filter_map(|(s, e)| {
-            let word = &source[s..e];
-            let lower = word.to_ascii_lowercase();
-            // Lower case or a capital initial only (not `True`-like names or acronyms).
-            if word[1..] != lower[1..] || names.contains(&lower) {
-                return None;
-            }
-            let group = SYNONYMS.iter().find(|g| g.contains(&lower.as_str()))?;
-            Some((s, e, *group))
-        })
-        .collect();
-    if words.is_empty() {
-        return Err(Skip::because("no documentation word with a synonym"));
-    }
-    let forced = ctx.rng.random_range(0..words.len());
-    let mut edits = Vec::new();
-    for (i, &(start, end, group)) in words.iter().enumerate() {
-        if i != forced && !ctx.rng.random_bool(0.5) {
-            continue;
-        }
-        let word = &source[start..end];
-        let lower = word.to_ascii_lowercase();
-        let others: Vec<&str> = group.iter().copied().filter(|w| *w != lower).collect();
-        let &synonym = others.choose(&mut ctx.rng).expect("a group has two words");
-        let mut replacement = synonym.to_string();
-        if word.starts_with(|c: char| c.is_ascii_uppercase()) {
-            replacement[..1].make_ascii_uppercase();
-        }
-        edits.push(Edit::replace(start..end, replacement));
-    }
-    Ok(edits)
+/// Whether the run of letters `s..i` of `bytes` is a word of the prose: nothing joined to
+/// it, not a call, a path, tagged, a label (`first` word followed by `:`) or quoted.
+fn stands_alone(bytes: &[u8], s: usize, i: usize, first: bool, quotes: &[(usize, usize)]) -> bool {
+    let before = s.checked_sub(1).map(|j| bytes[j]);
+    let after = bytes.get(i).copied();
+    let joined = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let path = after == Some(b'.') && bytes.get(i + 1).is_some_and(|b| b.is_ascii_alphabetic());
+    let tagged = before.is_some_and(|b| b"@:{\\.'\"".contains(&b));
+    let label = first && after == Some(b':');
+    let inside = quotes.iter().any(|&(a, b)| a < s && i < b);
+    !joined(before)
+        && !joined(after)
+        && after != Some(b'(')
+        && !path
+        && !tagged
+        && !label
+        && !inside
 }
 
 #[cfg(test)]
@@ -424,17 +248,5 @@ mod tests {
         assert!(!rust("// plain") && !rust("/* plain */"));
         assert!(is_doc_comment(Language::JavaScript, "/** JSDoc */"));
         assert!(!is_doc_comment(Language::JavaScript, "/* plain */"));
-    }
-
-    #[test]
-    fn every_synonym_group_has_distinct_lower_case_words() {
-        for group in SYNONYMS {
-            assert!(group.len() >= 2, "{group:?}");
-            let set: HashSet<_> = group.iter().collect();
-            assert_eq!(set.len(), group.len(), "{group:?}");
-            assert!(group
-                .iter()
-                .all(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == ' ')));
-        }
     }
 }

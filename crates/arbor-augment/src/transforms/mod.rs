@@ -1,14 +1,36 @@
-//! The transform catalog. Each transform has an id, a ReCode-style category and one edit
-//! function per language it supports.
+//! The transform catalog. Each transform lives in a module of its own that holds its code for
+//! every language it supports (Python, JavaScript, Rust) beside its registry entry
+//! (`TRANSFORM`): id, ReCode-style category, summary and one edit function per language.
+//! Helpers that several transforms share live in `common` (edit sites, statements,
+//! expressions), `bindings` (Python name binding) and `docs` (documentation prose).
 
 use arbor_syntax::{Language, ParsedFile};
 
 use crate::engine::{Context, Edit, Skip};
 
-mod clike;
+mod bindings;
 mod common;
 mod docs;
-mod python;
+
+mod augmented_assignment;
+mod blank_lines;
+mod break_arguments;
+mod de_morgan;
+mod dead_code;
+mod docstring_case;
+mod docstring_synonyms;
+mod docstring_typos;
+mod for_to_while;
+mod negated_comparison;
+mod reindent;
+mod remove_comments;
+mod remove_docstrings;
+mod rename_function;
+mod rename_variables;
+mod reorder_imports;
+mod reorder_statements;
+mod swap_if_else;
+mod while_to_for;
 
 /// What a transform computes: the edits for a file, or why it cannot apply.
 pub type EditFn = fn(&ParsedFile, &mut Context) -> Result<Vec<Edit>, Skip>;
@@ -41,6 +63,23 @@ impl Transform {
             .collect()
     }
 
+    /// A transform with the same edit function for every language.
+    const fn everywhere(
+        id: &'static str,
+        category: &'static str,
+        summary: &'static str,
+        edits: EditFn,
+    ) -> Transform {
+        Transform {
+            id,
+            category,
+            summary,
+            python: Some(edits),
+            javascript: Some(edits),
+            rust: Some(edits),
+        }
+    }
+
     fn edit_fn(&self, language: Language) -> Option<EditFn> {
         match language {
             Language::Python => self.python,
@@ -60,158 +99,25 @@ impl Transform {
 
 /// Every transform, in a stable order.
 pub static TRANSFORMS: &[Transform] = &[
-    Transform {
-        id: "rename-variables",
-        category: "names",
-        summary: "rename local variables and parameters, consistently and scope-aware",
-        python: Some(python::rename_variables),
-        javascript: Some(clike::rename_variables),
-        rust: Some(clike::rename_variables),
-    },
-    Transform {
-        id: "rename-function",
-        category: "names",
-        summary: "rename a top-level function and every reference to it in the file",
-        python: Some(python::rename_function),
-        javascript: Some(clike::rename_function),
-        rust: Some(clike::rename_function),
-    },
-    Transform {
-        id: "for-to-while",
-        category: "syntax",
-        summary: "turn a for loop into a while loop over the same iterator",
-        python: Some(python::for_to_while),
-        javascript: Some(clike::for_to_while),
-        rust: Some(clike::for_to_while),
-    },
-    Transform {
-        id: "while-to-for",
-        category: "syntax",
-        summary: "turn a while loop into a for loop over an endless iterator that breaks on the condition",
-        python: Some(python::while_to_for),
-        javascript: Some(clike::while_to_for),
-        rust: Some(clike::while_to_for),
-    },
-    Transform {
-        id: "swap-if-else",
-        category: "syntax",
-        summary: "swap the branches of an if/else and negate its condition",
-        python: Some(python::swap_if_else),
-        javascript: Some(clike::swap_if_else),
-        rust: Some(clike::swap_if_else),
-    },
-    Transform {
-        id: "dead-code",
-        category: "syntax",
-        summary: "insert an unreachable branch or an unused assignment at a statement position",
-        python: Some(python::dead_code),
-        javascript: Some(clike::dead_code),
-        rust: Some(clike::dead_code),
-    },
-    Transform {
-        id: "reorder-statements",
-        category: "syntax",
-        summary: "swap adjacent statements that neither read nor write each other's names",
-        python: Some(python::reorder_statements),
-        javascript: Some(clike::reorder_statements),
-        rust: Some(clike::reorder_statements),
-    },
-    Transform {
-        id: "reorder-imports",
-        category: "syntax",
-        summary: "shuffle a run of import statements",
-        python: Some(python::reorder_imports),
-        javascript: Some(clike::reorder_imports),
-        rust: Some(clike::reorder_imports),
-    },
-    Transform {
-        id: "augmented-assignment",
-        category: "syntax",
-        summary: "x += 1 <-> x = x + 1 (literal right-hand sides)",
-        python: Some(python::augmented_assignment),
-        javascript: Some(clike::augmented_assignment),
-        rust: Some(clike::augmented_assignment),
-    },
-    Transform {
-        id: "negated-comparison",
-        category: "syntax",
-        summary: "not a == b <-> a != b, not a in b <-> a not in b, not a is b <-> a is not b",
-        python: Some(python::negated_comparison),
-        javascript: Some(clike::negated_comparison),
-        rust: Some(clike::negated_comparison),
-    },
-    Transform {
-        id: "de-morgan",
-        category: "syntax",
-        summary: "not (a and b) <-> (not a or not b), and the same for or",
-        python: Some(python::de_morgan),
-        javascript: Some(clike::de_morgan),
-        rust: Some(clike::de_morgan),
-    },
-    Transform {
-        id: "blank-lines",
-        category: "format",
-        summary: "add blank lines between statements and remove existing ones",
-        python: Some(common::blank_lines),
-        javascript: Some(common::blank_lines),
-        rust: Some(common::blank_lines),
-    },
-    Transform {
-        id: "reindent",
-        category: "format",
-        summary: "change the indentation width (2, 3 or 8 spaces instead of the file's)",
-        python: Some(common::reindent),
-        javascript: Some(common::reindent),
-        rust: Some(common::reindent),
-    },
-    Transform {
-        id: "break-arguments",
-        category: "format",
-        summary: "put the arguments of a call one per line",
-        python: Some(common::break_arguments),
-        javascript: Some(common::break_arguments),
-        rust: Some(common::break_arguments),
-    },
-    Transform {
-        id: "remove-comments",
-        category: "docstring",
-        summary: "remove comments",
-        python: Some(common::remove_comments),
-        javascript: Some(common::remove_comments),
-        rust: Some(common::remove_comments),
-    },
-    Transform {
-        id: "remove-docstrings",
-        category: "docstring",
-        summary: "remove the docstrings of functions and classes",
-        python: Some(python::remove_docstrings),
-        javascript: Some(clike::remove_docstrings),
-        rust: Some(clike::remove_docstrings),
-    },
-    Transform {
-        id: "docstring-typos",
-        category: "docstring",
-        summary: "typos (two neighbouring letters swapped) in a few words of the documentation",
-        python: Some(docs::docstring_typos),
-        javascript: Some(docs::docstring_typos),
-        rust: Some(docs::docstring_typos),
-    },
-    Transform {
-        id: "docstring-synonyms",
-        category: "docstring",
-        summary: "some words of the documentation replaced by synonyms (names the code uses kept)",
-        python: Some(docs::docstring_synonyms),
-        javascript: Some(docs::docstring_synonyms),
-        rust: Some(docs::docstring_synonyms),
-    },
-    Transform {
-        id: "docstring-case",
-        category: "docstring",
-        summary: "letters of the documentation's prose upper-cased at random (ReCode's ChangeCharCase)",
-        python: Some(docs::docstring_case),
-        javascript: Some(docs::docstring_case),
-        rust: Some(docs::docstring_case),
-    },
+    rename_variables::TRANSFORM,
+    rename_function::TRANSFORM,
+    for_to_while::TRANSFORM,
+    while_to_for::TRANSFORM,
+    swap_if_else::TRANSFORM,
+    dead_code::TRANSFORM,
+    reorder_statements::TRANSFORM,
+    reorder_imports::TRANSFORM,
+    augmented_assignment::TRANSFORM,
+    negated_comparison::TRANSFORM,
+    de_morgan::TRANSFORM,
+    blank_lines::TRANSFORM,
+    reindent::TRANSFORM,
+    break_arguments::TRANSFORM,
+    remove_comments::TRANSFORM,
+    remove_docstrings::TRANSFORM,
+    docstring_typos::TRANSFORM,
+    docstring_synonyms::TRANSFORM,
+    docstring_case::TRANSFORM,
 ];
 
 /// A transform by id.

@@ -6,7 +6,9 @@ use arbor_syntax::tree_sitter::{Node, Query};
 use arbor_syntax::Language;
 
 use super::compile;
-use crate::rule::{Edit, FileContext, RawFinding, Rule, RuleInfo, Severity};
+use crate::error::LintError;
+use crate::registry::AuxKey;
+use crate::rule::{Edit, FileContext, RawFinding, Rule, RuleInfo};
 
 /// `js/eqeqeq`: comparisons with `null` are the accepted idiom (`x == null` matches undefined).
 pub fn not_null_comparison(ctx: &FileContext<'_>, operator: Node<'_>) -> bool {
@@ -49,21 +51,9 @@ pub struct UnusedVariable {
     info: RuleInfo,
 }
 
-impl UnusedVariable {
-    /// The rule.
-    pub fn new() -> UnusedVariable {
-        UnusedVariable {
-            info: RuleInfo {
-                id: "js/unused-variable".into(),
-                language: Some(Language::JavaScript),
-                severity: Severity::Warning,
-                message: "variable is declared but never used".into(),
-                rationale: "A value computed and dropped is dead code or a bug (a typo in the name that reads it).".into(),
-                example: "function f() {\n  const unused = compute();\n}".into(),
-                fixable: false,
-            },
-        }
-    }
+/// Builds `js/unused-variable` from its registry entry's description.
+pub fn unused_variable(info: RuleInfo) -> Result<Box<dyn Rule>, LintError> {
+    Ok(Box::new(UnusedVariable { info }))
 }
 
 impl Rule for UnusedVariable {
@@ -73,7 +63,7 @@ impl Rule for UnusedVariable {
 
     fn check(&self, ctx: &FileContext<'_>, out: &mut Vec<RawFinding>) {
         let query = scope_query();
-        let captures = ctx.captures(query);
+        let captures = ctx.captures(AuxKey::JavaScriptScopes, query);
         let index = |name: &str| query.capture_index_for_name(name).unwrap_or(u32::MAX);
         let (id_ix, declared_ix, scope_ix) = (index("id"), index("declared"), index("scope"));
         let scopes: Vec<Node<'_>> = captures

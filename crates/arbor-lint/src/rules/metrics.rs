@@ -5,7 +5,8 @@ use arbor_syntax::tree_sitter::{Node, Query};
 use arbor_syntax::{Language, Symbol, SymbolKind};
 
 use crate::error::LintError;
-use crate::rule::{FileContext, RawFinding, Rule, RuleInfo, Severity};
+use crate::registry::AuxKey;
+use crate::rule::{FileContext, RawFinding, Rule, RuleInfo};
 
 const BRANCH_FILES: [(Language, &str, &str); 3] = [
     (
@@ -84,64 +85,43 @@ fn shared_branch_queries() -> Result<&'static [BranchQuery], LintError> {
     Ok(QUERIES.get_or_init(|| queries))
 }
 
-/// The branch queries, for the combined walk.
-pub fn aux_queries() -> Result<Vec<crate::query_rule::AuxQuery>, LintError> {
-    Ok(shared_branch_queries()?
+/// The branch query of `language`, for the combined walk.
+pub fn branch_aux_query(language: Language) -> Result<crate::query_rule::AuxQuery, LintError> {
+    let (q, (_, _, text)) = shared_branch_queries()?
         .iter()
         .zip(BRANCH_FILES)
-        .map(|(q, (_, _, text))| crate::query_rule::AuxQuery {
-            language: q.language,
-            text,
-            query: &q.query,
-        })
-        .collect())
+        .find(|(q, _)| q.language == language)
+        .expect("every language has a branches.scm");
+    Ok(crate::query_rule::AuxQuery {
+        key: AuxKey::Branches(language),
+        language,
+        text,
+        query: &q.query,
+    })
 }
 
-/// The three metric rules.
-pub fn rules() -> Result<Vec<Box<dyn Rule>>, LintError> {
-    let make = |id: &str,
-                message: &str,
-                rationale: &str,
-                example: &str,
-                metric|
-     -> Result<Box<dyn Rule>, LintError> {
-        Ok(Box::new(MetricRule {
-            info: RuleInfo {
-                id: id.into(),
-                language: None,
-                severity: Severity::Warning,
-                message: message.into(),
-                rationale: rationale.into(),
-                example: example.into(),
-                fixable: false,
-            },
-            metric,
-            queries: shared_branch_queries()?,
-        }))
-    };
-    Ok(vec![
-        make(
-            "all/function-too-long",
-            "function is longer than the limit (thresholds.max-function-lines, default 80)",
-            "Long functions do several things; they are hard to name, test and review.",
-            "a function body of 200 lines",
-            Metric::Length,
-        )?,
-        make(
-            "all/complexity",
-            "function is too complex (thresholds.max-complexity, default 10)",
-            "Cyclomatic complexity counts independent paths; each one needs a test.",
-            "a function with a dozen nested ifs and boolean conditions",
-            Metric::Complexity,
-        )?,
-        make(
-            "all/nesting-too-deep",
-            "blocks are nested deeper than the limit (thresholds.max-nesting, default 4)",
-            "Deep nesting hides the main path; early returns and helper functions flatten it.",
-            "if a:\n    for b in c:\n        while d:\n            if e:\n                with f:",
-            Metric::Nesting,
-        )?,
-    ])
+/// A metric rule from its registry entry's description.
+fn metric_rule(info: RuleInfo, metric: Metric) -> Result<Box<dyn Rule>, LintError> {
+    Ok(Box::new(MetricRule {
+        info,
+        metric,
+        queries: shared_branch_queries()?,
+    }))
+}
+
+/// Builds `all/function-too-long` from its registry entry's description.
+pub fn function_too_long(info: RuleInfo) -> Result<Box<dyn Rule>, LintError> {
+    metric_rule(info, Metric::Length)
+}
+
+/// Builds `all/complexity` from its registry entry's description.
+pub fn complexity(info: RuleInfo) -> Result<Box<dyn Rule>, LintError> {
+    metric_rule(info, Metric::Complexity)
+}
+
+/// Builds `all/nesting-too-deep` from its registry entry's description.
+pub fn nesting(info: RuleInfo) -> Result<Box<dyn Rule>, LintError> {
+    metric_rule(info, Metric::Nesting)
 }
 
 /// The functions of a file and, for each syntax node position, which function it belongs to.
@@ -204,7 +184,7 @@ impl Rule for MetricRule {
         else {
             return;
         };
-        let captures = ctx.captures(&query.query);
+        let captures = ctx.captures(AuxKey::Branches(query.language), &query.query);
         match self.metric {
             Metric::Complexity => {
                 let mut owner = owners(&functions);

@@ -1,69 +1,10 @@
-//! The built-in rules: query rules with their Rust predicates and fixes, and rules in Rust.
+//! The Rust side of the built-in rules: predicates and fixes of query rules, rules written in
+//! Rust, and the helpers they share. [`crate::registry`] says which rule uses which.
 
-mod javascript;
-mod metrics;
-mod python;
-mod rust;
-
-use crate::error::LintError;
-use crate::query_rule::{load_builtin, AuxQuery, Fixer, Predicate, QueryRule};
-use crate::rule::Rule;
-
-/// Predicates and fixes of query rules, by rule id.
-fn code_for(id: &str) -> (Option<Predicate>, Option<Fixer>) {
-    match id {
-        "py/none-comparison" => (None, Some(python::fix_none_comparison)),
-        "py/fstring-no-placeholder" => (Some(python::has_no_placeholder), None),
-        "js/eqeqeq" => (
-            Some(javascript::not_null_comparison),
-            Some(javascript::fix_eqeqeq),
-        ),
-        "rs/unwrap" => (Some(rust::outside_tests), None),
-        "rs/panic" => (Some(rust::in_library_code), None),
-        "rs/unsafe-without-safety" => (Some(rust::lacks_safety_comment), None),
-        _ => (None, None),
-    }
-}
-
-/// The built-in query rules, with their Rust predicates and fixes.
-pub fn builtin_query_rules() -> Result<Vec<QueryRule>, LintError> {
-    Ok(load_builtin()?
-        .into_iter()
-        .map(|rule| {
-            let (predicate, fixer) = code_for(&rule.info().id);
-            rule.with_code(predicate, fixer)
-        })
-        .collect())
-}
-
-/// The queries the Rust rules run, walked together with the query rules.
-pub fn aux_queries() -> Result<Vec<AuxQuery>, LintError> {
-    let mut aux = vec![
-        AuxQuery {
-            language: arbor_syntax::Language::Python,
-            text: python::NAMES_QUERY,
-            query: python::names_query(),
-        },
-        AuxQuery {
-            language: arbor_syntax::Language::JavaScript,
-            text: javascript::SCOPE_QUERY,
-            query: javascript::scope_query(),
-        },
-    ];
-    aux.extend(metrics::aux_queries()?);
-    Ok(aux)
-}
-
-/// The built-in rules written in Rust.
-pub fn builtin_code_rules() -> Result<Vec<Box<dyn Rule>>, LintError> {
-    let mut rules: Vec<Box<dyn Rule>> = vec![
-        Box::new(python::UnusedImport::new()),
-        Box::new(python::UnusedVariable::new()),
-        Box::new(javascript::UnusedVariable::new()),
-    ];
-    rules.extend(metrics::rules()?);
-    Ok(rules)
-}
+pub(crate) mod javascript;
+pub(crate) mod metrics;
+pub(crate) mod python;
+pub(crate) mod rust;
 
 use arbor_syntax::tree_sitter::{Node, Query};
 use arbor_syntax::ParsedFile;

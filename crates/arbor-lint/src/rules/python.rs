@@ -7,7 +7,9 @@ use arbor_syntax::tree_sitter::{Node, Query};
 use arbor_syntax::{Language, SymbolKind};
 
 use super::compile;
-use crate::rule::{Edit, FileContext, RawFinding, Rule, RuleInfo, Severity};
+use crate::error::LintError;
+use crate::registry::AuxKey;
+use crate::rule::{Edit, FileContext, RawFinding, Rule, RuleInfo};
 
 /// `py/fstring-no-placeholder`: the f-string has no `{…}` inside.
 pub fn has_no_placeholder(_ctx: &FileContext<'_>, node: Node<'_>) -> bool {
@@ -39,25 +41,6 @@ pub fn fix_none_comparison(_ctx: &FileContext<'_>, node: Node<'_>) -> Option<Vec
     }])
 }
 
-fn info(
-    id: &str,
-    severity: Severity,
-    message: &str,
-    rationale: &str,
-    example: &str,
-    fixable: bool,
-) -> RuleInfo {
-    RuleInfo {
-        id: id.to_string(),
-        language: Some(Language::Python),
-        severity,
-        message: message.to_string(),
-        rationale: rationale.to_string(),
-        example: example.to_string(),
-        fixable,
-    }
-}
-
 /// The query both name rules share (its captures are computed once per file).
 pub const NAMES_QUERY: &str = "(identifier) @id
 (assignment left: (identifier) @target)
@@ -79,20 +62,9 @@ pub struct UnusedImport {
     info: RuleInfo,
 }
 
-impl UnusedImport {
-    /// The rule.
-    pub fn new() -> UnusedImport {
-        UnusedImport {
-            info: info(
-                "py/unused-import",
-                Severity::Warning,
-                "imported but unused",
-                "Unused imports slow start-up, hide real dependencies and create import cycles.",
-                "import os  # os is never used",
-                true,
-            ),
-        }
-    }
+/// Builds `py/unused-import` from its registry entry's description.
+pub fn unused_import(info: RuleInfo) -> Result<Box<dyn Rule>, LintError> {
+    Ok(Box::new(UnusedImport { info }))
 }
 
 /// The names an import statement binds, with the node to report.
@@ -179,7 +151,7 @@ impl Rule for UnusedImport {
         };
         let query = names_query();
         let id_ix = capture_index(query, "id");
-        let captures = ctx.captures(query);
+        let captures = ctx.captures(AuxKey::PythonNames, query);
         let mut used: HashSet<&str> = HashSet::new();
         for &(ix, id) in captures.iter() {
             if ix == id_ix && !inside_import(id) {
@@ -227,20 +199,9 @@ pub struct UnusedVariable {
     info: RuleInfo,
 }
 
-impl UnusedVariable {
-    /// The rule.
-    pub fn new() -> UnusedVariable {
-        UnusedVariable {
-            info: info(
-                "py/unused-variable",
-                Severity::Warning,
-                "local variable is assigned but never used",
-                "A value computed and dropped is dead code or a bug (a typo in the name that reads it).",
-                "def f():\n    result = compute()\n    return None",
-                false,
-            ),
-        }
-    }
+/// Builds `py/unused-variable` from its registry entry's description.
+pub fn unused_variable(info: RuleInfo) -> Result<Box<dyn Rule>, LintError> {
+    Ok(Box::new(UnusedVariable { info }))
 }
 
 impl Rule for UnusedVariable {
@@ -262,7 +223,7 @@ impl Rule for UnusedVariable {
             return;
         }
         let query = names_query();
-        let captures = ctx.captures(query);
+        let captures = ctx.captures(AuxKey::PythonNames, query);
         let (id_ix, target_ix, declared_ix) = (
             capture_index(query, "id"),
             capture_index(query, "target"),

@@ -58,12 +58,16 @@ fn test_regions(ctx: &FileContext<'_>) -> Vec<(usize, usize)> {
     }
 }
 
+/// The byte ranges of a file's test functions and modules, computed once per file.
+struct TestRegions(Vec<(usize, usize)>);
+
 /// Whether `node` is in test code: a test path, or inside a `#[test]` function or `#[cfg(test)]` module.
 fn in_tests(ctx: &FileContext<'_>, node: Node<'_>) -> bool {
     if test_path(ctx.path) {
         return true;
     }
-    let regions = ctx.cached("rust test regions", || test_regions(ctx));
+    let regions = ctx.cached(|| TestRegions(test_regions(ctx)));
+    let regions = &regions.0;
     let after = regions.partition_point(|&(start, _)| start <= node.start_byte());
     after > 0 && node.end_byte() <= regions[after - 1].1
 }
