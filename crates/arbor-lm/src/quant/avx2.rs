@@ -90,7 +90,7 @@ unsafe fn reduce4(x: [__m256; 4]) -> f32 {
 
 /// 32 bytes at `p`.
 #[inline(always)]
-unsafe fn load(p: *const u8) -> __m256i {
+pub(super) unsafe fn load(p: *const u8) -> __m256i {
     _mm256_loadu_si256(p as *const __m256i)
 }
 
@@ -134,7 +134,7 @@ unsafe fn f16_pair(p: *const u8) -> __m128 {
 /// 16 bytes at `p` as 32 nibbles: low nibbles, then high ones (ggml's
 /// `bytes_from_nibbles_32`).
 #[inline(always)]
-unsafe fn nibbles(p: *const u8) -> __m256i {
+pub(super) unsafe fn nibbles(p: *const u8) -> __m256i {
     let tmp = _mm_loadu_si128(p as *const __m128i);
     let bytes = _mm256_set_m128i(_mm_srli_epi16(tmp, 4), tmp);
     _mm256_and_si256(bytes, _mm256_set1_epi8(0x0F))
@@ -142,7 +142,7 @@ unsafe fn nibbles(p: *const u8) -> __m256i {
 
 /// The 32 bits at `p` as 32 bytes, 0xFF where a bit is set (ggml's `bytes_from_bits_32`).
 #[inline(always)]
-unsafe fn bits(p: *const u8) -> __m256i {
+pub(super) unsafe fn bits(p: *const u8) -> __m256i {
     let x32 = (p as *const i32).read_unaligned();
     let shuffle = _mm256_set_epi64x(
         0x0303030303030303,

@@ -15,7 +15,7 @@
 //! one-row results in the last bits.
 
 use super::act::{Acts, Q8KRow, Q8Row};
-use super::avx2::ahead;
+use super::avx2::{ahead, bits, load, nibbles};
 use super::portable::k_scales;
 use super::{Part, QuantType, BLOCK, QK_K};
 use std::arch::x86_64::*;
@@ -45,34 +45,10 @@ pub(super) fn supports(kind: QuantType) -> bool {
     !matches!(kind, QuantType::F32 | QuantType::F16 | QuantType::BF16)
 }
 
-/// 32 bytes at `p`.
-#[inline(always)]
-unsafe fn load(p: *const u8) -> __m256i {
-    _mm256_loadu_si256(p as *const __m256i)
-}
-
-/// 16 bytes of nibbles as 32 codes, low nibbles first.
-#[inline(always)]
-unsafe fn nibbles(p: *const u8) -> __m256i {
-    let tmp = _mm_loadu_si128(p as *const __m128i);
-    let bytes = _mm256_set_m128i(_mm_srli_epi16(tmp, 4), tmp);
-    _mm256_and_si256(bytes, _mm256_set1_epi8(0x0F))
-}
-
 /// The 32 bits at `p` as 32 bytes, 0x10 where a bit is set.
 #[inline(always)]
 unsafe fn fifth_bits(p: *const u8) -> __m256i {
-    let x32 = (p as *const i32).read_unaligned();
-    let shuffle = _mm256_set_epi64x(
-        0x0303030303030303,
-        0x0202020202020202,
-        0x0101010101010101,
-        0,
-    );
-    let bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(x32), shuffle);
-    let bytes = _mm256_or_si256(bytes, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
-    let set = _mm256_cmpeq_epi8(bytes, _mm256_set1_epi64x(-1));
-    _mm256_and_si256(set, _mm256_set1_epi8(0x10))
+    _mm256_and_si256(bits(p), _mm256_set1_epi8(0x10))
 }
 
 /// Eight rows' 32 codes (8 groups of 4) to eight vectors of one group of 4 from each row,
