@@ -197,6 +197,24 @@ fn k_lanes(q: &[i8; QK_K], a: &[i8], scales: impl Fn(usize) -> i32, per_scale: u
     aux32
 }
 
+/// The common part of Q4_K's and Q5_K's super-block `i` (header `x`: `d`, `dmin`, 12 scale
+/// bytes; its weights unpacked to `q`): adds `d·sc·Σq·a` to the eight lane sums and returns
+/// the minimums' term `dmin · Σ m·bsum`, which ggml subtracts.
+fn q45_k_super_block(x: &[u8], q: &[i8; QK_K], y: &Q8KRow, i: usize, sums: &mut [f32; 8]) -> f32 {
+    let sm = k_scale_bytes(&x[4..16]);
+    let bsums = &y.bsums[16 * i..16 * i + 16];
+    let sumi: i32 = (0..16)
+        .map(|j| bsums[j] as i32 * sm[8 + j / 2] as i32)
+        .sum();
+    let aux32 = k_lanes(q, &y.qs[QK_K * i..QK_K * (i + 1)], |s| sm[s] as i32, 32);
+    let d = f16_at(x, 0) * y.d[i];
+    for (sum, a) in sums.iter_mut().zip(aux32) {
+        *sum += d * a as f32;
+    }
+    let dmin = f16_at(x, 2) * y.d[i];
+    dmin * sumi as f32
+}
+
 /// `ggml_vec_dot_q4_K_q8_K_generic`.
 fn q4_k(w: &[u8], y: Q8KRow) -> f32 {
     let mut sums = [0f32; 8];
@@ -209,18 +227,7 @@ fn q4_k(w: &[u8], y: Q8KRow) -> f32 {
                 q[64 * j + 32 + l] = (b >> 4) as i8;
             }
         }
-        let sm = k_scale_bytes(&x[4..16]);
-        let bsums = &y.bsums[16 * i..16 * i + 16];
-        let sumi: i32 = (0..16)
-            .map(|j| bsums[j] as i32 * sm[8 + j / 2] as i32)
-            .sum();
-        let aux32 = k_lanes(&q, &y.qs[QK_K * i..QK_K * (i + 1)], |s| sm[s] as i32, 32);
-        let d = f16_at(x, 0) * y.d[i];
-        for (sum, a) in sums.iter_mut().zip(aux32) {
-            *sum += d * a as f32;
-        }
-        let dmin = f16_at(x, 2) * y.d[i];
-        sumf -= dmin * sumi as f32;
+        sumf -= q45_k_super_block(x, &q, &y, i, &mut sums);
     }
     sumf + sums.iter().sum::<f32>()
 }
@@ -240,18 +247,7 @@ fn q5_k(w: &[u8], y: Q8KRow) -> f32 {
                 q[64 * j + 32 + l] = ((b >> 4) | (hi << 4)) as i8;
             }
         }
-        let sm = k_scale_bytes(&x[4..16]);
-        let bsums = &y.bsums[16 * i..16 * i + 16];
-        let sumi: i32 = (0..16)
-            .map(|j| bsums[j] as i32 * sm[8 + j / 2] as i32)
-            .sum();
-        let aux32 = k_lanes(&q, &y.qs[QK_K * i..QK_K * (i + 1)], |s| sm[s] as i32, 32);
-        let d = f16_at(x, 0) * y.d[i];
-        for (sum, a) in sums.iter_mut().zip(aux32) {
-            *sum += d * a as f32;
-        }
-        let dmin = f16_at(x, 2) * y.d[i];
-        sumf -= dmin * sumi as f32;
+        sumf -= q45_k_super_block(x, &q, &y, i, &mut sums);
     }
     sumf + sums.iter().sum::<f32>()
 }

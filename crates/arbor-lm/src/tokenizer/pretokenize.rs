@@ -475,20 +475,21 @@ fn gpt2(s: &mut Segment, start: usize) {
         while s.flags(pos + spaces).whitespace {
             spaces += 1;
         }
-        // \s+(?!\S)
-        if spaces > 1 && s.cpt(pos + spaces) != OUT_OF_RANGE {
-            pos += spaces - 1;
-            s.add(pos);
-            continue;
-        }
-        // \s+
-        if spaces > 0 {
-            pos += spaces;
-            s.add(pos);
-            continue;
-        }
-        pos += 1;
+        pos = whitespace_end(s, pos, spaces);
         s.add(pos);
+    }
+}
+
+/// Where the last alternatives of GPT-2's and Llama 3's patterns end the piece starting at
+/// `pos` with `spaces` whitespace characters: `\s+(?!\S)` (the run less its last space when
+/// something follows), else `\s+`, else the one character alone.
+fn whitespace_end(s: &Segment, pos: usize, spaces: usize) -> usize {
+    if spaces > 1 && s.cpt(pos + spaces) != OUT_OF_RANGE {
+        pos + spaces - 1
+    } else if spaces > 0 {
+        pos + spaces
+    } else {
+        pos + 1
     }
 }
 
@@ -564,19 +565,7 @@ fn llama3(s: &mut Segment, start: usize, single_digits: bool) {
             s.add(pos);
             continue;
         }
-        // \s+(?!\S)
-        if spaces > 1 && s.cpt(pos + spaces) != OUT_OF_RANGE {
-            pos += spaces - 1;
-            s.add(pos);
-            continue;
-        }
-        // \s+
-        if spaces > 0 {
-            pos += spaces;
-            s.add(pos);
-            continue;
-        }
-        pos += 1;
+        pos = whitespace_end(s, pos, spaces);
         s.add(pos);
     }
 }
