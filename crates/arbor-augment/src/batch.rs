@@ -7,7 +7,7 @@ use arbor_syntax::{Language, ParsedFile, SymbolKind};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::engine::{augment_parsed_with, AugmentOptions, Naming};
+use crate::engine::{augment_parsed, AugmentOptions, Naming};
 use crate::error::AugmentError;
 use crate::transforms::Transform;
 
@@ -250,7 +250,7 @@ pub fn run(
                         naming: plan.naming,
                         keep: &unit.keep,
                     };
-                    let result = augment_parsed_with(&file, &usable, &options)?;
+                    let result = augment_parsed(&file, &usable, &options)?;
                     if result.applied.is_empty() {
                         let reason = result
                             .skipped

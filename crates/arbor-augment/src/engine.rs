@@ -180,59 +180,21 @@ pub struct AugmentOptions<'k> {
     pub keep: &'k [String],
 }
 
-/// Applies `transforms` one after the other (each on the previous one's output), variant
-/// `variant` of a run seeded with `seed`. The positional form of [`augment_with`].
-pub fn augment(
-    source: &str,
-    language: Language,
-    transforms: &[&Transform],
-    seed: u64,
-    variant: u64,
-    naming: Naming,
-    keep: &[String],
-) -> Result<Augmented, AugmentError> {
-    let options = AugmentOptions {
-        seed,
-        variant,
-        naming,
-        keep,
-    };
-    augment_with(source, language, transforms, &options)
-}
-
 /// Applies `transforms` one after the other (each on the previous one's output), as
 /// `options` say.
-pub fn augment_with(
+pub fn augment(
     source: &str,
     language: Language,
     transforms: &[&Transform],
     options: &AugmentOptions<'_>,
 ) -> Result<Augmented, AugmentError> {
     let file = ParsedFile::parse("<input>", language, source.to_string())?;
-    augment_parsed_with(&file, transforms, options)
+    augment_parsed(&file, transforms, options)
 }
 
-/// [`augment`] on a file already parsed. The positional form of [`augment_parsed_with`].
-pub fn augment_parsed(
-    file: &ParsedFile,
-    transforms: &[&Transform],
-    seed: u64,
-    variant: u64,
-    naming: Naming,
-    keep: &[String],
-) -> Result<Augmented, AugmentError> {
-    let options = AugmentOptions {
-        seed,
-        variant,
-        naming,
-        keep,
-    };
-    augment_parsed_with(file, transforms, &options)
-}
-
-/// [`augment_with`] on a file already parsed (parse a batch's input once for all its
+/// [`augment`] on a file already parsed (parse a batch's input once for all its
 /// transforms and variants). Each transform's output is the next one's input, parsed once.
-pub fn augment_parsed_with(
+pub fn augment_parsed(
     file: &ParsedFile,
     transforms: &[&Transform],
     options: &AugmentOptions<'_>,

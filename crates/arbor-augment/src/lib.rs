@@ -15,8 +15,7 @@ pub mod transforms;
 mod tree;
 
 pub use engine::{
-    apply, augment, augment_parsed, augment_parsed_with, augment_with, AugmentOptions, Augmented,
-    Context, Edit, Naming, Outcome, Skip,
+    apply, augment, augment_parsed, AugmentOptions, Augmented, Context, Edit, Naming, Outcome, Skip,
 };
 pub use error::AugmentError;
 pub use transforms::{by_id, Transform, TRANSFORMS};

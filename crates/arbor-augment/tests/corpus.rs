@@ -4,7 +4,7 @@
 //! never through a transform bug (overlapping edits, output that does not reparse); the
 //! Python outputs must also compile with CPython.
 
-use arbor_augment::{augment, Naming, TRANSFORMS};
+use arbor_augment::{augment, AugmentOptions, TRANSFORMS};
 use arbor_syntax::Language;
 
 #[test]
@@ -102,10 +102,10 @@ fn check(files: &[std::path::PathBuf], language: Language, seed: u64) -> Vec<(St
                 &source,
                 language,
                 &[transform],
-                seed,
-                0,
-                Naming::Natural,
-                &[],
+                &AugmentOptions {
+                    seed,
+                    ..Default::default()
+                },
             )
             .unwrap();
             for (id, reason) in &result.skipped {

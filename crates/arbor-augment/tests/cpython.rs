@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use arbor_augment::{augment, by_id, Naming, TRANSFORMS};
+use arbor_augment::{augment, by_id, AugmentOptions, TRANSFORMS};
 use arbor_syntax::Language;
 
 /// Whether `python3` runs here.
@@ -121,10 +121,10 @@ fn transform_outputs_on_the_python_fixtures_compile_with_cpython() {
                     &source,
                     Language::Python,
                     &[transform],
-                    seed,
-                    0,
-                    Naming::Natural,
-                    &[],
+                    &AugmentOptions {
+                        seed,
+                        ..Default::default()
+                    },
                 )
                 .unwrap();
                 if !result.applied.is_empty() {
@@ -156,10 +156,10 @@ fn reindent_keeps_form_feed_lines_valid_for_cpython() {
                 source,
                 Language::Python,
                 &[reindent],
-                seed,
-                0,
-                Naming::Natural,
-                &[],
+                &AugmentOptions {
+                    seed,
+                    ..Default::default()
+                },
             )
             .unwrap();
             assert_eq!(

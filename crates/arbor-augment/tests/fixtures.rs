@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use arbor_augment::{augment, by_id, Naming, TRANSFORMS};
+use arbor_augment::{augment, by_id, AugmentOptions, Naming, TRANSFORMS};
 use arbor_syntax::{Language, ParsedFile};
 
 #[test]
@@ -56,8 +56,16 @@ fn transforms_match_their_fixtures() {
             // Blessing: the shared input becomes a case of the transforms that apply to it.
             let blessable = || {
                 let source = std::fs::read_to_string(&common).unwrap();
-                let result =
-                    augment(&source, language, &[transform], 1, 0, Naming::Natural, &[]).unwrap();
+                let result = augment(
+                    &source,
+                    language,
+                    &[transform],
+                    &AugmentOptions {
+                        seed: 1,
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
                 !result.applied.is_empty()
             };
             if shared.exists() || (bless && common.exists() && blessable()) {
@@ -70,8 +78,16 @@ fn transforms_match_their_fixtures() {
                     root.join(dir).join(input.file_name().unwrap())
                 };
                 let source = std::fs::read_to_string(&source_path).unwrap();
-                let result =
-                    augment(&source, language, &[transform], 1, 0, Naming::Natural, &[]).unwrap();
+                let result = augment(
+                    &source,
+                    language,
+                    &[transform],
+                    &AugmentOptions {
+                        seed: 1,
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
                 let skip = input.with_extension("skip");
                 let what = input.display();
                 if skip.exists() {
@@ -154,10 +170,10 @@ fn the_same_seed_gives_the_same_output_and_another_seed_may_differ() {
             source,
             Language::Python,
             &[transform],
-            seed,
-            0,
-            Naming::Natural,
-            &[],
+            &AugmentOptions {
+                seed,
+                ..Default::default()
+            },
         )
         .unwrap()
         .text
@@ -169,10 +185,10 @@ fn the_same_seed_gives_the_same_output_and_another_seed_may_differ() {
         source,
         Language::Python,
         &[transform],
-        0,
-        0,
-        Naming::Indexed,
-        &[],
+        &AugmentOptions {
+            naming: Naming::Indexed,
+            ..Default::default()
+        },
     )
     .unwrap();
     assert_eq!(
@@ -190,10 +206,10 @@ fn kept_names_and_invalid_input_are_respected() {
         source,
         Language::Python,
         &[transform],
-        0,
-        0,
-        Naming::Natural,
-        &keep,
+        &AugmentOptions {
+            keep: &keep,
+            ..Default::default()
+        },
     )
     .unwrap();
     assert!(result.applied.is_empty());
@@ -202,10 +218,7 @@ fn kept_names_and_invalid_input_are_respected() {
         broken,
         Language::Python,
         &[transform],
-        0,
-        0,
-        Naming::Natural,
-        &[],
+        &AugmentOptions::default(),
     )
     .unwrap();
     assert_eq!(result.text, broken);
@@ -237,7 +250,7 @@ fn deeply_nested_input_never_overflows_the_stack() {
         let all: Vec<_> = TRANSFORMS.iter().filter(|t| t.supports(language)).collect();
         for transform in all {
             // Any outcome but a crash.
-            augment(&source, language, &[transform], 0, 0, Naming::Natural, &[]).unwrap();
+            augment(&source, language, &[transform], &AugmentOptions::default()).unwrap();
         }
     }
 }

@@ -5,13 +5,22 @@
 
 use std::time::{Duration, Instant};
 
-use arbor_augment::{augment, by_id, Augmented, Naming};
+use arbor_augment::{augment, by_id, AugmentOptions, Augmented};
 use arbor_syntax::Language;
 
 fn rename(language: Language, source: &str) -> (Augmented, Duration) {
     let transform = by_id("rename-variables").unwrap();
     let started = Instant::now();
-    let result = augment(source, language, &[transform], 1, 0, Naming::Natural, &[]).unwrap();
+    let result = augment(
+        source,
+        language,
+        &[transform],
+        &AugmentOptions {
+            seed: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     (result, started.elapsed())
 }
 

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use arbor_augment::{augment, Naming, Transform};
+use arbor_augment::{augment, AugmentOptions, Naming, Transform};
 use arbor_lm::LlamaModel;
 use arbor_syntax::Language;
 
@@ -256,10 +256,12 @@ pub fn perturb(
             &problem.prompt,
             problem.language(),
             &[transform],
-            seed,
-            variant,
-            naming,
-            &keep,
+            &AugmentOptions {
+                seed,
+                variant,
+                naming,
+                keep: &keep,
+            },
         )
         .map_err(|e| EvalError::Mismatch(format!("{}: {e}", problem.task_id)))?;
         if result.applied.is_empty() {
