@@ -221,9 +221,9 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
     let params = args
         .sampling
         .params(args.samples, 0.95, args.max_tokens, Vec::new());
-    // Unknown transform names fail before any generation.
-    arbor_eval::robust::transforms_named(&args.perturb, arbor_syntax::Language::Python)?;
     let problems = problems_of_run(&args)?;
+    // Unknown transform names fail before any generation.
+    let transforms = arbor_eval::robust::transforms_named(&args.perturb, problems[0].language())?;
     let sandbox = common.sandbox()?;
     let mut model = args.model.load()?;
     let format = args
@@ -262,7 +262,6 @@ fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Out
     );
     let output = nominal_run(&mut model, &problems, &dir, &options, &sandbox)?;
     let ks = common.ks(Some(args.samples));
-    let transforms = arbor_eval::robust::transforms_named(&args.perturb, problems[0].language())?;
     let robust = RobustnessOptions {
         run: &options,
         dir: &dir,

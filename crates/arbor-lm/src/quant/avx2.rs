@@ -580,13 +580,13 @@ pub(super) fn q6_k<const C: usize, const R: usize>(
         let m192 = _mm256_set1_epi8(-64);
         let mut acc = [[_mm256_setzero_ps(); R]; C];
         for i in 0..nb {
+            for w in w {
+                ahead(w.as_ptr().add(210 * i), 210);
+            }
             let mut sumi = [[_mm256_setzero_si256(); R]; C];
             for j in 0..2 {
                 for (sumi, w) in sumi.iter_mut().zip(w) {
                     let x = w.as_ptr().add(210 * i);
-                    if j == 0 {
-                        ahead(x, 210);
-                    }
                     let scales = _mm_loadu_si128(x.add(192) as *const __m128i);
                     let q4bits1 = load(x.add(64 * j));
                     let q4bits2 = load(x.add(64 * j + 32));
