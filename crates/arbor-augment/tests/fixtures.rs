@@ -54,19 +54,16 @@ fn transforms_match_their_fixtures() {
             let shared = transform_dir.join(format!("common.expected.{ext}"));
             let common = root.join(dir).join(format!("common.{ext}"));
             // Blessing: the shared input becomes a case of the transforms that apply to it.
+            let run = |source: &str| {
+                let options = AugmentOptions {
+                    seed: 1,
+                    ..Default::default()
+                };
+                augment(source, language, &[transform], &options).unwrap()
+            };
             let blessable = || {
                 let source = std::fs::read_to_string(&common).unwrap();
-                let result = augment(
-                    &source,
-                    language,
-                    &[transform],
-                    &AugmentOptions {
-                        seed: 1,
-                        ..Default::default()
-                    },
-                )
-                .unwrap();
-                !result.applied.is_empty()
+                !run(&source).applied.is_empty()
             };
             if shared.exists() || (bless && common.exists() && blessable()) {
                 inputs.push(transform_dir.join(format!("common.{ext}")));
@@ -78,16 +75,7 @@ fn transforms_match_their_fixtures() {
                     root.join(dir).join(input.file_name().unwrap())
                 };
                 let source = std::fs::read_to_string(&source_path).unwrap();
-                let result = augment(
-                    &source,
-                    language,
-                    &[transform],
-                    &AugmentOptions {
-                        seed: 1,
-                        ..Default::default()
-                    },
-                )
-                .unwrap();
+                let result = run(&source);
                 let skip = input.with_extension("skip");
                 let what = input.display();
                 if skip.exists() {
