@@ -1,8 +1,9 @@
 //! End-to-end tests of `arbor augment`.
 
-#[path = "cli_support.rs"]
-mod cli_support;
-use cli_support::arbor;
+/// `arbor ARGS…` in `dir`, stdin closed, output captured.
+fn arbor(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    arbor_testkit::cli::run(env!("CARGO_BIN_EXE_arbor"), dir, args)
+}
 
 const SOURCE: &str = "def total(values):\n    result = 0\n    for v in values:\n        result += v\n    return result\n";
 

@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-#[path = "cli_support.rs"]
-mod cli_support;
-use cli_support::arbor_within;
+/// `arbor ARGS…` in `dir`, killed (and the test failed) if still running after `seconds`.
+fn arbor_within(dir: &Path, args: &[&str], seconds: u64) -> Output {
+    arbor_testkit::cli::run_within(env!("CARGO_BIN_EXE_arbor"), dir, args, seconds)
+}
 
 fn arbor(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_arbor"))

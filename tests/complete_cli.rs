@@ -3,9 +3,10 @@
 use std::path::Path;
 use std::process::Output;
 
-#[path = "cli_support.rs"]
-mod cli_support;
-use cli_support::arbor;
+/// `arbor ARGS…` in `dir`, stdin closed, output captured.
+fn arbor(dir: &Path, args: &[&str]) -> Output {
+    arbor_testkit::cli::run(env!("CARGO_BIN_EXE_arbor"), dir, args)
+}
 
 /// `arbor complete` at the blank line of main.py (line 7, column 5), with `extra` options.
 fn complete(dir: &Path, model: &str, extra: &[&str]) -> Output {

@@ -3,9 +3,10 @@
 use std::path::Path;
 use std::process::Output;
 
-#[path = "cli_support.rs"]
-mod cli_support;
-use cli_support::arbor;
+/// `arbor ARGS…` in `dir`, stdin closed, output captured.
+fn arbor(dir: &Path, args: &[&str]) -> Output {
+    arbor_testkit::cli::run(env!("CARGO_BIN_EXE_arbor"), dir, args)
+}
 
 const PROBLEMS: &str = r#"{"task_id": "T/0", "prompt": "def inc(x):\n", "canonical_solution": "    return x + 1\n", "test": "def check(f):\n    assert f(1) == 2\n", "entry_point": "inc"}
 {"task_id": "T/1", "prompt": "def neg(x):\n", "canonical_solution": "    return -x\n", "test": "def check(f):\n    assert f(3) == -3\n", "entry_point": "neg"}

@@ -131,3 +131,34 @@ fn model_list_shows_each_models_licence_and_cache_state() {
         assert!(text.contains(expected), "{expected:?} not in:\n{text}");
     }
 }
+
+#[test]
+fn numbers_out_of_range_are_usage_errors() {
+    let prompt = ["--prompt", "x"];
+    for bad in [
+        &["-n", "0"][..],
+        &["--samples=-1"],
+        &["--temperature=-0.5"],
+        &["--temperature", "101"],
+        &["--top-p", "1.5"],
+        &["--top-p", "x"],
+        &["--repeat-penalty", "0"],
+    ] {
+        let out = generate(&[&prompt[..], bad].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {stderr}");
+        assert!(
+            stderr.starts_with("arbor: error: invalid value"),
+            "{bad:?}: {stderr}"
+        );
+    }
+    for timeout in ["0", "3601", "x"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_arbor"))
+            .args(["eval", "score", "none.jsonl", "--timeout", timeout])
+            .output()
+            .expect("run arbor");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{timeout}: {stderr}");
+        assert!(stderr.contains("invalid value"), "{timeout}: {stderr}");
+    }
+}

@@ -2,16 +2,15 @@
 //! concurrent indexing.
 
 use std::path::Path;
-
-#[path = "support.rs"]
-mod support;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use support::{copy_dir, fixture_repo};
 
-#[path = "cli_support.rs"]
-mod cli_support;
-use cli_support::arbor;
+use arbor_testkit::{copy_dir, fixture_repo};
+
+/// `arbor ARGS…` in `dir`, stdin closed, output captured.
+fn arbor(dir: &Path, args: &[&str]) -> std::process::Output {
+    arbor_testkit::cli::run(env!("CARGO_BIN_EXE_arbor"), dir, args)
+}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -11,6 +11,7 @@ pub mod batch;
 pub mod engine;
 pub mod error;
 pub mod names;
+pub mod pipeline;
 pub mod transforms;
 mod tree;
 

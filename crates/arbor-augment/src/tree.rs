@@ -1,39 +1,9 @@
-//! Small helpers over tree-sitter nodes.
+//! An index of a tree's nodes for constant-time subtree and parent questions (the general
+//! node helpers are in [`arbor_syntax::node`]).
 
 use arbor_syntax::tree_sitter::Node;
 
-/// `node` and all its descendants, in document order.
-pub fn descendants(node: Node<'_>) -> Vec<Node<'_>> {
-    let mut out = Vec::new();
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        out.push(n);
-        let mut cursor = n.walk();
-        let children: Vec<Node<'_>> = n.children(&mut cursor).collect();
-        stack.extend(children.into_iter().rev());
-    }
-    out
-}
-
-/// The named children of `node`.
-pub fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor).collect()
-}
-
-/// The whitespace at the start of the line holding byte `at`.
-pub fn line_indent(source: &str, at: usize) -> &str {
-    let start = line_start(source, at);
-    let rest = &source[start..];
-    &rest[..rest.len() - rest.trim_start_matches([' ', '\t']).len()]
-}
-
-/// The byte where the line holding byte `at` starts.
-pub fn line_start(source: &str, at: usize) -> usize {
-    source[..at].rfind('\n').map_or(0, |i| i + 1)
-}
-
-/// A tree's nodes in document order (the order of [`descendants`]), with each node's subtree
+/// A tree's nodes in document order (the order of [`arbor_syntax::node::descendants`]), with each node's subtree
 /// as a range of that order and its parent: "is this node inside that one", "the nodes inside
 /// that one" and "its parent" in constant time. (tree-sitter finds a node's parent by walking
 /// down from the root, so asking it for every node is quadratic in the depth.)
@@ -146,6 +116,7 @@ impl<'s> Occurrences<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arbor_syntax::node::descendants;
     use arbor_syntax::{Language, ParsedFile};
 
     #[test]

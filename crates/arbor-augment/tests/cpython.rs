@@ -3,6 +3,8 @@
 //! CPython's tokenizer), and code that only tree-sitter accepts is not valid Python. Skipped,
 //! with a message, where no `python3` is installed.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -83,9 +85,10 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/augment/python")
 }
 
-/// Every Python fixture input and expected output of `tests/fixtures/augment/python`.
-fn fixture_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = Some(fixtures().join("common.py"))
+/// Every Python fixture input of `tests/fixtures/augment/python` and expected output (kept as
+/// snapshots, see `support`), each with what names it.
+fn fixture_files() -> Vec<(String, String)> {
+    let mut paths: Vec<PathBuf> = Some(fixtures().join("common.py"))
         .filter(|p| p.exists())
         .into_iter()
         .collect();
@@ -95,12 +98,24 @@ fn fixture_files() -> Vec<PathBuf> {
             for file in std::fs::read_dir(&dir).unwrap() {
                 let file = file.unwrap().path();
                 if file.extension().is_some_and(|e| e == "py") {
-                    files.push(file);
+                    paths.push(file);
                 }
             }
         }
     }
-    files.sort();
+    paths.sort();
+    let mut files: Vec<(String, String)> = paths
+        .into_iter()
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    for output in support::expected_outputs("python") {
+        files.push((output.path.display().to_string(), output.text));
+    }
     files
 }
 
@@ -112,9 +127,8 @@ fn transform_outputs_on_the_python_fixtures_compile_with_cpython() {
         return;
     }
     let mut cases = Vec::new();
-    for path in fixture_files() {
-        let source = std::fs::read_to_string(&path).unwrap();
-        cases.push((path.display().to_string(), source.clone(), None));
+    for (path, source) in fixture_files() {
+        cases.push((path.clone(), source.clone(), None));
         for transform in TRANSFORMS.iter().filter(|t| t.supports(Language::Python)) {
             for seed in 1..=3 {
                 let result = augment(
@@ -128,7 +142,7 @@ fn transform_outputs_on_the_python_fixtures_compile_with_cpython() {
                 )
                 .unwrap();
                 if !result.applied.is_empty() {
-                    let what = format!("{} on {} (seed {seed})", transform.id, path.display());
+                    let what = format!("{} on {path} (seed {seed})", transform.id);
                     cases.push((what, result.text, None));
                 }
             }

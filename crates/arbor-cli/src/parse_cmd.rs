@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use anyhow::Context;
+use arbor_syntax::listing::ParseSummary;
 use arbor_syntax::ParsedFile;
 use clap::Args;
 
@@ -38,28 +39,6 @@ pub fn run(args: ParseArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         writeln!(out, "{sexp}")?;
         return Ok(Outcome::Ok);
     }
-    let stats = file.tree_stats();
-    let errors = file.syntax_errors();
-    if args.json {
-        let value = serde_json::json!({
-            "path": file.path(),
-            "language": file.language(),
-            "bytes": file.source().len(),
-            "nodes": stats.nodes,
-            "max_depth": stats.max_depth,
-            "syntax_errors": errors,
-        });
-        writeln!(out, "{value}")?;
-        return Ok(Outcome::Ok);
-    }
-    writeln!(out, "path:          {}", file.path().display())?;
-    writeln!(out, "language:      {}", file.language())?;
-    writeln!(out, "bytes:         {}", file.source().len())?;
-    writeln!(out, "nodes:         {}", stats.nodes)?;
-    writeln!(out, "max depth:     {}", stats.max_depth)?;
-    writeln!(out, "syntax errors: {}", errors.len())?;
-    for error in &errors {
-        writeln!(out, "  {}:{error}", file.path().display())?;
-    }
+    ParseSummary::of(&file).write(out, args.json)?;
     Ok(Outcome::Ok)
 }

@@ -3,12 +3,10 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use arbor_index::{
-    CodeIndex, Freshness, Hit, HitType, IndexError, Query, Refresh, SearchOptions, UpdateOptions,
-};
+use arbor_index::{render, CodeIndex, IndexError, Query, Refresh, SearchOptions, UpdateOptions};
 use clap::Args;
 
-use crate::index_cmd::{summary, with_progress, IndexLocation};
+use crate::index_cmd::{with_progress, IndexLocation};
 use crate::Outcome;
 
 /// Arguments of `arbor search`.
@@ -51,20 +49,8 @@ pub fn run(args: SearchArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         let refresh = Refresh::Update(UpdateOptions::default());
         with_progress(|progress| CodeIndex::open_fresh(&dir, root, &refresh, progress))?
     };
-    match freshness {
-        Freshness::AsCommitted => {}
-        Freshness::Updated(stats) => {
-            if stats.committed {
-                eprintln!("arbor: {}", summary(&stats));
-            }
-        }
-        Freshness::ReadOnly => eprintln!(
-            "arbor: note: the index at {} is read-only; searching it as last built, without updating it",
-            dir.display()
-        ),
-        Freshness::Locked(err) => {
-            eprintln!("arbor: warning: {err}; searching the index as last committed")
-        }
+    if let Some(note) = render::freshness_note(&freshness, &dir) {
+        eprintln!("arbor: {note}");
     }
     search(&index, &query, &args, out)
 }
@@ -82,59 +68,11 @@ fn search(
             ..SearchOptions::default()
         },
     )?;
-    let color = match args.color.as_str() {
-        "always" => true,
-        "never" => false,
-        _ => std::io::stdout().is_terminal(),
-    };
-    for hit in &hits {
-        if args.json {
-            serde_json::to_writer(&mut *out, hit)?;
-            writeln!(out)?;
-        } else {
-            print_hit(hit, color, out)?;
-        }
-    }
+    let auto = args.color == "auto" && std::io::stdout().is_terminal();
+    let color = auto || args.color == "always";
+    render::write_hits(out, &hits, args.json, color)?;
     if hits.is_empty() && !args.json {
         eprintln!("arbor: no matches");
     }
     Ok(Outcome::Ok)
-}
-
-fn print_hit(hit: &Hit, color: bool, out: &mut impl Write) -> std::io::Result<()> {
-    let (bold, match_on, dim, reset) = if color {
-        ("\x1b[1m", "\x1b[1;31m", "\x1b[2m", "\x1b[0m")
-    } else {
-        ("", "", "", "")
-    };
-    write!(out, "{bold}{}:{}:{}{reset}", hit.path, hit.line, hit.column)?;
-    if let (Some(kind), Some(symbol)) = (&hit.kind, &hit.symbol) {
-        let role = if hit.hit_type == HitType::Definition {
-            ""
-        } else {
-            "in "
-        };
-        write!(out, "  {dim}{role}{kind}{reset} {symbol}")?;
-    }
-    if let Some(doc) = &hit.doc {
-        write!(out, "  {dim}— {doc}{reset}")?;
-    }
-    writeln!(out)?;
-    for line in &hit.snippet {
-        write!(out, "{dim}{:>6} │{reset} ", line.line)?;
-        let mut at = 0;
-        for &(start, end) in &line.highlights {
-            // Ranges out of order or off a character boundary are not highlighted.
-            let (Some(before), Some(matched)) = (
-                line.text.get(at..start.max(at)),
-                line.text.get(start.max(at)..end),
-            ) else {
-                continue;
-            };
-            write!(out, "{before}{match_on}{matched}{reset}")?;
-            at = end;
-        }
-        writeln!(out, "{}", line.text.get(at..).unwrap_or_default())?;
-    }
-    writeln!(out)
 }

@@ -3,9 +3,9 @@
 use std::io::Write;
 use std::time::Instant;
 
-use arbor_syntax::{parse_files, walk, Language, ParsedFile, Symbol, SyntaxIssue, WalkOptions};
+use arbor_syntax::listing::{list_walk, FileSymbols, ListingTotals};
+use arbor_syntax::{walk, ParsedFile, WalkOptions};
 use clap::Args;
-use serde::Serialize;
 
 use crate::{Outcome, PathArg, SourceArgs};
 
@@ -46,31 +46,15 @@ fn parse_threads(value: &str) -> Result<usize, String> {
     }
 }
 
-/// The symbols of one file, as printed.
-#[derive(Debug, Serialize)]
-struct FileSymbols {
-    path: String,
-    language: Language,
-    syntax_errors: Vec<SyntaxIssue>,
-    symbols: Vec<Symbol>,
-}
-
-fn analyse(file: &ParsedFile) -> anyhow::Result<FileSymbols> {
-    Ok(FileSymbols {
-        path: file.path().display().to_string(),
-        language: file.language(),
-        syntax_errors: file.syntax_errors(),
-        symbols: file.symbols()?,
-    })
-}
-
 pub fn run(args: SymbolsArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let path = &args.target.path;
     if !path.is_dir() {
         let file = ParsedFile::from_file(path, args.source.lang, args.source.max_file_size)?;
-        let symbols = analyse(&file)?;
-        warn_syntax_errors(&symbols);
-        print_file(&symbols, args.json, false, out)?;
+        let symbols = FileSymbols::of(&file)?;
+        if let Some(warning) = symbols.syntax_warning() {
+            eprintln!("arbor: warning: {warning}");
+        }
+        symbols.write(out, args.json, false)?;
         return Ok(Outcome::Ok);
     }
     let started = Instant::now();
@@ -86,85 +70,19 @@ pub fn run(args: SymbolsArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     if let Some(threads) = args.threads {
         pool = pool.num_threads(threads);
     }
-    let pool = pool.build()?;
-    let results =
-        pool.install(|| parse_files(&walked.files, options.max_file_size, |file| analyse(&file)));
-    let mut skipped = walked.skipped;
-    let (mut files, mut symbols, mut with_errors) = (0usize, 0usize, 0usize);
-    for result in results {
-        match result {
-            Ok(file) => {
-                let file = file?;
-                files += 1;
-                symbols += file.symbols.len();
-                with_errors += usize::from(!file.syntax_errors.is_empty());
-                print_file(&file, args.json, true, out)?;
-            }
-            Err(skip) => skipped.push(skip),
-        }
+    let (files, skipped) = pool
+        .build()?
+        .install(|| list_walk(walked, options.max_file_size))?;
+    for file in &files {
+        file.write(out, args.json, true)?;
     }
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
     // The report on stderr comes after the listing, also when both go to one terminal.
     out.flush()?;
     for skip in &skipped {
         eprintln!("arbor: skipped {}: {}", skip.path.display(), skip.reason);
     }
-    eprintln!(
-        "arbor: {files} files, {symbols} symbols, {with_errors} with syntax errors, {} skipped, in {:.2}s",
-        skipped.len(),
-        started.elapsed().as_secs_f64()
-    );
+    let seconds = started.elapsed().as_secs_f64();
+    let totals = ListingTotals::of(&files);
+    eprintln!("arbor: {}", totals.summary(skipped.len(), seconds));
     Ok(Outcome::Ok)
-}
-
-fn warn_syntax_errors(file: &FileSymbols) {
-    if let Some(first) = file.syntax_errors.first() {
-        eprintln!(
-            "arbor: warning: {}: {} syntax error(s), first at {}:{}",
-            file.path,
-            file.syntax_errors.len(),
-            first.span.start.line,
-            first.span.start.column
-        );
-    }
-}
-
-fn print_file(
-    file: &FileSymbols,
-    json: bool,
-    heading: bool,
-    out: &mut impl Write,
-) -> std::io::Result<()> {
-    if json {
-        serde_json::to_writer(&mut *out, file)?;
-        return writeln!(out);
-    }
-    if heading {
-        if file.symbols.is_empty() {
-            return Ok(());
-        }
-        writeln!(out, "{}", file.path)?;
-    }
-    let mut depth = vec![0usize; file.symbols.len()];
-    for (index, symbol) in file.symbols.iter().enumerate() {
-        depth[index] = symbol.parent.map_or(0, |p| depth[p] + 1);
-        let position = format!("{}:{}", symbol.span.start.line, symbol.span.start.column);
-        let indent = "  ".repeat(depth[index].min(16));
-        write!(
-            out,
-            "{position:>8}  {:<8}  {indent}{}",
-            symbol.kind.name(),
-            symbol.qualified_name
-        )?;
-        if let Some(summary) = symbol.doc.as_deref().and_then(|d| d.lines().next()) {
-            if !summary.is_empty() {
-                write!(out, "  — {summary}")?;
-            }
-        }
-        writeln!(out)?;
-    }
-    if heading {
-        writeln!(out)?;
-    }
-    Ok(())
 }

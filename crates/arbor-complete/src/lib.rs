@@ -10,6 +10,7 @@ pub mod context;
 pub mod cursor;
 pub mod error;
 pub mod prompt;
+pub mod report;
 pub mod session;
 pub mod trim;
 

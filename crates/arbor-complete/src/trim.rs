@@ -81,63 +81,116 @@ impl BlockEnd {
     pub fn cut(&self, completion: &str) -> Option<usize> {
         let mut scanner = Scanner::new(self.language);
         scanner.depth = self.prefix_depth;
-        let mut offset = 0;
-        let mut seen_indented = false;
-        let mut blank_run = 0;
-        let mut opened_here = false;
+        let mut state = CutState {
+            scanner,
+            offset: 0,
+            seen_indented: false,
+            blank_run: 0,
+            opened_here: false,
+        };
         for (number, line) in completion.split_inclusive('\n').enumerate() {
             let complete_line = line.ends_with('\n');
             let text = line.trim_end_matches(['\n', '\r']);
             let starts_line = number > 0 || self.line_before.trim().is_empty();
             // Line-start rules, at bracket depth 0 (not inside a call or a literal).
-            if number > 0 && scanner.depth == 0 && !scanner.in_string() {
-                let trimmed = text.trim();
-                if !trimmed.is_empty() {
-                    if self.next_line.as_deref() == Some(trimmed) && complete_line {
-                        return Some(offset);
-                    }
-                    if self.language == Language::Python {
-                        let ind = indentation(text);
-                        if self.indent > 0 && ind < self.indent {
-                            return Some(offset);
-                        }
-                        if self.indent == 0 && ind == 0 && (seen_indented || blank_run >= 2) {
-                            return Some(offset);
-                        }
-                    }
-                }
-            }
-            if starts_line && text.trim().is_empty() {
-                blank_run += 1;
-            } else {
-                blank_run = 0;
-                if starts_line && indentation(text) > self.indent {
-                    seen_indented = true;
-                }
-            }
-            // Brackets: a closer of a block opened before the cursor ends the completion.
-            for (i, c) in text.char_indices() {
-                match scanner.step(c) {
-                    Step::Open(c) => opened_here |= c == '{',
-                    Step::Close if scanner.depth < 0 && self.language != Language::Python => {
-                        let kept = &completion[..offset + i];
-                        return Some(kept.trim_end_matches([' ', '\t']).len());
-                    }
-                    _ => {}
-                }
-            }
-            scanner.end_line();
-            offset += line.len();
-            if complete_line
-                && opened_here
-                && scanner.depth == 0
-                && self.language != Language::Python
+            if number > 0
+                && state.scanner.depth == 0
+                && !state.scanner.in_string()
+                && self.ends_before(text, complete_line, &state)
             {
-                return Some(offset);
+                return Some(state.offset);
+            }
+            self.count_line(&mut state, text, starts_line);
+            if let Some(end) = self.closer_of_outer_block(&mut state, text, completion) {
+                return Some(end);
+            }
+            state.scanner.end_line();
+            state.offset += line.len();
+            if complete_line && self.closed_own_block(&state) {
+                return Some(state.offset);
             }
         }
         None
     }
+
+    /// Whether the completion ends before `text`, a later line starting at bracket depth 0:
+    /// a complete repeat of the first line after the cursor, or, in Python, a line that leaves
+    /// the cursor's block.
+    fn ends_before(&self, text: &str, complete_line: bool, state: &CutState) -> bool {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return false;
+        }
+        if self.next_line.as_deref() == Some(trimmed) && complete_line {
+            return true;
+        }
+        self.language == Language::Python && self.leaves_python_block(text, state)
+    }
+
+    /// Whether the Python line `text` is outside the cursor's block: indented less than the
+    /// cursor's line, or, at the top level, unindented after an indented line or two blank ones.
+    fn leaves_python_block(&self, text: &str, state: &CutState) -> bool {
+        let ind = indentation(text);
+        if self.indent > 0 {
+            ind < self.indent
+        } else {
+            ind == 0 && (state.seen_indented || state.blank_run >= 2)
+        }
+    }
+
+    /// Counts the blank lines in a row before the next line, and notes a line indented deeper
+    /// than the cursor's.
+    fn count_line(&self, state: &mut CutState, text: &str, starts_line: bool) {
+        if starts_line && text.trim().is_empty() {
+            state.blank_run += 1;
+        } else {
+            state.blank_run = 0;
+            if starts_line && indentation(text) > self.indent {
+                state.seen_indented = true;
+            }
+        }
+    }
+
+    /// Steps the scanner over `text`, the line at `state.offset` of `completion`. A closer of a
+    /// block opened before the cursor ends the completion (Rust, JavaScript): returns the end,
+    /// before the closer and the blanks before it.
+    fn closer_of_outer_block(
+        &self,
+        state: &mut CutState,
+        text: &str,
+        completion: &str,
+    ) -> Option<usize> {
+        for (i, c) in text.char_indices() {
+            match state.scanner.step(c) {
+                Step::Open(c) => state.opened_here |= c == '{',
+                Step::Close if state.scanner.depth < 0 && self.language != Language::Python => {
+                    let kept = &completion[..state.offset + i];
+                    return Some(kept.trim_end_matches([' ', '\t']).len());
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Whether a `{` block the completion opened has closed again, back at depth 0 (Rust,
+    /// JavaScript), at the end of a complete line.
+    fn closed_own_block(&self, state: &CutState) -> bool {
+        state.opened_here && state.scanner.depth == 0 && self.language != Language::Python
+    }
+}
+
+/// What [`BlockEnd::cut`] carries from one line of a completion to the next.
+struct CutState {
+    scanner: Scanner,
+    /// Bytes of the completion before the current line.
+    offset: usize,
+    /// Whether a line indented deeper than the cursor's has started.
+    seen_indented: bool,
+    /// Blank lines in a row just before the current line.
+    blank_run: usize,
+    /// Whether the completion has opened a `{` block.
+    opened_here: bool,
 }
 
 enum Step {

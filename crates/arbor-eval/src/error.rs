@@ -32,7 +32,7 @@ pub enum EvalError {
     Fetch(String),
     /// The model failed to generate.
     #[error("model: {0}")]
-    Model(#[from] arbor_lm::LmError),
+    Model(#[from] arbor_gen::GenerateError),
     /// No usable Python interpreter, or the sandbox cannot start.
     #[error("sandbox: {0}")]
     Sandbox(String),

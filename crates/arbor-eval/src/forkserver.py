@@ -329,32 +329,42 @@ def _peer_pid(conn):
     return int.from_bytes(creds[:4], sys.byteorder, signed=True)
 
 
-def _serve_one(units, reference, entry):
-    global WORK, TMP
+def _listen():
+    """A socket listening at a fresh abstract address, for the runner's report."""
     address = "\0arbor-" + os.urandom(12).hex()
     listener = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     listener.bind(address)
     listener.listen(8)
-    out = os.memfd_create("arbor-stdout")
-    err = os.memfd_create("arbor-stderr")
-    if not PRIVATE:
-        # A fresh directory of the server's user (tempfile's mkdtemp, without importing it).
-        WORK = TMP = os.path.join(os.environ.get("TMPDIR") or "/tmp",
-                                  "arbor-eval-" + os.urandom(8).hex())
-        os.mkdir(WORK, 0o700)
-    pid = _fork()
-    if pid == 0:
-        try:
-            null = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(null, 0)
-            os.dup2(out, 1)
-            os.dup2(err, 2)
-            os.closerange(3, 1 << 16)
-        finally:
-            _run(units, reference, entry, address)
-    # The child's process group, for a kill from outside at the time limit; inside a
-    # namespace its number means nothing outside, and killing the server is enough.
-    os.write(1, b"started %d\n" % (0 if _in_namespace else pid))
+    return address, listener
+
+
+def _make_work():
+    """A fresh directory of the server's user (tempfile's mkdtemp, without importing it)."""
+    global WORK, TMP
+    WORK = TMP = os.path.join(os.environ.get("TMPDIR") or "/tmp",
+                              "arbor-eval-" + os.urandom(8).hex())
+    os.mkdir(WORK, 0o700)
+
+
+def _child_files(out, err):
+    """In the child: stdin from /dev/null, stdout to `out`, stderr to `err`, nothing else open."""
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(out, 1)
+    os.dup2(err, 2)
+    os.closerange(3, 1 << 16)
+
+
+def _note_report(conn, pid, done):
+    """Closes an accepted connection: `done` from then on if it came from the child `pid`."""
+    done = done or _peer_pid(conn) == pid
+    conn.close()
+    return done
+
+
+def _wait_child(listener, pid):
+    """Accepts connections until the child `pid` has ended: its wait status, and whether its
+    runner reported."""
     done = False
     try:
         pidfd = os.pidfd_open(pid)
@@ -366,14 +376,19 @@ def _serve_one(units, reference, entry):
         ready, _, _ = select.select(waiting, [], [], None if pidfd is not None else 0.01)
         if listener in ready:
             conn = _socket.socket(fileno=listener._accept()[0])
-            done = done or _peer_pid(conn) == pid
-            conn.close()
+            done = _note_report(conn, pid, done)
         if pidfd is None or pidfd in ready:
             ended, status_ = _waitpid(pid, 0 if pidfd is not None else os.WNOHANG)
             if ended == pid:
                 status = status_
     if pidfd is not None:
         os.close(pidfd)
+    return status, done
+
+
+def _kill_the_rest(pid):
+    """Kills and reaps everything the child started: every other process of the namespace,
+    or outside one the child's process group."""
     if _in_namespace:
         try:
             os.kill(-1, 9)
@@ -395,22 +410,32 @@ def _serve_one(units, reference, entry):
                     break
             except ChildProcessError:
                 break
-    # A connection made just before the child ended is still queued.
+
+
+def _drain_reports(listener, pid, done):
+    """Accepts the connections still queued (one made just before the child ended is)."""
     listener.setblocking(False)
     while True:
         try:
             conn = _socket.socket(fileno=listener._accept()[0])
         except OSError:
             break
-        done = done or _peer_pid(conn) == pid
-        conn.close()
-    listener.close()
+        done = _note_report(conn, pid, done)
+    return done
+
+
+def _clean_files():
+    """Empties the sandbox's scratch directories, or removes the shared-filesystem WORK."""
     if PRIVATE:
         for root in SCRATCH:
             _wipe(root)
     else:
         _wipe(WORK)
         os.rmdir(WORK)
+
+
+def _reply(status, done, out, err):
+    """Writes "end exit|signal N DONE LEN" and the tail of the child's stderr."""
     if os.WIFSIGNALED(status):
         kind, value = b"signal", os.WTERMSIG(status)
     else:
@@ -420,6 +445,31 @@ def _serve_one(units, reference, entry):
     reply = b"end %s %d %d %d\n" % (kind, value, done, len(data)) + data
     while reply:
         reply = reply[os.write(1, reply):]
+
+
+def _serve_one(units, reference, entry):
+    address, listener = _listen()
+    out = os.memfd_create("arbor-stdout")
+    err = os.memfd_create("arbor-stderr")
+    if not PRIVATE:
+        _make_work()
+    pid = _fork()
+    if pid == 0:
+        # The child, which _run ends: called here, not in a helper, so that the stack above
+        # the sample holds no more frames.
+        try:
+            _child_files(out, err)
+        finally:
+            _run(units, reference, entry, address)
+    # The child's process group, for a kill from outside at the time limit; inside a
+    # namespace its number means nothing outside, and killing the server is enough.
+    os.write(1, b"started %d\n" % (0 if _in_namespace else pid))
+    status, done = _wait_child(listener, pid)
+    _kill_the_rest(pid)
+    done = _drain_reports(listener, pid, done)
+    listener.close()
+    _clean_files()
+    _reply(status, done, out, err)
 
 
 def _serve():

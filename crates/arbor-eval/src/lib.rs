@@ -11,6 +11,7 @@ pub mod error;
 mod forkserver;
 pub mod passk;
 pub mod prompting;
+pub mod report;
 pub mod robust;
 pub mod run;
 pub mod sandbox;

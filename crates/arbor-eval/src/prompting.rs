@@ -9,7 +9,7 @@
 //! `prompt + completion` is one valid program. Which of these happened is recorded with each
 //! sample (`prompt_format`, `postprocess`), because both move scores by several points.
 
-use arbor_lm::{LmError, PromptFormat, Prompter};
+use arbor_gen::{Conversation, GenerateError, PromptFormat};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::{Language, ParsedFile};
 
@@ -32,9 +32,9 @@ pub struct TaskPrompt {
 /// error.
 pub fn task_prompt(
     problem: &Problem,
-    prompter: &Prompter,
+    prompter: &dyn Conversation,
     language: Language,
-) -> Result<TaskPrompt, LmError> {
+) -> Result<TaskPrompt, GenerateError> {
     if !prompter.format().is_chat() {
         return Ok(TaskPrompt {
             text: problem.prompt.clone(),
@@ -336,14 +336,25 @@ fn reindent(text: &str, from: &str, to: &str) -> String {
 mod tests {
     use super::*;
 
-    /// What writes `format`'s prompts for the tiny test model (its template is ChatML-like).
-    fn prompter(format: PromptFormat) -> Prompter {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("tiny.gguf");
-        arbor_lm::testing::write_tiny_gguf(&path, "llama").unwrap();
-        let gguf = arbor_lm::GgufFile::open(&path).unwrap();
-        let tokenizer = arbor_lm::LmTokenizer::from_metadata(gguf.metadata()).unwrap();
-        format.prompter(&tokenizer).unwrap()
+    /// A stand-in for a model's prompt writer: chat formats mark the turns visibly, so that
+    /// the tests see which text went in the user turn and which began the answer.
+    struct Turns(PromptFormat);
+
+    impl Conversation for Turns {
+        fn format(&self) -> PromptFormat {
+            self.0
+        }
+
+        fn conversation(&self, message: &str, answer_start: &str) -> Result<String, GenerateError> {
+            Ok(match self.0 {
+                PromptFormat::Completion => format!("{message}{answer_start}"),
+                format => format!("[{format} user]{message}[/user][assistant]{answer_start}"),
+            })
+        }
+    }
+
+    fn prompter(format: PromptFormat) -> Turns {
+        Turns(format)
     }
 
     #[test]
@@ -384,17 +395,17 @@ mod tests {
         let prompt = task_prompt(&p, &prompter(PromptFormat::ChatMl), Language::Python).unwrap();
         assert_eq!(
             prompt.text,
-            "<|im_start|>user\nComplete the following Python function:\n```python\ndef add(a, b):\n    \"\"\"Add.\"\"\"\n```<|im_end|>\n<|im_start|>assistant\n```python\n"
+            "[chatml user]Complete the following Python function:\n```python\ndef add(a, b):\n    \"\"\"Add.\"\"\"\n```[/user][assistant]```python\n"
         );
         assert_eq!(prompt.stop, vec!["```"]);
         let base = task_prompt(&p, &prompter(PromptFormat::Completion), Language::Python).unwrap();
         assert_eq!(base.text, p.prompt);
         assert_eq!(base.stop.len(), PYTHON_STOP.len());
-        // The model's own template (the tiny model's: each turn between ChatML markers).
+        // The model's own template.
         let own = task_prompt(&p, &prompter(PromptFormat::Chat), Language::Python).unwrap();
         assert_eq!(
             own.text,
-            "<|im_start|>Complete the following Python function:\n```python\ndef add(a, b):\n    \"\"\"Add.\"\"\"\n```<|im_end|>```python\n"
+            "[chat user]Complete the following Python function:\n```python\ndef add(a, b):\n    \"\"\"Add.\"\"\"\n```[/user][assistant]```python\n"
         );
         assert_eq!(own.stop, vec!["```"]);
         // Its answers are read back as a chat model's.

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use arbor_augment::{augment, AugmentOptions, Naming, Transform};
-use arbor_lm::LlamaModel;
+use arbor_gen::Generate;
 use arbor_syntax::Language;
 
 use crate::data::Problem;
@@ -126,7 +126,7 @@ pub struct RobustnessOptions<'a> {
 /// then compared with the `nominal` results. A prompt an earlier version already had is not
 /// run again but takes that version's results.
 pub fn run_robustness(
-    model: &mut LlamaModel,
+    model: &mut dyn Generate,
     problems: &[Problem],
     nominal: &[SampleResult],
     transforms: &[&'static Transform],
@@ -163,7 +163,7 @@ pub fn run_robustness(
 /// earlier version (`earlier`) had the same prompt, copied from that version otherwise.
 #[allow(clippy::too_many_arguments)]
 fn run_version(
-    model: &mut LlamaModel,
+    model: &mut dyn Generate,
     problems: &[Problem],
     transform: &'static Transform,
     version: usize,

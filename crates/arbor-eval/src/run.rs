@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use arbor_lm::{GenerationParams, LlamaModel, PromptFormat};
+use arbor_gen::{Generate, GenerationParams, PromptFormat};
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Problem, Sample};
@@ -137,7 +137,7 @@ pub const SAMPLES_FILE: &str = "samples.jsonl";
 /// Generates `options.n` samples per problem into `dir` (keeping those already there),
 /// scores them in `sandbox`, writes the results file, and reports after every task.
 pub fn run(
-    model: &mut LlamaModel,
+    model: &mut dyn Generate,
     problems: &[Problem],
     dir: &Path,
     options: &RunOptions,
@@ -169,13 +169,13 @@ pub fn run(
         ..RunProgress::default()
     };
     let mut results = Vec::new();
-    let prompter = options.format.prompter(model.tokenizer())?;
+    let prompter = model.conversation(options.format)?;
     for problem in problems {
         let mut samples = existing.remove(&problem.task_id).unwrap_or_default();
         samples.truncate(options.n);
         progress.resumed += samples.len();
         if samples.len() < options.n {
-            let prompt = task_prompt(problem, &prompter, problem.language())?;
+            let prompt = task_prompt(problem, prompter.as_ref(), problem.language())?;
             while samples.len() < options.n {
                 let first = samples.len();
                 // Greedy decoding gives every sample the same text: generate it once.

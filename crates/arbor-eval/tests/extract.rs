@@ -4,7 +4,7 @@
 
 use arbor_eval::prompting::extract_completion;
 use arbor_eval::Problem;
-use arbor_lm::PromptFormat;
+use arbor_gen::PromptFormat;
 use arbor_syntax::{Language, ParsedFile};
 
 #[test]

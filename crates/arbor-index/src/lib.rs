@@ -6,6 +6,7 @@ pub mod fresh;
 mod guard;
 pub mod index;
 pub mod query;
+pub mod render;
 pub mod schema;
 pub mod search;
 pub mod tokenizer;

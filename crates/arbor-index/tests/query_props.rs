@@ -6,9 +6,7 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 
-#[path = "../../../tests/support.rs"]
-mod support;
-use support::{copy_dir, fixture_repo};
+use arbor_testkit::{copy_dir, fixture_repo};
 
 use arbor_index::{CodeIndex, IndexError, IndexSettings, Query, SearchOptions, UpdateOptions};
 

@@ -5,9 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-#[path = "../../../tests/support.rs"]
-mod support;
-use support::{copy_dir, fixture_repo};
+use arbor_testkit::{copy_dir, fixture_repo};
 
 use arbor_index::{CodeIndex, IndexError, IndexSettings, Query, SearchOptions, UpdateOptions};
 

@@ -2,9 +2,7 @@
 
 use std::path::PathBuf;
 
-#[path = "../../../tests/support.rs"]
-mod support;
-use support::{copy_dir, fixture_repo};
+use arbor_testkit::{copy_dir, fixture_repo};
 
 use arbor_index::{
     CodeIndex, Hit, IndexError, IndexSettings, Query, SearchOptions, TokenizerKind, UpdateOptions,

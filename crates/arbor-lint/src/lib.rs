@@ -11,6 +11,7 @@ pub mod diff;
 pub mod error;
 pub mod fix;
 pub mod linter;
+pub mod outcome;
 pub mod query_rule;
 pub mod registry;
 pub mod report;

@@ -100,22 +100,33 @@ pub struct RuleEntry {
     pub implementation: Implementation,
 }
 
+/// A lint query file of `grammars/<lang>/lint/`, from the syntax layer's registry of query
+/// files (a file that is not there is a compile error).
 macro_rules! rule_file {
     ($lang:ident $name:literal) => {
         RuleFile {
             language: Language::$lang,
             file: concat!("grammars/", rule_file!(@dir $lang), "/lint/", $name),
-            text: include_str!(concat!(
-                "../../../grammars/",
-                rule_file!(@dir $lang),
-                "/lint/",
-                $name
-            )),
+            text: const {
+                arbor_syntax::queries::by_path(concat!(
+                    "grammars/",
+                    rule_file!(@dir $lang),
+                    "/lint/",
+                    $name
+                ))
+                .text
+            },
         }
     };
-    (@dir Python) => { "python" };
-    (@dir JavaScript) => { "javascript" };
-    (@dir Rust) => { "rust" };
+    (@dir Python) => {
+        "python"
+    };
+    (@dir JavaScript) => {
+        "javascript"
+    };
+    (@dir Rust) => {
+        "rust"
+    };
 }
 
 /// A query rule's entry.

@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use arbor_syntax::tree_sitter::{Node, Query};
-use arbor_syntax::{Language, ParsedFile, Symbol};
+use arbor_syntax::{Language, ParsedFile, Span, Symbol};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Thresholds;
@@ -107,14 +107,14 @@ pub struct Location {
 impl Location {
     /// The location of a node.
     pub fn of(node: Node<'_>) -> Location {
-        let (start, end) = (node.start_position(), node.end_position());
+        let span = Span::of(node);
         Location {
-            line: start.row + 1,
-            column: start.column + 1,
-            end_line: end.row + 1,
-            end_column: end.column + 1,
-            start_byte: node.start_byte(),
-            end_byte: node.end_byte(),
+            line: span.start.line,
+            column: span.start.column,
+            end_line: span.end.line,
+            end_column: span.end.column,
+            start_byte: span.start_byte,
+            end_byte: span.end_byte,
         }
     }
 }
@@ -373,7 +373,7 @@ impl<'a> FileContext<'a> {
 
     /// The source text of a node.
     pub fn text(&self, node: Node<'_>) -> &str {
-        &self.file.source()[node.byte_range()]
+        self.file.text(node)
     }
 }
 

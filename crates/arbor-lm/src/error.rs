@@ -53,3 +53,12 @@ pub enum LmError {
     #[error("chat template: {0}")]
     ChatTemplate(String),
 }
+
+impl From<arbor_fetch::FetchError> for LmError {
+    fn from(error: arbor_fetch::FetchError) -> Self {
+        match error {
+            arbor_fetch::FetchError::Io { path, source } => LmError::Io { path, source },
+            arbor_fetch::FetchError::Fetch(message) => LmError::Fetch(message),
+        }
+    }
+}

@@ -6,6 +6,8 @@ use std::time::Instant;
 use candle_core::{Device, IndexOp, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
 
+pub use arbor_gen::{Completion, GenerationParams, StopReason};
+
 use crate::error::LmError;
 use crate::gguf::GgufFile;
 use crate::tokenizer::LmTokenizer;
@@ -14,98 +16,6 @@ use crate::transformer::{KvCache, KvType, Transformer};
 /// Prompt tokens per forward pass while prefilling: bounds the attention scores' memory
 /// (heads × chunk × context floats) on long prompts.
 const PREFILL_CHUNK: usize = 256;
-
-/// How to sample a completion.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GenerationParams {
-    /// At most this many new tokens.
-    pub max_tokens: usize,
-    /// 0 for greedy decoding; otherwise the softmax temperature.
-    pub temperature: f64,
-    /// Nucleus sampling: keep the smallest set of tokens with this much probability (1 = off).
-    pub top_p: f64,
-    /// Keep only the k most likely tokens (0 = off).
-    pub top_k: usize,
-    /// Divide the logits of tokens already in the context by this (1 = off).
-    pub repeat_penalty: f32,
-    /// How many of the last tokens the repeat penalty looks at.
-    pub repeat_last_n: usize,
-    /// Seed of the sampler: the same seed gives the same completion.
-    pub seed: u64,
-    /// Stop when the completion contains one of these; the completion is cut before it.
-    pub stop: Vec<String>,
-    /// Tokens that end a sample like the end-of-sequence token (a new file's `<file_sep>`).
-    pub stop_tokens: Vec<u32>,
-    /// Keep going past the end-of-sequence token (for benchmarks: a fixed amount of work).
-    pub ignore_eos: bool,
-    /// Samples to draw for the prompt (they share its prefill and decode as one batch);
-    /// sample `i` uses seed `seed + i`.
-    pub n: usize,
-}
-
-impl Default for GenerationParams {
-    fn default() -> Self {
-        GenerationParams {
-            max_tokens: 256,
-            temperature: 0.0,
-            top_p: 1.0,
-            top_k: 0,
-            repeat_penalty: 1.0,
-            repeat_last_n: 64,
-            seed: 0,
-            stop: Vec::new(),
-            stop_tokens: Vec::new(),
-            ignore_eos: false,
-            n: 1,
-        }
-    }
-}
-
-/// Why generation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopReason {
-    /// The model produced its end-of-sequence token.
-    EndOfSequence,
-    /// A stop sequence appeared.
-    StopSequence,
-    /// `max_tokens` were generated.
-    MaxTokens,
-    /// The model's context length was reached.
-    ContextFull,
-    /// The streaming callback asked to stop.
-    Stopped,
-}
-
-impl StopReason {
-    /// Its name in JSON output: `eos`, `stop`, `max_tokens`, `context_full`, `block_end`
-    /// (a caller that stops the stream does so at the end of a block).
-    pub fn name(self) -> &'static str {
-        match self {
-            StopReason::EndOfSequence => "eos",
-            StopReason::StopSequence => "stop",
-            StopReason::MaxTokens => "max_tokens",
-            StopReason::ContextFull => "context_full",
-            StopReason::Stopped => "block_end",
-        }
-    }
-}
-
-/// A generated completion with its counts and timings.
-#[derive(Debug, Clone)]
-pub struct Completion {
-    /// The new text (cut before a stop sequence).
-    pub text: String,
-    /// Tokens in the prompt.
-    pub prompt_tokens: usize,
-    /// Tokens generated.
-    pub completion_tokens: usize,
-    /// Why it ended.
-    pub stop_reason: StopReason,
-    /// Seconds spent on the prompt (shared by all samples of one call).
-    pub prefill_secs: f64,
-    /// Seconds from the end of the prefill until this sample ended.
-    pub decode_secs: f64,
-}
 
 /// What streaming hands each piece of text to; `Break` ends generation.
 pub type TextCallback<'a> = dyn FnMut(&str) -> ControlFlow<()> + 'a;
@@ -239,32 +149,10 @@ impl LlamaModel {
         }
         let sampling = sampling(params);
         let started = Instant::now();
-        let mut cache =
-            self.model
-                .new_cache_of(1, prompt_ids.len() + params.max_tokens.max(1), self.kv_type);
-        let mut logits = None;
-        for chunk in prompt_ids.chunks(PREFILL_CHUNK) {
-            logits = Some(forward(&self.model, chunk, 1, &mut cache)?);
-        }
-        let mut logits = logits.expect("the prompt is not empty");
-        if params.n > 1 {
-            cache = cache.expand(params.n).map_err(model_error)?;
-        }
+        let (mut cache, mut logits) = self.prefill(&prompt_ids, params)?;
         let prefill_secs = started.elapsed().as_secs_f64();
         let started = Instant::now();
-        let mut samples: Vec<Sample> = (0..params.n)
-            .map(|i| Sample {
-                sampler: LogitsProcessor::from_sampling(
-                    params.seed.wrapping_add(i as u64),
-                    sampling.clone(),
-                ),
-                tokens: Vec::new(),
-                text: TextStream::default(),
-                emitted: 0,
-                end: (params.max_tokens == 0).then_some(StopReason::MaxTokens),
-                decode_secs: 0.0,
-            })
-            .collect();
+        let mut samples = new_samples(params, &sampling);
         // Batch row → sample.
         let mut active: Vec<usize> = (0..params.n)
             .filter(|&s| samples[s].end.is_none())
@@ -278,58 +166,93 @@ impl LlamaModel {
                     .i(if logits.dims()[0] == 1 { 0 } else { row })
                     .map_err(model_error)?;
                 let token = sample.next_token(row_logits, &prompt_ids, params)?;
-                let is_eos =
-                    self.end_of_generation.contains(&token) || params.stop_tokens.contains(&token);
-                if is_eos && !params.ignore_eos {
-                    sample.end = Some(StopReason::EndOfSequence);
-                } else {
-                    sample.tokens.push(token);
-                    let before = sample.text.text.len();
-                    sample.text.push(&self.tokenizer, token)?;
-                    if let Some(cut) = find_stop(&sample.text.text, before, max_stop, &params.stop)
-                    {
-                        sample.text.stop_at(cut);
-                        sample.end = Some(StopReason::StopSequence);
-                    } else if sample.tokens.len() >= params.max_tokens {
-                        sample.end = Some(StopReason::MaxTokens);
-                    } else if cache.len() + 1 > cache.capacity() {
-                        sample.end = Some(StopReason::ContextFull);
-                    }
-                }
-                if let Some(stream) = on_text.as_deref_mut() {
-                    let flow = sample.stream(stream, &params.stop, &self.tokenizer)?;
-                    if flow.is_break() && sample.end.is_none() {
-                        sample.end = Some(StopReason::Stopped);
-                        sample.text.finish(&self.tokenizer)?;
-                    }
-                }
+                self.take_token(
+                    sample,
+                    token,
+                    params,
+                    max_stop,
+                    &cache,
+                    on_text.as_deref_mut(),
+                )?;
                 if sample.end.is_some() {
                     sample.decode_secs = started.elapsed().as_secs_f64();
                 } else {
                     next.push(token);
                 }
             }
-            let still: Vec<usize> = active
-                .iter()
-                .copied()
-                .filter(|&s| samples[s].end.is_none())
-                .collect();
-            if still.is_empty() {
+            if !retain_active(&mut active, &samples, &mut cache)? {
                 break;
-            }
-            if still.len() < active.len() {
-                let rows: Vec<u32> = active
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &s)| samples[s].end.is_none())
-                    .map(|(row, _)| row as u32)
-                    .collect();
-                cache.retain(&rows).map_err(model_error)?;
-                active = still;
             }
             logits = forward(&self.model, &next, active.len(), &mut cache)?;
         }
-        let prompt_tokens = prompt_ids.len();
+        self.completions(samples, prompt_ids.len(), prefill_secs)
+    }
+
+    /// Runs the prompt through the model, [`PREFILL_CHUNK`] tokens at a time: the cache (one
+    /// row per sample) and the logits of the prompt's last position.
+    fn prefill(
+        &self,
+        prompt_ids: &[u32],
+        params: &GenerationParams,
+    ) -> Result<(KvCache, Tensor), LmError> {
+        let mut cache =
+            self.model
+                .new_cache_of(1, prompt_ids.len() + params.max_tokens.max(1), self.kv_type);
+        let mut logits = None;
+        for chunk in prompt_ids.chunks(PREFILL_CHUNK) {
+            logits = Some(forward(&self.model, chunk, 1, &mut cache)?);
+        }
+        let logits = logits.expect("the prompt is not empty");
+        if params.n > 1 {
+            cache = cache.expand(params.n).map_err(model_error)?;
+        }
+        Ok((cache, logits))
+    }
+
+    /// Adds the sampled `token` to `sample`, or ends the sample there (end of generation, a
+    /// stop sequence, the token limit, a full cache), and streams its new text to `on_text`.
+    fn take_token(
+        &self,
+        sample: &mut Sample,
+        token: u32,
+        params: &GenerationParams,
+        max_stop: usize,
+        cache: &KvCache,
+        on_text: Option<&mut TextCallback<'_>>,
+    ) -> Result<(), LmError> {
+        let is_eos = self.end_of_generation.contains(&token) || params.stop_tokens.contains(&token);
+        if is_eos && !params.ignore_eos {
+            sample.end = Some(StopReason::EndOfSequence);
+        } else {
+            sample.tokens.push(token);
+            let before = sample.text.text.len();
+            sample.text.push(&self.tokenizer, token)?;
+            if let Some(cut) = find_stop(&sample.text.text, before, max_stop, &params.stop) {
+                sample.text.stop_at(cut);
+                sample.end = Some(StopReason::StopSequence);
+            } else if sample.tokens.len() >= params.max_tokens {
+                sample.end = Some(StopReason::MaxTokens);
+            } else if cache.len() + 1 > cache.capacity() {
+                sample.end = Some(StopReason::ContextFull);
+            }
+        }
+        if let Some(stream) = on_text {
+            let flow = sample.stream(stream, &params.stop, &self.tokenizer)?;
+            if flow.is_break() && sample.end.is_none() {
+                sample.end = Some(StopReason::Stopped);
+                sample.text.finish(&self.tokenizer)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The finished samples as completions.
+    fn completions(
+        &self,
+        samples: Vec<Sample>,
+        prompt_tokens: usize,
+        prefill_secs: f64,
+    ) -> Result<Vec<Completion>, LmError> {
         samples
             .into_iter()
             .map(|mut s| {
@@ -345,6 +268,51 @@ impl LlamaModel {
             })
             .collect()
     }
+}
+
+/// `params.n` samples, each with its own seed; already ended when `params.max_tokens` is 0.
+fn new_samples(params: &GenerationParams, sampling: &Sampling) -> Vec<Sample> {
+    (0..params.n)
+        .map(|i| Sample {
+            sampler: LogitsProcessor::from_sampling(
+                params.seed.wrapping_add(i as u64),
+                sampling.clone(),
+            ),
+            tokens: Vec::new(),
+            text: TextStream::default(),
+            emitted: 0,
+            end: (params.max_tokens == 0).then_some(StopReason::MaxTokens),
+            decode_secs: 0.0,
+        })
+        .collect()
+}
+
+/// Drops the batch rows of the samples that have ended from `active` and from the cache;
+/// false when no sample is left.
+fn retain_active(
+    active: &mut Vec<usize>,
+    samples: &[Sample],
+    cache: &mut KvCache,
+) -> Result<bool, LmError> {
+    let still: Vec<usize> = active
+        .iter()
+        .copied()
+        .filter(|&s| samples[s].end.is_none())
+        .collect();
+    if still.is_empty() {
+        return Ok(false);
+    }
+    if still.len() < active.len() {
+        let rows: Vec<u32> = active
+            .iter()
+            .enumerate()
+            .filter(|(_, &s)| samples[s].end.is_none())
+            .map(|(row, _)| row as u32)
+            .collect();
+        cache.retain(&rows).map_err(model_error)?;
+        *active = still;
+    }
+    Ok(true)
 }
 
 /// The tokens that end generation, as llama.cpp's vocabulary marks them (end-of-generation):

@@ -4,14 +4,17 @@
 //! generates with a KV cache, greedy or sampled (temperature, top-k, top-p, repeat penalty,
 //! seed), stopping at EOS, stop sequences or a token budget.
 
+mod api;
 pub mod catalog;
 pub mod chat;
 pub mod error;
 pub mod fim;
 pub mod generate;
 pub mod gguf;
+pub mod listing;
 pub mod prompt;
 pub mod quant;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tokenizer;
 pub mod transformer;

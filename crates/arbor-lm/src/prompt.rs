@@ -1,65 +1,24 @@
 //! How a model wants a task put to it: a base model continues text as it is; an
 //! instruction-tuned model answers a user turn in its chat template.
 
-use std::fmt;
-use std::str::FromStr;
-
 use crate::chat::{ChatMessage, ChatTemplate};
 use crate::error::LmError;
 use crate::tokenizer::LmTokenizer;
 
-/// The prompt format of a model, recorded (by [`name`](PromptFormat::name)) with every
-/// evaluation result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PromptFormat {
-    /// A base (completion) model: the prompt is given as is and the model continues it.
-    Completion,
-    /// An instruction-tuned model asked in its own chat template (`tokenizer.chat_template`,
-    /// rendered as Hugging Face renders it): the task goes in a user turn, the answer is
-    /// read from the assistant turn.
-    Chat,
-    /// A user turn in fixed ChatML (`<|im_start|>user … <|im_end|>`) without a system turn,
-    /// whatever the model's template says: the format SmolLM2's recorded results used (its
-    /// own template adds a system turn), kept so that those results can be reproduced and
-    /// resumed.
-    ChatMl,
+pub use arbor_gen::PromptFormat;
+
+/// Writes prompts in one format for one model.
+#[derive(Debug)]
+pub struct Prompter {
+    format: PromptFormat,
+    template: Option<ChatTemplate>,
 }
 
-impl PromptFormat {
-    /// Every format, for help texts.
-    pub const ALL: [PromptFormat; 3] = [
-        PromptFormat::Completion,
-        PromptFormat::Chat,
-        PromptFormat::ChatMl,
-    ];
-
-    /// The name used on the command line and in results.
-    pub fn name(self) -> &'static str {
-        match self {
-            PromptFormat::Completion => "completion",
-            PromptFormat::Chat => "chat",
-            PromptFormat::ChatMl => "chatml",
-        }
-    }
-
-    /// The format for a model with this chat template (`tokenizer.chat_template`): its own
-    /// template when it has one, else plain completion (a base model).
-    pub fn from_chat_template(template: Option<&str>) -> PromptFormat {
-        match template {
-            Some(t) if !t.trim().is_empty() => PromptFormat::Chat,
-            _ => PromptFormat::Completion,
-        }
-    }
-
-    /// Whether the model is asked in a chat turn (and answers in one).
-    pub fn is_chat(self) -> bool {
-        self != PromptFormat::Completion
-    }
-
-    /// What writes this format's prompts for the model of `tokenizer`. [`PromptFormat::Chat`]
+impl Prompter {
+    /// What writes `format`'s prompts for the model of `tokenizer`. [`PromptFormat::Chat`]
     /// for a model without a chat template, or with one that does not parse, is an error.
-    pub fn prompter(self, tokenizer: &LmTokenizer) -> Result<Prompter, LmError> {
-        let template = match self {
+    pub fn new(format: PromptFormat, tokenizer: &LmTokenizer) -> Result<Prompter, LmError> {
+        let template = match format {
             PromptFormat::Completion => None,
             PromptFormat::ChatMl => Some(ChatTemplate::chatml()),
             PromptFormat::Chat => Some(tokenizer.chat()?.ok_or_else(|| {
@@ -70,21 +29,9 @@ impl PromptFormat {
                 )
             })?),
         };
-        Ok(Prompter {
-            format: self,
-            template,
-        })
+        Ok(Prompter { format, template })
     }
-}
 
-/// Writes prompts in one format for one model.
-#[derive(Debug)]
-pub struct Prompter {
-    format: PromptFormat,
-    template: Option<ChatTemplate>,
-}
-
-impl Prompter {
     /// The format.
     pub fn format(&self) -> PromptFormat {
         self.format
@@ -106,23 +53,17 @@ impl Prompter {
     }
 }
 
-impl fmt::Display for PromptFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+impl arbor_gen::Conversation for Prompter {
+    fn format(&self) -> PromptFormat {
+        self.format
     }
-}
 
-impl FromStr for PromptFormat {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        PromptFormat::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = PromptFormat::ALL.iter().map(|f| f.name()).collect();
-                format!("unknown prompt format `{s}` (one of {})", names.join(", "))
-            })
+    fn conversation(
+        &self,
+        message: &str,
+        answer_start: &str,
+    ) -> Result<String, arbor_gen::GenerateError> {
+        Prompter::conversation(self, message, answer_start).map_err(arbor_gen::GenerateError::new)
     }
 }
 
@@ -167,15 +108,15 @@ mod tests {
     #[test]
     fn conversations_in_each_format() {
         let tokenizer = tiny_tokenizer();
-        let chatml = PromptFormat::ChatMl.prompter(&tokenizer).unwrap();
+        let chatml = Prompter::new(PromptFormat::ChatMl, &tokenizer).unwrap();
         assert_eq!(
             chatml.conversation("Do it.", "```").unwrap(),
             "<|im_start|>user\nDo it.<|im_end|>\n<|im_start|>assistant\n```"
         );
-        let plain = PromptFormat::Completion.prompter(&tokenizer).unwrap();
+        let plain = Prompter::new(PromptFormat::Completion, &tokenizer).unwrap();
         assert_eq!(plain.conversation("a", "b").unwrap(), "ab");
         // The tiny model's own template.
-        let own = PromptFormat::Chat.prompter(&tokenizer).unwrap();
+        let own = Prompter::new(PromptFormat::Chat, &tokenizer).unwrap();
         assert_eq!(own.format(), PromptFormat::Chat);
         assert_eq!(
             own.conversation("Do it.", "```").unwrap(),
@@ -183,7 +124,7 @@ mod tests {
         );
         let mut bare = tiny_tokenizer();
         bare.chat_template = None;
-        let err = PromptFormat::Chat.prompter(&bare).unwrap_err();
+        let err = Prompter::new(PromptFormat::Chat, &bare).unwrap_err();
         assert!(err.to_string().contains("no chat template"), "{err}");
     }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use candle_core::quantized::gguf_file::{self, Value};
-use candle_core::quantized::GgmlDType;
+use candle_core::quantized::{GgmlDType, QTensor};
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 
 /// The merges of the tiny vocabulary, in priority order (`Ġ` is a space in byte-level BPE).
@@ -150,55 +150,20 @@ pub fn write_tiny_architecture(
     dim: usize,
     dtype: GgmlDType,
 ) -> candle_core::Result<()> {
-    let ff = 2 * dim;
-    let matrix = |shape: &[usize], seed: u64| typed_weights(shape, seed, 0.5, dtype);
-    let vocab = tiny_vocabulary().0.len();
     let a = architecture;
-    let key = |k: &str| format!("{a}.{k}");
-    let (gemma, starcoder) = (a == "gemma3", a == "starcoder2");
-    let layers = if gemma { 6 } else { TINY_LAYERS };
     let head_dim = dim / TINY_HEADS;
-    let mut metadata: Vec<(String, Value)> = vec![
-        ("general.architecture".into(), Value::String(a.into())),
-        (
-            "general.name".into(),
-            Value::String(format!("arbor-tiny-{a}")),
-        ),
-        (key("attention.head_count"), Value::U32(TINY_HEADS as u32)),
-        (
-            key("attention.head_count_kv"),
-            Value::U32(TINY_KV_HEADS as u32),
-        ),
-        (key("block_count"), Value::U32(layers as u32)),
-        (key("embedding_length"), Value::U32(dim as u32)),
-        (key("feed_forward_length"), Value::U32(ff as u32)),
-        (key("rope.dimension_count"), Value::U32(head_dim as u32)),
-        (key("context_length"), Value::U32(512)),
-    ];
-    if starcoder {
-        metadata.push((key("attention.layer_norm_epsilon"), Value::F32(1e-5)));
-    } else {
-        metadata.push((key("attention.layer_norm_rms_epsilon"), Value::F32(1e-5)));
-    }
-    if gemma {
-        metadata.extend([
-            (key("attention.key_length"), Value::U32(head_dim as u32)),
-            (key("attention.value_length"), Value::U32(head_dim as u32)),
-            (key("attention.sliding_window"), Value::U32(4)),
-            (key("rope.freq_base"), Value::F32(1_000_000.0)),
-        ]);
-    }
-    let metadata: Vec<(String, Value)> = metadata
-        .into_iter()
-        .chain(
-            tokenizer_metadata()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v)),
-        )
-        .collect();
-    let kv_dim = head_dim * TINY_KV_HEADS;
+    let shape = TinyShape {
+        dim,
+        ff: 2 * dim,
+        head_dim,
+        kv_dim: head_dim * TINY_KV_HEADS,
+        dtype,
+    };
+    let layers = if a == "gemma3" { 6 } else { TINY_LAYERS };
+    let metadata = tiny_architecture_metadata(a, &shape, layers);
+    let vocab = tiny_vocabulary().0.len();
     let tied = matches!(a, "qwen3" | "gemma3");
-    let mut tensors: Vec<(String, candle_core::quantized::QTensor)> = vec![
+    let mut tensors: Vec<(String, QTensor)> = vec![
         (
             "token_embd.weight".into(),
             typed_weights(
@@ -216,77 +181,159 @@ pub fn write_tiny_architecture(
             typed_weights(&[vocab, dim], seed + 2, 1.0, dtype)?,
         ));
     }
-    if starcoder {
+    if a == "starcoder2" {
         tensors.push(("output_norm.bias".into(), weights(&[dim], seed + 3, 0.1)?));
     }
     for layer in 0..layers {
-        let s = seed + 100 * (layer as u64 + 1);
-        let p = format!("blk.{layer}");
-        tensors.extend([
-            (format!("{p}.attn_norm.weight"), weights(&[dim], s, 1.0)?),
-            (format!("{p}.attn_q.weight"), matrix(&[dim, dim], s + 1)?),
-            (format!("{p}.attn_k.weight"), matrix(&[kv_dim, dim], s + 2)?),
-            (format!("{p}.attn_v.weight"), matrix(&[kv_dim, dim], s + 3)?),
-            (
-                format!("{p}.attn_output.weight"),
-                matrix(&[dim, dim], s + 4)?,
-            ),
-            (format!("{p}.ffn_norm.weight"), weights(&[dim], s + 5, 1.0)?),
-            (format!("{p}.ffn_up.weight"), matrix(&[ff, dim], s + 7)?),
-            (format!("{p}.ffn_down.weight"), matrix(&[dim, ff], s + 8)?),
-        ]);
-        if !starcoder {
-            tensors.push((format!("{p}.ffn_gate.weight"), matrix(&[ff, dim], s + 6)?));
-        }
-        if matches!(a, "qwen2" | "starcoder2") {
-            tensors.extend([
-                (format!("{p}.attn_q.bias"), weights(&[dim], s + 9, 0.2)?),
-                (format!("{p}.attn_k.bias"), weights(&[kv_dim], s + 10, 0.2)?),
-                (format!("{p}.attn_v.bias"), weights(&[kv_dim], s + 11, 0.2)?),
-            ]);
-        }
-        if matches!(a, "qwen3" | "gemma3") {
-            tensors.extend([
-                (
-                    format!("{p}.attn_q_norm.weight"),
-                    weights(&[head_dim], s + 12, 1.0)?,
-                ),
-                (
-                    format!("{p}.attn_k_norm.weight"),
-                    weights(&[head_dim], s + 13, 1.0)?,
-                ),
-            ]);
-        }
-        if gemma {
-            tensors.extend([
-                (
-                    format!("{p}.post_attention_norm.weight"),
-                    weights(&[dim], s + 14, 1.0)?,
-                ),
-                (
-                    format!("{p}.post_ffw_norm.weight"),
-                    weights(&[dim], s + 15, 1.0)?,
-                ),
-            ]);
-        }
-        if starcoder {
-            tensors.extend([
-                (format!("{p}.attn_norm.bias"), weights(&[dim], s + 16, 0.1)?),
-                (format!("{p}.ffn_norm.bias"), weights(&[dim], s + 17, 0.1)?),
-                (
-                    format!("{p}.attn_output.bias"),
-                    weights(&[dim], s + 18, 0.1)?,
-                ),
-                (format!("{p}.ffn_up.bias"), weights(&[ff], s + 19, 0.1)?),
-                (format!("{p}.ffn_down.bias"), weights(&[dim], s + 20, 0.1)?),
-            ]);
-        }
+        push_tiny_layer(&mut tensors, a, layer, seed, &shape)?;
     }
     let meta_refs: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let tensor_refs: Vec<(&str, &candle_core::quantized::QTensor)> =
-        tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let tensor_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut file = std::fs::File::create(path)?;
     gguf_file::write(&mut file, &meta_refs, &tensor_refs)
+}
+
+/// The widths of a tiny model's tensors and the type of its matrices.
+struct TinyShape {
+    dim: usize,
+    ff: usize,
+    head_dim: usize,
+    kv_dim: usize,
+    dtype: GgmlDType,
+}
+
+/// The metadata of a tiny model of architecture `a` with `layers` layers, the tiny
+/// tokenizer's included.
+fn tiny_architecture_metadata(a: &str, shape: &TinyShape, layers: usize) -> Vec<(String, Value)> {
+    let key = |k: &str| format!("{a}.{k}");
+    let mut metadata: Vec<(String, Value)> = vec![
+        ("general.architecture".into(), Value::String(a.into())),
+        (
+            "general.name".into(),
+            Value::String(format!("arbor-tiny-{a}")),
+        ),
+        (key("attention.head_count"), Value::U32(TINY_HEADS as u32)),
+        (
+            key("attention.head_count_kv"),
+            Value::U32(TINY_KV_HEADS as u32),
+        ),
+        (key("block_count"), Value::U32(layers as u32)),
+        (key("embedding_length"), Value::U32(shape.dim as u32)),
+        (key("feed_forward_length"), Value::U32(shape.ff as u32)),
+        (
+            key("rope.dimension_count"),
+            Value::U32(shape.head_dim as u32),
+        ),
+        (key("context_length"), Value::U32(512)),
+    ];
+    if a == "starcoder2" {
+        metadata.push((key("attention.layer_norm_epsilon"), Value::F32(1e-5)));
+    } else {
+        metadata.push((key("attention.layer_norm_rms_epsilon"), Value::F32(1e-5)));
+    }
+    if a == "gemma3" {
+        metadata.extend([
+            (
+                key("attention.key_length"),
+                Value::U32(shape.head_dim as u32),
+            ),
+            (
+                key("attention.value_length"),
+                Value::U32(shape.head_dim as u32),
+            ),
+            (key("attention.sliding_window"), Value::U32(4)),
+            (key("rope.freq_base"), Value::F32(1_000_000.0)),
+        ]);
+    }
+    metadata
+        .into_iter()
+        .chain(
+            tokenizer_metadata()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v)),
+        )
+        .collect()
+}
+
+/// Appends the tensors of layer `layer` of a tiny model of architecture `a` to `tensors`.
+fn push_tiny_layer(
+    tensors: &mut Vec<(String, QTensor)>,
+    a: &str,
+    layer: usize,
+    seed: u64,
+    shape: &TinyShape,
+) -> candle_core::Result<()> {
+    let TinyShape {
+        dim,
+        ff,
+        head_dim,
+        kv_dim,
+        dtype,
+    } = *shape;
+    let matrix = |shape: &[usize], seed: u64| typed_weights(shape, seed, 0.5, dtype);
+    let starcoder = a == "starcoder2";
+    let s = seed + 100 * (layer as u64 + 1);
+    let p = format!("blk.{layer}");
+    tensors.extend([
+        (format!("{p}.attn_norm.weight"), weights(&[dim], s, 1.0)?),
+        (format!("{p}.attn_q.weight"), matrix(&[dim, dim], s + 1)?),
+        (format!("{p}.attn_k.weight"), matrix(&[kv_dim, dim], s + 2)?),
+        (format!("{p}.attn_v.weight"), matrix(&[kv_dim, dim], s + 3)?),
+        (
+            format!("{p}.attn_output.weight"),
+            matrix(&[dim, dim], s + 4)?,
+        ),
+        (format!("{p}.ffn_norm.weight"), weights(&[dim], s + 5, 1.0)?),
+        (format!("{p}.ffn_up.weight"), matrix(&[ff, dim], s + 7)?),
+        (format!("{p}.ffn_down.weight"), matrix(&[dim, ff], s + 8)?),
+    ]);
+    if !starcoder {
+        tensors.push((format!("{p}.ffn_gate.weight"), matrix(&[ff, dim], s + 6)?));
+    }
+    if matches!(a, "qwen2" | "starcoder2") {
+        tensors.extend([
+            (format!("{p}.attn_q.bias"), weights(&[dim], s + 9, 0.2)?),
+            (format!("{p}.attn_k.bias"), weights(&[kv_dim], s + 10, 0.2)?),
+            (format!("{p}.attn_v.bias"), weights(&[kv_dim], s + 11, 0.2)?),
+        ]);
+    }
+    if matches!(a, "qwen3" | "gemma3") {
+        tensors.extend([
+            (
+                format!("{p}.attn_q_norm.weight"),
+                weights(&[head_dim], s + 12, 1.0)?,
+            ),
+            (
+                format!("{p}.attn_k_norm.weight"),
+                weights(&[head_dim], s + 13, 1.0)?,
+            ),
+        ]);
+    }
+    if a == "gemma3" {
+        tensors.extend([
+            (
+                format!("{p}.post_attention_norm.weight"),
+                weights(&[dim], s + 14, 1.0)?,
+            ),
+            (
+                format!("{p}.post_ffw_norm.weight"),
+                weights(&[dim], s + 15, 1.0)?,
+            ),
+        ]);
+    }
+    if starcoder {
+        tensors.extend([
+            (format!("{p}.attn_norm.bias"), weights(&[dim], s + 16, 0.1)?),
+            (format!("{p}.ffn_norm.bias"), weights(&[dim], s + 17, 0.1)?),
+            (
+                format!("{p}.attn_output.bias"),
+                weights(&[dim], s + 18, 0.1)?,
+            ),
+            (format!("{p}.ffn_up.bias"), weights(&[ff], s + 19, 0.1)?),
+            (format!("{p}.ffn_down.bias"), weights(&[dim], s + 20, 0.1)?),
+        ]);
+    }
+    Ok(())
 }
 
 /// A tensor-less GGUF file like [`write_tiny_gguf`]'s whose vocabulary also has `specials`

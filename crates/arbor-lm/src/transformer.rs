@@ -524,13 +524,7 @@ impl ModelConfig {
     /// The options of the model described by `metadata` (without the vocabulary size, which
     /// the embedding table gives).
     pub fn from_metadata(metadata: &HashMap<String, Value>) -> Result<ModelConfig, LmError> {
-        let name = crate::gguf::metadata_string(metadata, "general.architecture")?;
-        let architecture = Architecture::from_name(&name).ok_or_else(|| {
-            model_error(format!(
-                "architecture `{name}` is not supported (expected one of: {})",
-                Architecture::names()
-            ))
-        })?;
+        let architecture = architecture_of(metadata)?;
         let m = Meta {
             metadata,
             arch: architecture.name(),
@@ -538,51 +532,18 @@ impl ModelConfig {
         let heads = m.required("attention.head_count")?;
         let embedding = m.required("embedding_length")?;
         let kv_heads = m.usize("attention.head_count_kv")?.unwrap_or(heads);
-        let head_dim = match m.usize("attention.key_length")? {
-            Some(d) => d,
-            None => embedding / heads.max(1),
-        };
-        if let Some(v) = m.usize("attention.value_length")? {
-            if v != head_dim {
-                return Err(model_error(format!(
-                    "keys of width {head_dim} and values of width {v} are not supported"
-                )));
-            }
-        }
+        let head_dim = m.head_dim(embedding, heads)?;
         let rope_dims = m.usize("rope.dimension_count")?.unwrap_or(head_dim);
         let layers = m.required("block_count")?;
-        if heads == 0
-            || kv_heads == 0
-            || !heads.is_multiple_of(kv_heads)
-            || head_dim == 0
-            || rope_dims > head_dim
-            || !rope_dims.is_multiple_of(2)
-            || layers == 0
-        {
-            return Err(model_error(format!(
-                "unsupported shape: {layers} layers, {heads} heads, {kv_heads} key/value heads, \
-                 head width {head_dim}, {rope_dims} rotary dimensions"
-            )));
-        }
-        let (norm, rope, feed_forward) = match architecture {
-            Architecture::Llama => (NormKind::Rms, RopeStyle::Pairs, FeedForward::SiluGate),
-            Architecture::Qwen2 | Architecture::Qwen3 => {
-                (NormKind::Rms, RopeStyle::Halves, FeedForward::SiluGate)
-            }
-            Architecture::Gemma3 => (NormKind::Rms, RopeStyle::Halves, FeedForward::GeluGate),
-            Architecture::Starcoder2 => (NormKind::Layer, RopeStyle::Halves, FeedForward::Gelu),
-        };
+        check_shape(layers, heads, kv_heads, head_dim, rope_dims)?;
+        let (norm, rope, feed_forward) = architecture.styles();
         let norm_eps = match norm {
             NormKind::Rms => m.f32("attention.layer_norm_rms_epsilon")?,
             NormKind::Layer => m.f32("attention.layer_norm_epsilon")?,
         }
         .unwrap_or(1e-5);
         let rope_base = m.f32("rope.freq_base")?.unwrap_or(10_000.0);
-        let rope_scale = match (m.f32("rope.scaling.factor")?, m.get("rope.scaling.type")) {
-            (Some(f), Some(Value::String(t))) if t == "linear" && f > 0.0 => 1.0 / f,
-            (Some(f), None) if f > 0.0 => 1.0 / f,
-            _ => 1.0,
-        };
+        let rope_scale = m.rope_scale()?;
         let gemma = architecture == Architecture::Gemma3;
         // llama.cpp: Gemma 3 has a sliding window on 5 of every 6 layers, local layers use
         // base 10000; the 27B model scales queries by 1/√(width/heads), the others 1/√head.
@@ -591,34 +552,7 @@ impl ModelConfig {
         } else {
             None
         };
-        let sliding_layers: Vec<bool> = match m.get("attention.sliding_window_pattern") {
-            Some(Value::Array(flags)) if flags.len() == layers => flags
-                .iter()
-                .map(|f| match f {
-                    Value::Bool(b) => Ok(*b),
-                    other => Err(model_error(format!(
-                        "`{}.attention.sliding_window_pattern` holds {other:?}, not flags",
-                        architecture.name()
-                    ))),
-                })
-                .collect::<Result<_, _>>()?,
-            Some(Value::Array(flags)) => {
-                return Err(model_error(format!(
-                    "`{}.attention.sliding_window_pattern` has {} flags for {layers} layers",
-                    architecture.name(),
-                    flags.len()
-                )))
-            }
-            _ => {
-                let pattern = m
-                    .usize("attention.sliding_window_pattern")?
-                    .unwrap_or(6)
-                    .max(1);
-                (0..layers)
-                    .map(|il| !(il + 1).is_multiple_of(pattern))
-                    .collect()
-            }
-        };
+        let sliding_layers = m.sliding_layers(layers)?;
         let attention_scale = if gemma && layers == 62 {
             1.0 / ((embedding / heads) as f32).sqrt()
         } else {
@@ -652,6 +586,117 @@ impl ModelConfig {
             final_logit_softcap: m.f32("final_logit_softcapping")?.filter(|c| *c > 0.0),
             feed_forward,
         })
+    }
+}
+
+/// The architecture named by `general.architecture`, when Arbor runs it.
+fn architecture_of(metadata: &HashMap<String, Value>) -> Result<Architecture, LmError> {
+    let name = crate::gguf::metadata_string(metadata, "general.architecture")?;
+    Architecture::from_name(&name).ok_or_else(|| {
+        model_error(format!(
+            "architecture `{name}` is not supported (expected one of: {})",
+            Architecture::names()
+        ))
+    })
+}
+
+/// Rejects the shapes the pass cannot run.
+fn check_shape(
+    layers: usize,
+    heads: usize,
+    kv_heads: usize,
+    head_dim: usize,
+    rope_dims: usize,
+) -> Result<(), LmError> {
+    if heads == 0
+        || kv_heads == 0
+        || !heads.is_multiple_of(kv_heads)
+        || head_dim == 0
+        || rope_dims > head_dim
+        || !rope_dims.is_multiple_of(2)
+        || layers == 0
+    {
+        return Err(model_error(format!(
+            "unsupported shape: {layers} layers, {heads} heads, {kv_heads} key/value heads, \
+             head width {head_dim}, {rope_dims} rotary dimensions"
+        )));
+    }
+    Ok(())
+}
+
+impl Architecture {
+    /// The norm, rope layout and feed-forward block of the architecture.
+    fn styles(self) -> (NormKind, RopeStyle, FeedForward) {
+        match self {
+            Architecture::Llama => (NormKind::Rms, RopeStyle::Pairs, FeedForward::SiluGate),
+            Architecture::Qwen2 | Architecture::Qwen3 => {
+                (NormKind::Rms, RopeStyle::Halves, FeedForward::SiluGate)
+            }
+            Architecture::Gemma3 => (NormKind::Rms, RopeStyle::Halves, FeedForward::GeluGate),
+            Architecture::Starcoder2 => (NormKind::Layer, RopeStyle::Halves, FeedForward::Gelu),
+        }
+    }
+}
+
+impl Meta<'_> {
+    /// The width of a head: `attention.key_length`, else the embedding width over the heads
+    /// (values must be as wide as keys).
+    fn head_dim(&self, embedding: usize, heads: usize) -> Result<usize, LmError> {
+        let head_dim = match self.usize("attention.key_length")? {
+            Some(d) => d,
+            None => embedding / heads.max(1),
+        };
+        if let Some(v) = self.usize("attention.value_length")? {
+            if v != head_dim {
+                return Err(model_error(format!(
+                    "keys of width {head_dim} and values of width {v} are not supported"
+                )));
+            }
+        }
+        Ok(head_dim)
+    }
+
+    /// The position scale of the global layers (1 / the linear rope scaling factor).
+    fn rope_scale(&self) -> Result<f32, LmError> {
+        Ok(
+            match (
+                self.f32("rope.scaling.factor")?,
+                self.get("rope.scaling.type"),
+            ) {
+                (Some(f), Some(Value::String(t))) if t == "linear" && f > 0.0 => 1.0 / f,
+                (Some(f), None) if f > 0.0 => 1.0 / f,
+                _ => 1.0,
+            },
+        )
+    }
+
+    /// Which of the `layers` layers have a sliding window: one flag per layer, or every
+    /// `n`th layer global (`attention.sliding_window_pattern`, 6 when absent).
+    fn sliding_layers(&self, layers: usize) -> Result<Vec<bool>, LmError> {
+        let key = "attention.sliding_window_pattern";
+        match self.get(key) {
+            Some(Value::Array(flags)) if flags.len() == layers => flags
+                .iter()
+                .map(|f| match f {
+                    Value::Bool(b) => Ok(*b),
+                    other => Err(model_error(format!(
+                        "`{}.{key}` holds {other:?}, not flags",
+                        self.arch
+                    ))),
+                })
+                .collect(),
+            Some(Value::Array(flags)) => Err(model_error(format!(
+                "`{}.{key}` has {} flags for {layers} layers",
+                self.arch,
+                flags.len()
+            ))),
+            _ => {
+                let pattern = self.usize(key)?.unwrap_or(6).max(1);
+                Ok((0..layers)
+                    .map(|il| !(il + 1).is_multiple_of(pattern))
+                    .collect())
+            }
+        }
     }
 }
 
@@ -809,6 +854,55 @@ impl Transformer {
         all_logits: bool,
     ) -> Result<Vec<f32>, LmError> {
         let c = &self.config;
+        let seq = self.check_run(tokens, batch, cache)?;
+        let pos = cache.len;
+        let rows = batch * seq;
+        let mut x = self.embed(tokens);
+        let rope_global = self.rope_table(pos, seq, c.rope_base, c.rope_scale);
+        let rope_local =
+            (c.sliding_window.is_some()).then(|| self.rope_table(pos, seq, c.rope_base_local, 1.0));
+        let mut h = vec![0f32; rows * c.embedding];
+        for (il, layer) in self.layers.iter().enumerate() {
+            let sliding = c.is_sliding(il);
+            let rope = match (&rope_local, sliding) {
+                (Some(local), true) => local,
+                _ => &rope_global,
+            };
+            normalize(&x, &mut h, &layer.attn_norm, c.norm, c.norm_eps);
+            let q = self.queries_and_cache(il, layer, &h, rope, cache, seq);
+            let window = if sliding { c.sliding_window } else { None };
+            let attended = attention(
+                &q,
+                &cache.keys[il],
+                &cache.values[il],
+                AttentionShape {
+                    batch,
+                    seq,
+                    pos,
+                    heads: c.heads,
+                    kv_heads: c.kv_heads,
+                    head_dim: c.head_dim,
+                    capacity: cache.capacity,
+                    row: cache.row,
+                    scale: c.attention_scale,
+                    window,
+                },
+            );
+            let mut out = layer.out.matmul(&attended);
+            self.finish_projection(&mut out, &layer.out_bias, &layer.post_attn_norm);
+            add_in_place(&mut x, &out);
+            normalize(&x, &mut h, &layer.ffn_norm, c.norm, c.norm_eps);
+            let down = self.feed_forward(layer, &h, rows);
+            add_in_place(&mut x, &down);
+        }
+        cache.len = pos + seq;
+        Ok(self.logits(&x, batch, seq, all_logits))
+    }
+
+    /// Checks that `tokens` fill `batch` rows that fit `cache`, and returns the positions each
+    /// row adds.
+    fn check_run(&self, tokens: &[u32], batch: usize, cache: &KvCache) -> Result<usize, LmError> {
+        let c = &self.config;
         let seq = tokens.len() / batch.max(1);
         if batch == 0 || seq == 0 || seq * batch != tokens.len() {
             return Err(model_error(format!(
@@ -838,130 +932,128 @@ impl Transformer {
                 "token id {t} is outside the vocabulary"
             )));
         }
-        let rows = batch * seq;
+        Ok(seq)
+    }
+
+    /// The (scaled) embedding rows of `tokens`, one after another.
+    fn embed(&self, tokens: &[u32]) -> Vec<f32> {
+        let c = &self.config;
         let width = c.embedding;
-        let mut x = vec![0f32; rows * width];
+        let mut x = vec![0f32; tokens.len() * width];
         for (out, &t) in x.chunks_exact_mut(width).zip(tokens) {
             self.embedding.dequantize_row(t as usize, out);
             if let Some(scale) = c.embedding_scale {
                 out.iter_mut().for_each(|v| *v *= scale);
             }
         }
-        let rope_global = self.rope_table(pos, seq, c.rope_base, c.rope_scale);
-        let rope_local =
-            (c.sliding_window.is_some()).then(|| self.rope_table(pos, seq, c.rope_base_local, 1.0));
+        x
+    }
+
+    /// Projects the normalised rows `h` to queries, keys and values, normalises and rotates
+    /// the queries and keys, writes keys and values to layer `il` of the cache at the cache's
+    /// position, and returns the queries (`rows × heads·head_dim`).
+    fn queries_and_cache(
+        &self,
+        il: usize,
+        layer: &Layer,
+        h: &[f32],
+        rope: &[Vec<(f32, f32)>],
+        cache: &mut KvCache,
+        seq: usize,
+    ) -> Vec<f32> {
+        let c = &self.config;
+        let pos = cache.len;
         let q_width = c.heads * c.head_dim;
         let kv_width = c.kv_heads * c.head_dim;
-        let mut h = vec![0f32; rows * width];
-        for (il, layer) in self.layers.iter().enumerate() {
-            let sliding = c.is_sliding(il);
-            let rope = match (&rope_local, sliding) {
-                (Some(local), true) => local,
-                _ => &rope_global,
-            };
-            normalize(&x, &mut h, &layer.attn_norm, c.norm, c.norm_eps);
-            let mut qkv = layer.qkv.matmul(&h);
-            let qkv_width = q_width + 2 * kv_width;
-            if let Some(bias) = &layer.qkv_bias {
-                add_rows(&mut qkv, bias);
-            }
-            let mut q = vec![0f32; rows * q_width];
-            for (r, row) in qkv.chunks_exact_mut(qkv_width).enumerate() {
-                let (b, i) = (r / seq, r % seq);
-                let (qs, kv) = row.split_at_mut(q_width);
-                let (ks, vs) = kv.split_at_mut(kv_width);
-                for head in qs.chunks_exact_mut(c.head_dim) {
-                    if let Some(w) = &layer.q_norm {
-                        rms_norm_in_place(head, w, c.norm_eps);
-                    }
-                    apply_rope(head, &rope[i], c.rope_dims, c.rope);
-                }
-                for head in ks.chunks_exact_mut(c.head_dim) {
-                    if let Some(w) = &layer.k_norm {
-                        rms_norm_in_place(head, w, c.norm_eps);
-                    }
-                    apply_rope(head, &rope[i], c.rope_dims, c.rope);
-                }
-                q[r * q_width..(r + 1) * q_width].copy_from_slice(qs);
-                for kh in 0..c.kv_heads {
-                    let at = b * cache.row + (kh * cache.capacity + pos + i) * c.head_dim;
-                    let part = kh * c.head_dim..(kh + 1) * c.head_dim;
-                    cache.keys[il].write(at, &ks[part.clone()]);
-                    cache.values[il].write(at, &vs[part]);
-                }
-            }
-            drop(qkv);
-            let window = if sliding { c.sliding_window } else { None };
-            let attended = attention(
-                &q,
-                &cache.keys[il],
-                &cache.values[il],
-                AttentionShape {
-                    batch,
-                    seq,
-                    pos,
-                    heads: c.heads,
-                    kv_heads: c.kv_heads,
-                    head_dim: c.head_dim,
-                    capacity: cache.capacity,
-                    row: cache.row,
-                    scale: c.attention_scale,
-                    window,
-                },
-            );
-            let mut out = layer.out.matmul(&attended);
-            if let Some(bias) = &layer.out_bias {
-                add_rows(&mut out, bias);
-            }
-            if let Some(w) = &layer.post_attn_norm {
-                for row in out.chunks_exact_mut(width) {
-                    rms_norm_in_place(row, w, c.norm_eps);
-                }
-            }
-            add_in_place(&mut x, &out);
-            normalize(&x, &mut h, &layer.ffn_norm, c.norm, c.norm_eps);
-            let mut up = layer.gate_up.matmul(&h);
-            if let Some(bias) = &layer.up_bias {
-                // The bias belongs to the up rows (the second half when there is a gate).
-                let total = layer.gate_up.rows();
-                let offset = total - bias.len();
-                for row in up.chunks_exact_mut(total) {
-                    add_in_place(&mut row[offset..], bias);
-                }
-            }
-            let act = match c.feed_forward {
-                FeedForward::Gelu => {
-                    up.iter_mut().for_each(|v| *v = gelu(*v));
-                    up
-                }
-                FeedForward::SiluGate | FeedForward::GeluGate => {
-                    let ff = layer.gate_up.rows() / 2;
-                    let gelu_gate = c.feed_forward == FeedForward::GeluGate;
-                    let mut act = vec![0f32; rows * ff];
-                    for (a, gu) in act.chunks_exact_mut(ff).zip(up.chunks_exact(2 * ff)) {
-                        let (gate, up) = gu.split_at(ff);
-                        for ((a, g), u) in a.iter_mut().zip(gate).zip(up) {
-                            *a = if gelu_gate { gelu(*g) } else { silu(*g) } * u;
-                        }
-                    }
-                    act
-                }
-            };
-            let mut down = layer.down.matmul(&act);
-            if let Some(bias) = &layer.down_bias {
-                add_rows(&mut down, bias);
-            }
-            if let Some(w) = &layer.post_ffn_norm {
-                for row in down.chunks_exact_mut(width) {
-                    rms_norm_in_place(row, w, c.norm_eps);
-                }
-            }
-            add_in_place(&mut x, &down);
+        let mut qkv = layer.qkv.matmul(h);
+        let qkv_width = q_width + 2 * kv_width;
+        if let Some(bias) = &layer.qkv_bias {
+            add_rows(&mut qkv, bias);
         }
-        cache.len = pos + seq;
+        let rows = qkv.len() / qkv_width;
+        let mut q = vec![0f32; rows * q_width];
+        for (r, row) in qkv.chunks_exact_mut(qkv_width).enumerate() {
+            let (b, i) = (r / seq, r % seq);
+            let (qs, kv) = row.split_at_mut(q_width);
+            let (ks, vs) = kv.split_at_mut(kv_width);
+            self.norm_and_rotate(qs, &layer.q_norm, &rope[i]);
+            self.norm_and_rotate(ks, &layer.k_norm, &rope[i]);
+            q[r * q_width..(r + 1) * q_width].copy_from_slice(qs);
+            for kh in 0..c.kv_heads {
+                let at = b * cache.row + (kh * cache.capacity + pos + i) * c.head_dim;
+                let part = kh * c.head_dim..(kh + 1) * c.head_dim;
+                cache.keys[il].write(at, &ks[part.clone()]);
+                cache.values[il].write(at, &vs[part]);
+            }
+        }
+        q
+    }
+
+    /// RMS-normalises (where the layer has a weight) and rotates each head of `heads`.
+    #[inline]
+    fn norm_and_rotate(&self, heads: &mut [f32], norm: &Option<Vec<f32>>, rope: &[(f32, f32)]) {
+        let c = &self.config;
+        for head in heads.chunks_exact_mut(c.head_dim) {
+            if let Some(w) = norm {
+                rms_norm_in_place(head, w, c.norm_eps);
+            }
+            apply_rope(head, rope, c.rope_dims, c.rope);
+        }
+    }
+
+    /// Adds `bias` to each row of `out` and then RMS-normalises each row by `post_norm`, for
+    /// whichever of the two the layer has.
+    fn finish_projection(
+        &self,
+        out: &mut [f32],
+        bias: &Option<Vec<f32>>,
+        post_norm: &Option<Vec<f32>>,
+    ) {
+        let c = &self.config;
+        if let Some(bias) = bias {
+            add_rows(out, bias);
+        }
+        if let Some(w) = post_norm {
+            for row in out.chunks_exact_mut(c.embedding) {
+                rms_norm_in_place(row, w, c.norm_eps);
+            }
+        }
+    }
+
+    /// The feed-forward block of `layer` on the normalised rows `h` (`rows` of them).
+    fn feed_forward(&self, layer: &Layer, h: &[f32], rows: usize) -> Vec<f32> {
+        let c = &self.config;
+        let mut up = layer.gate_up.matmul(h);
+        if let Some(bias) = &layer.up_bias {
+            // The bias belongs to the up rows (the second half when there is a gate).
+            let total = layer.gate_up.rows();
+            let offset = total - bias.len();
+            for row in up.chunks_exact_mut(total) {
+                add_in_place(&mut row[offset..], bias);
+            }
+        }
+        let act = match c.feed_forward {
+            FeedForward::Gelu => {
+                up.iter_mut().for_each(|v| *v = gelu(*v));
+                up
+            }
+            FeedForward::SiluGate | FeedForward::GeluGate => {
+                let ff = layer.gate_up.rows() / 2;
+                gated(&up, rows, ff, c.feed_forward == FeedForward::GeluGate)
+            }
+        };
+        let mut down = layer.down.matmul(&act);
+        self.finish_projection(&mut down, &layer.down_bias, &layer.post_ffn_norm);
+        down
+    }
+
+    /// The logits of every row of the residual stream `x`, or of each sequence's last.
+    fn logits(&self, x: &[f32], batch: usize, seq: usize, all_logits: bool) -> Vec<f32> {
+        let c = &self.config;
+        let width = c.embedding;
         // The rows whose logits are wanted: all, or each sequence's last.
         let wanted: Vec<usize> = if all_logits {
-            (0..rows).collect()
+            (0..batch * seq).collect()
         } else {
             (0..batch).map(|b| b * seq + seq - 1).collect()
         };
@@ -979,7 +1071,7 @@ impl Transformer {
         if let Some(cap) = c.final_logit_softcap {
             logits.iter_mut().for_each(|v| *v = cap * (*v / cap).tanh());
         }
-        Ok(logits)
+        logits
     }
 
     /// cos/sin of each rotated pair at positions `pos..pos + seq`, computed as ggml does
@@ -1067,6 +1159,19 @@ fn add_rows(x: &mut [f32], bias: &[f32]) {
 
 fn silu(x: f32) -> f32 {
     x / (1.0 + (-x).exp())
+}
+
+/// `act(gate) · up` of each row of `gate_up` (`rows` rows of `ff` gate then `ff` up values),
+/// with GELU-tanh or SiLU as the activation.
+fn gated(gate_up: &[f32], rows: usize, ff: usize, gelu_gate: bool) -> Vec<f32> {
+    let mut act = vec![0f32; rows * ff];
+    for (a, gu) in act.chunks_exact_mut(ff).zip(gate_up.chunks_exact(2 * ff)) {
+        let (gate, up) = gu.split_at(ff);
+        for ((a, g), u) in a.iter_mut().zip(gate).zip(up) {
+            *a = if gelu_gate { gelu(*g) } else { silu(*g) } * u;
+        }
+    }
+    act
 }
 
 /// GELU with the tanh approximation.

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use arbor_lm::{ChatMessage, ChatTemplate, LmTokenizer, PromptFormat};
+use arbor_lm::{ChatMessage, ChatTemplate, LmTokenizer, PromptFormat, Prompter};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chat_templates")
@@ -142,14 +142,14 @@ fn smollm2s_chatml_prompt_is_byte_identical_to_the_recorded_runs() {
     let recorded =
         format!("<|im_start|>user\n{message}<|im_end|>\n<|im_start|>assistant\n```python\n");
     let smollm2 = tokenizer_with(Some(read("smollm2.jinja")));
-    let chatml = PromptFormat::ChatMl.prompter(&smollm2).unwrap();
+    let chatml = Prompter::new(PromptFormat::ChatMl, &smollm2).unwrap();
     assert_eq!(
         chatml.conversation(message, "```python\n").unwrap(),
         recorded
     );
     // SmolLM2's own template adds its default system turn: a different prompt, the `chat`
     // format.
-    let own = PromptFormat::Chat.prompter(&smollm2).unwrap();
+    let own = Prompter::new(PromptFormat::Chat, &smollm2).unwrap();
     assert_eq!(
         own.conversation(message, "```python\n").unwrap(),
         format!("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n{recorded}")
@@ -164,9 +164,9 @@ fn a_model_without_a_template_is_a_completion_model() {
     );
     let base = tokenizer_with(None);
     assert!(base.chat().unwrap().is_none());
-    let err = PromptFormat::Chat.prompter(&base).unwrap_err();
+    let err = Prompter::new(PromptFormat::Chat, &base).unwrap_err();
     assert!(err.to_string().starts_with("chat template: "), "{err}");
     let broken = tokenizer_with(Some("{% if %}".into()));
-    let err = PromptFormat::Chat.prompter(&broken).unwrap_err();
+    let err = Prompter::new(PromptFormat::Chat, &broken).unwrap_err();
     assert!(err.to_string().starts_with("chat template: "), "{err}");
 }

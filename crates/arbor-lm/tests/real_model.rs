@@ -3,7 +3,7 @@
 //! `cargo test --release -p arbor-lm --test real_model -- --ignored`.
 
 use arbor_lm::catalog::{entry, DEFAULT_MODEL};
-use arbor_lm::{GenerationParams, LlamaModel, StopReason};
+use arbor_lm::{GenerationParams, LlamaModel, Prompter, StopReason};
 use arbor_syntax::{Language, ParsedFile};
 
 #[test]
@@ -89,7 +89,7 @@ fn the_default_models_chat_template_is_the_fixture_and_chatml_is_unchanged() {
     // The catalog keeps the recorded runs' format: ChatML without SmolLM2's system turn.
     assert_eq!(entry.prompt_format, Some(PromptFormat::ChatMl));
     let message = "Complete the following Python function:\n```python\ndef f():\n```";
-    let chatml = PromptFormat::ChatMl.prompter(&tokenizer).unwrap();
+    let chatml = Prompter::new(PromptFormat::ChatMl, &tokenizer).unwrap();
     let text = chatml.conversation(message, "```python\n").unwrap();
     assert_eq!(
         text,
@@ -99,7 +99,7 @@ fn the_default_models_chat_template_is_the_fixture_and_chatml_is_unchanged() {
     let ids = tokenizer.encode(&text).unwrap();
     assert_eq!(ids[0], tokenizer.token_id("<|im_start|>").unwrap());
     assert_ne!(ids[1], ids[0]);
-    let own = PromptFormat::Chat.prompter(&tokenizer).unwrap();
+    let own = Prompter::new(PromptFormat::Chat, &tokenizer).unwrap();
     assert!(own
         .conversation(message, "")
         .unwrap()

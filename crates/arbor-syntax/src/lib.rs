@@ -2,6 +2,8 @@
 //!
 //! - [`Language`]: the supported languages and their detection by extension and shebang;
 //! - [`ParsedFile`]: a file's source and tree, with its syntax errors ([`ParsedFile::syntax_errors`]);
+//! - [`node`]: helpers over tree-sitter nodes (walks, children, comments, lines);
+//! - [`queries`]: every query file under `grammars/`, embedded and compiled once;
 //! - [`Symbol`]: definitions found by the queries in `grammars/<lang>/tags.scm`
 //!   ([`ParsedFile::symbols`]), with qualified names, owners, ranges and doc comments;
 //! - [`Chunk`]: definition and line-window chunks for indexing ([`ParsedFile::chunks`]);
@@ -27,7 +29,10 @@
 pub mod chunks;
 pub mod error;
 pub mod language;
+pub mod listing;
+pub mod node;
 pub mod parse;
+pub mod queries;
 pub mod query;
 pub mod symbols;
 pub mod walk;

@@ -1,4 +1,5 @@
-//! The tree-sitter query files under `grammars/<lang>/`, embedded at build time and compiled once.
+//! Compiling and running tree-sitter queries: the tags queries of symbol extraction, and
+//! [`for_each_match`] for any query. The query files themselves are in [`crate::queries`].
 
 use std::sync::OnceLock;
 
@@ -8,6 +9,7 @@ use tree_sitter::{Node, Query, QueryCursor, QueryMatch};
 use crate::error::SyntaxError;
 use crate::language::Language;
 use crate::parse::{depth_first, Step};
+use crate::queries;
 use crate::symbols::SymbolKind;
 
 /// One query file of the project: where it lives and its text.
@@ -15,29 +17,20 @@ use crate::symbols::SymbolKind;
 pub struct QuerySource {
     /// The language whose grammar the query is written against.
     pub language: Language,
+    /// Its name in [`crate::queries`]: the path under `grammars/<lang>/` without `.scm`
+    /// (`tags`, `lint/unwrap`).
+    pub name: &'static str,
     /// Path relative to the repository root, e.g. `grammars/rust/tags.scm`.
     pub file: &'static str,
     /// The query text.
     pub text: &'static str,
 }
 
-/// The symbol (tags) queries, one per language.
+/// The symbol (tags) queries, one per language, in the order of [`Language::ALL`].
 pub const TAGS_QUERIES: [QuerySource; 3] = [
-    QuerySource {
-        language: Language::Rust,
-        file: "grammars/rust/tags.scm",
-        text: include_str!("../../../grammars/rust/tags.scm"),
-    },
-    QuerySource {
-        language: Language::Python,
-        file: "grammars/python/tags.scm",
-        text: include_str!("../../../grammars/python/tags.scm"),
-    },
-    QuerySource {
-        language: Language::JavaScript,
-        file: "grammars/javascript/tags.scm",
-        text: include_str!("../../../grammars/javascript/tags.scm"),
-    },
+    *queries::file(Language::Rust, "tags"),
+    *queries::file(Language::Python, "tags"),
+    *queries::file(Language::JavaScript, "tags"),
 ];
 
 impl QuerySource {
@@ -191,6 +184,9 @@ pub fn validate_all() -> Result<(), SyntaxError> {
     for source in &TAGS_QUERIES {
         TagsQuery::compile(source)?;
     }
+    for source in queries::FILES {
+        queries::query(source.language, source.name)?;
+    }
     Ok(())
 }
 
@@ -211,31 +207,6 @@ mod tests {
             assert!(tags.query.pattern_count() > 0);
         }
         validate_all().unwrap();
-    }
-
-    #[test]
-    fn every_scm_file_under_grammars_compiles() {
-        // Query files added later (lint rules, …) must compile too, even before code uses them.
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../grammars");
-        let mut seen = 0;
-        for language in Language::ALL {
-            let dir = root.join(language.name());
-            let mut stack = vec![dir];
-            while let Some(dir) = stack.pop() {
-                for entry in std::fs::read_dir(&dir).unwrap() {
-                    let path = entry.unwrap().path();
-                    if path.is_dir() {
-                        stack.push(path);
-                    } else if path.extension().is_some_and(|e| e == "scm") {
-                        let text = std::fs::read_to_string(&path).unwrap();
-                        compile_query(language, &path.display().to_string(), &text)
-                            .unwrap_or_else(|e| panic!("{e}"));
-                        seen += 1;
-                    }
-                }
-            }
-        }
-        assert!(seen >= 3, "found only {seen} query files");
     }
 
     fn deep_calls(depth: usize) -> crate::ParsedFile {

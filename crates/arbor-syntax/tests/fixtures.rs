@@ -1,7 +1,8 @@
-//! Fixture tests: every source file under `tests/fixtures/symbols/<lang>/` has a `.expected` file
-//! beside it with the symbols, syntax errors and chunks the syntax layer must find.
-//! Run with `ARBOR_BLESS=1` to rewrite the expected files after a deliberate change, then review
-//! the diff by hand.
+//! Fixture tests: every source file under `tests/fixtures/symbols/<lang>/` has an insta snapshot
+//! in `tests/snapshots/` (`fixtures__symbols@<lang>__<file>.snap`) with the symbols, syntax
+//! errors and chunks the syntax layer must find. After a deliberate change, review the
+//! differences with `cargo insta review` (or accept them all with
+//! `INSTA_UPDATE=always cargo test -p arbor-syntax --test fixtures`) and commit the `.snap` files.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -74,7 +75,7 @@ fn fixture_files() -> Vec<(PathBuf, Language)> {
         let dir = fixtures_root().join(language.name());
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e != "expected") {
+            if path.extension().is_some() {
                 assert_eq!(
                     Language::from_path(&path),
                     Some(language),
@@ -91,29 +92,16 @@ fn fixture_files() -> Vec<(PathBuf, Language)> {
 
 #[test]
 fn symbols_match_expected_fixtures() {
-    let bless = std::env::var_os("ARBOR_BLESS").is_some();
-    let mut failures = Vec::new();
     let files = fixture_files();
     assert!(files.len() >= 7, "fixtures missing: {files:?}");
-    for (path, _) in &files {
+    insta::glob!("../../../tests/fixtures/symbols", "*/*", |path| {
         let file = ParsedFile::from_file(path, None, 1 << 20).unwrap();
         let got = render(&file);
-        let expected_path = PathBuf::from(format!("{}.expected", path.display()));
-        if bless {
-            std::fs::write(&expected_path, &got).unwrap();
-            continue;
-        }
-        let expected = std::fs::read_to_string(&expected_path)
-            .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
-        if got != expected {
-            failures.push(format!(
-                "{} differs from {}:\n--- got ---\n{got}",
-                path.display(),
-                expected_path.display()
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+        // insta ignores trailing whitespace: the text always ends with one newline, so that the
+        // snapshot holds it byte for byte.
+        assert_eq!(format!("{}\n", got.trim_end()), got, "{}", path.display());
+        insta::assert_snapshot!("symbols", got);
+    });
 }
 
 #[test]

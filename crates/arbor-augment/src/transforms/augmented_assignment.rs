@@ -1,12 +1,12 @@
 //! augmented-assignment: `x += 1` ↔ `x = x + 1` for a name and a literal.
 
+use arbor_syntax::node::{descendants, kind_is};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 
-use super::common::{binary, kind_is, pick_edits};
+use super::common::{binary, pick_edits};
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
-use crate::tree::descendants;
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform = Transform {

@@ -1,11 +1,9 @@
 //! Which names Python code binds, and where: the analysis the renaming transforms and
 //! reorder-statements share.
 
+use arbor_syntax::node::{descendants, kind_is, named_children};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
-
-use super::common::kind_is;
-use crate::tree::{descendants, named_children};
 
 /// Nodes that open a new scope for names.
 pub(crate) const SCOPES: &[&str] = &[

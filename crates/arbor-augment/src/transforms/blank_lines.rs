@@ -1,12 +1,12 @@
 //! blank-lines: the same code for every language.
 
+use arbor_syntax::node::line_start;
 use arbor_syntax::ParsedFile;
 use rand::Rng;
 
 use super::common::statement_positions;
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
-use crate::tree::line_start;
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform = Transform::everywhere(

@@ -1,12 +1,12 @@
 //! break-arguments: the same code for every language.
 
+use arbor_syntax::node::{descendants, is_comment, kind_is, line_indent, named_children};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 
-use super::common::{kind_is, pick_disjoint};
+use super::common::pick_disjoint;
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
-use crate::tree::{descendants, line_indent, named_children};
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform = Transform::everywhere(
@@ -25,9 +25,7 @@ fn edits(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
             kind_is(*n, &["argument_list", "arguments"])
                 && n.start_position().row == n.end_position().row
                 && n.named_child_count() >= 2
-                && named_children(*n)
-                    .iter()
-                    .all(|c| !kind_is(*c, &["comment", "line_comment", "block_comment"]))
+                && named_children(*n).iter().all(|c| !is_comment(*c))
         })
         .collect();
     if calls.is_empty() {

@@ -4,26 +4,15 @@
 
 use std::collections::HashSet;
 
+use arbor_syntax::node::{
+    descendants, is_comment, kind_is, line_indent, named_children, starts_line,
+};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::{Language, ParsedFile};
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 
 use crate::engine::{Context, Edit, Skip};
-use crate::tree::{descendants, line_indent, line_start, named_children};
-
-/// Whether `node` is of one of `kinds`.
-pub(crate) fn kind_is(node: Node<'_>, kinds: &[&str]) -> bool {
-    kinds.contains(&node.kind())
-}
-
-/// Whether `node` starts its line (only whitespace before it).
-pub(crate) fn starts_line(file: &ParsedFile, node: Node<'_>) -> bool {
-    let source = file.source();
-    source[line_start(source, node.start_byte())..node.start_byte()]
-        .chars()
-        .all(|c| c == ' ' || c == '\t')
-}
 
 /// Picks a random non-empty subset of `items` whose ranges do not overlap.
 pub(crate) fn pick_disjoint<'t>(items: Vec<Node<'t>>, ctx: &mut Context) -> Vec<Node<'t>> {
@@ -78,8 +67,8 @@ pub(crate) fn swap_independent<'t>(
         for window in statements.windows(2) {
             let (a, b) = (window[0], window[1]);
             if a.end_position().row >= b.start_position().row
-                || !starts_line(file, a)
-                || !starts_line(file, b)
+                || !starts_line(file.source(), a)
+                || !starts_line(file.source(), b)
             {
                 continue;
             }
@@ -124,7 +113,7 @@ pub(crate) fn shuffle_run<'t>(
     for container in containers {
         let mut run: Vec<Node<'_>> = Vec::new();
         for statement in named_children(container) {
-            let import = is_import(statement) && starts_line(file, statement);
+            let import = is_import(statement) && starts_line(file.source(), statement);
             let follows = run.last().is_none_or(|p: &Node<'_>| {
                 p.end_position().row + 1 == statement.start_position().row
             });
@@ -223,13 +212,13 @@ pub(crate) fn statement_positions(file: &ParsedFile) -> Vec<Node<'_>> {
         }
         let mut seen_code = false;
         for statement in statements {
-            if kind_is(statement, &["comment", "line_comment", "block_comment"]) {
+            if is_comment(statement) {
                 continue;
             }
             let docstring =
                 !seen_code && file.language() == Language::Python && is_docstring(statement);
             let future = statement.kind() == "future_import_statement";
-            if !docstring && !future && starts_line(file, statement) {
+            if !docstring && !future && starts_line(file.source(), statement) {
                 out.push(statement);
             }
             seen_code = true;

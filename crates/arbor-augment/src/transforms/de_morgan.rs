@@ -1,12 +1,12 @@
 //! de-morgan: a negated conjunction or disjunction becomes the dual of the negations and back.
 
+use arbor_syntax::node::{descendants, kind_is};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 
-use super::common::{binary, is_not, kind_is, pick_edits, unparen, wrap};
+use super::common::{binary, is_not, pick_edits, unparen, wrap};
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
-use crate::tree::descendants;
 
 /// The registry entry (the brace languages share one version; [`wrap`] knows each one's
 /// primary expressions).

@@ -1,5 +1,6 @@
 //! dead-code: an unreachable branch or an unused binding at a statement position.
 
+use arbor_syntax::node::{line_indent, line_start};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 use rand::seq::IndexedRandom;
@@ -9,7 +10,6 @@ use super::common::statement_positions;
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
 use crate::names::{NameGen, NameKind};
-use crate::tree::{line_indent, line_start};
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform = Transform {

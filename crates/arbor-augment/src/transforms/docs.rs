@@ -5,11 +5,11 @@
 //! and tags (`@param`, `:param`) are left as they are, so the specification a docstring
 //! gives stays the same.
 
+use arbor_syntax::node::{descendants, is_comment, kind_is};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::{Language, ParsedFile};
 
-use super::common::{is_docstring, kind_is};
-use crate::tree::descendants;
+use super::common::is_docstring;
 
 /// The documentation of a file: Python docstrings (the first string of a module, class or
 /// function body), JSDoc comments, Rust doc comments.
@@ -33,8 +33,7 @@ pub(crate) fn doc_nodes(file: &ParsedFile) -> Vec<Node<'_>> {
                 })
             }
             Language::JavaScript | Language::Rust => {
-                kind_is(*n, &["comment", "line_comment", "block_comment"])
-                    && is_doc_comment(file.language(), file.text(*n))
+                is_comment(*n) && is_doc_comment(file.language(), file.text(*n))
             }
         })
         .collect()

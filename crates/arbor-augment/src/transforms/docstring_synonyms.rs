@@ -1,6 +1,7 @@
 //! docstring-synonyms: the same code for every language (the documentation is found per language by
 //! [`super::docs`]).
 
+use arbor_syntax::node::descendants;
 use arbor_syntax::ParsedFile;
 use std::collections::HashSet;
 
@@ -10,7 +11,6 @@ use rand::Rng;
 use super::docs::prose_words;
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
-use crate::tree::descendants;
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform = Transform::everywhere(

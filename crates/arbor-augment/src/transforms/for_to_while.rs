@@ -1,13 +1,13 @@
 //! for-to-while: a for loop becomes a while loop over the same iterator or condition.
 
+use arbor_syntax::node::{descendants, kind_is, line_indent, named_children, starts_line};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 
-use super::common::{body_header_end, indent_step, indented, kind_is, pick_disjoint, starts_line};
+use super::common::{body_header_end, indent_step, indented, pick_disjoint};
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
 use crate::names::{NameGen, NameKind};
-use crate::tree::{descendants, line_indent, named_children};
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform = Transform {
@@ -30,7 +30,7 @@ fn python(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
             n.kind() == "for_statement"
                 && n.child_by_field_name("alternative").is_none()
                 && !file.text(*n).starts_with("async")
-                && starts_line(file, *n)
+                && starts_line(file.source(), *n)
                 && n.child_by_field_name("body")
                     .is_some_and(|b| b.start_position().row > n.start_position().row)
         })
@@ -107,7 +107,7 @@ fn has_own_continue(body: Node<'_>) -> bool {
 fn body_step(file: &ParsedFile, body: Node<'_>, indent: &str, default: &str) -> String {
     named_children(body)
         .first()
-        .filter(|s| starts_line(file, **s))
+        .filter(|s| starts_line(file.source(), **s))
         .and_then(|s| line_indent(file.source(), s.start_byte()).strip_prefix(indent))
         .filter(|s| !s.is_empty())
         .unwrap_or(default)

@@ -1,12 +1,12 @@
 //! negated-comparison: a negated comparison becomes the opposite comparison and back.
 
+use arbor_syntax::node::{descendants, named_children};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 
 use super::common::{binary, is_not, loose_context, pick_edits, unparen};
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
-use crate::tree::{descendants, named_children};
 
 /// The registry entry (the brace languages share one version: it reads only the node kinds
 /// their grammars have in common).

@@ -1,13 +1,12 @@
 //! remove-comments: the same code for every language.
 
+use arbor_syntax::node::{descendants, is_comment, line_start};
 use arbor_syntax::Language;
 use arbor_syntax::ParsedFile;
 
-use super::common::kind_is;
 use super::docs::is_doc_comment;
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
-use crate::tree::{descendants, line_start};
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform =
@@ -21,7 +20,7 @@ fn edits(file: &ParsedFile, _ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
     let mut edits = Vec::new();
     for comment in descendants(file.root())
         .into_iter()
-        .filter(|n| kind_is(*n, &["comment", "line_comment", "block_comment"]))
+        .filter(|n| is_comment(*n))
     {
         let text = file.text(comment);
         if comment.start_position().row < 2 && (text.starts_with("#!") || text.contains("coding")) {

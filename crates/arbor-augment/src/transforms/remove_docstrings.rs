@@ -1,13 +1,15 @@
 //! remove-docstrings: the documentation of functions and classes removed.
 
+use arbor_syntax::node::{
+    descendants, kind_is, line_indent, line_start, named_children, starts_line,
+};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 
-use super::common::{block_of, is_docstring, kind_is, starts_line};
+use super::common::{block_of, is_docstring};
 use super::docs::doc_nodes;
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
-use crate::tree::{descendants, line_indent, line_start, named_children};
 
 /// The registry entry (the brace languages share one version: [`doc_nodes`] finds each
 /// one's documentation).
@@ -37,7 +39,7 @@ fn python(file: &ParsedFile, _ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
         let Some(first) = statements.first().copied().filter(|s| is_docstring(*s)) else {
             continue;
         };
-        if !starts_line(file, first) {
+        if !starts_line(file.source(), first) {
             continue;
         }
         let start = line_start(source, first.start_byte());
@@ -71,7 +73,7 @@ fn braced(file: &ParsedFile, _ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
     let source = file.source();
     let mut edits = Vec::new();
     for comment in doc_nodes(file) {
-        if !starts_line(file, comment) {
+        if !starts_line(file.source(), comment) {
             continue;
         }
         let start = line_start(source, comment.start_byte());

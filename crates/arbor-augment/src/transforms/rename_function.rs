@@ -3,16 +3,17 @@
 
 use std::collections::{HashMap, HashSet};
 
+use arbor_syntax::node::{descendants, kind_is, named_children};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 use rand::seq::IndexedRandom;
 
 use super::bindings::{bindings, is_dynamic, is_variable, SCOPES};
-use super::common::{is_docstring, kind_is};
+use super::common::is_docstring;
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
 use crate::names::{NameGen, NameKind};
-use crate::tree::{descendants, named_children, TreeIndex};
+use crate::tree::TreeIndex;
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform = Transform {

@@ -7,15 +7,15 @@
 
 use std::collections::{HashMap, HashSet};
 
+use arbor_syntax::node::{descendants, kind_is, named_children};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 
 use super::bindings::{bindings, is_dynamic_node, is_variable, SCOPES};
-use super::common::kind_is;
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
 use crate::names::{NameGen, NameKind};
-use crate::tree::{descendants, named_children, Occurrences, TreeIndex};
+use crate::tree::{Occurrences, TreeIndex};
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform = Transform {

@@ -1,11 +1,11 @@
 //! reorder-imports: a run of import statements shuffled.
 
+use arbor_syntax::node::{descendants, kind_is};
 use arbor_syntax::ParsedFile;
 
-use super::common::{kind_is, shuffle_run};
+use super::common::shuffle_run;
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
-use crate::tree::descendants;
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform = Transform {

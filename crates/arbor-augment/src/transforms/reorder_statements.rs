@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use arbor_syntax::node::{descendants, named_children};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 
@@ -10,7 +11,6 @@ use super::bindings::target_names;
 use super::common::{binary, swap_independent, unparen, DefUse};
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
-use crate::tree::{descendants, named_children};
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform = Transform {

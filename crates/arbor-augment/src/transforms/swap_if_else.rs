@@ -1,12 +1,12 @@
 //! swap-if-else: the branches of an if/else swapped and its condition negated.
 
+use arbor_syntax::node::{descendants, kind_is, named_children};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 
-use super::common::{is_not, kind_is, pick_disjoint, unparen};
+use super::common::{is_not, pick_disjoint, unparen};
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
-use crate::tree::{descendants, named_children};
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform = Transform {

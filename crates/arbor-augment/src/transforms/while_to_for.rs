@@ -1,16 +1,14 @@
 //! while-to-for: a while loop becomes a for loop over an endless iterator that breaks on
 //! the condition (or, in JavaScript, a C-style `for` with the same condition).
 
+use arbor_syntax::node::{descendants, kind_is, line_indent, named_children, starts_line};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 
-use super::common::{
-    body_header_end, indent_step, kind_is, pick_disjoint, starts_line, unparen, wrap,
-};
+use super::common::{body_header_end, indent_step, pick_disjoint, unparen, wrap};
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
 use crate::names::{NameGen, NameKind};
-use crate::tree::{descendants, line_indent, named_children};
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform = Transform {
@@ -54,7 +52,7 @@ fn python(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
         .filter(|n| {
             n.kind() == "while_statement"
                 && n.child_by_field_name("alternative").is_none()
-                && starts_line(file, *n)
+                && starts_line(file.source(), *n)
                 && n.child_by_field_name("body")
                     .is_some_and(|b| b.start_position().row > n.start_position().row)
         })
@@ -146,7 +144,7 @@ fn rust(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
         let indent = line_indent(source, node.start_byte());
         let inner = named_children(body)
             .first()
-            .filter(|s| starts_line(file, **s))
+            .filter(|s| starts_line(file.source(), **s))
             .map_or_else(
                 || format!("{indent}    "),
                 |s| line_indent(source, s.start_byte()).to_string(),

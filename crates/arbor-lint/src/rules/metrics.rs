@@ -2,57 +2,39 @@
 //! Branch and nesting constructs come from `grammars/<lang>/branches.scm`.
 
 use arbor_syntax::tree_sitter::{Node, Query};
-use arbor_syntax::{Language, Symbol, SymbolKind};
+use arbor_syntax::{queries, Language, Symbol, SymbolKind};
 
 use crate::error::LintError;
 use crate::registry::AuxKey;
 use crate::rule::{FileContext, RawFinding, Rule, RuleInfo};
 
-const BRANCH_FILES: [(Language, &str, &str); 3] = [
-    (
-        Language::Python,
-        "grammars/python/branches.scm",
-        include_str!("../../../../grammars/python/branches.scm"),
-    ),
-    (
-        Language::JavaScript,
-        "grammars/javascript/branches.scm",
-        include_str!("../../../../grammars/javascript/branches.scm"),
-    ),
-    (
-        Language::Rust,
-        "grammars/rust/branches.scm",
-        include_str!("../../../../grammars/rust/branches.scm"),
-    ),
-];
-
 struct BranchQuery {
     language: Language,
-    query: Query,
+    /// The text of `grammars/<lang>/branches.scm`.
+    text: &'static str,
+    query: &'static Query,
     branch: u32,
     nest: u32,
 }
 
 fn branch_queries() -> Result<Vec<BranchQuery>, LintError> {
-    BRANCH_FILES
+    Language::ALL
         .iter()
-        .map(|&(language, file, text)| {
-            let query = Query::new(&language.grammar(), text).map_err(|e| LintError::RuleFile {
-                file: file.to_string(),
-                line: e.row + 1,
-                message: format!("invalid query: {}", e.message.trim()),
-            })?;
+        .map(|&language| {
+            let source = queries::file(language, "branches");
+            let query = queries::query(language, "branches")?;
             let capture = |name: &str| {
                 query
                     .capture_index_for_name(name)
                     .ok_or_else(|| LintError::RuleFile {
-                        file: file.to_string(),
+                        file: source.file.to_string(),
                         line: 1,
                         message: format!("no @{name} capture"),
                     })
             };
             Ok(BranchQuery {
                 language,
+                text: source.text,
                 branch: capture("branch")?,
                 nest: capture("nest")?,
                 query,
@@ -87,16 +69,15 @@ fn shared_branch_queries() -> Result<&'static [BranchQuery], LintError> {
 
 /// The branch query of `language`, for the combined walk.
 pub fn branch_aux_query(language: Language) -> Result<crate::query_rule::AuxQuery, LintError> {
-    let (q, (_, _, text)) = shared_branch_queries()?
+    let q = shared_branch_queries()?
         .iter()
-        .zip(BRANCH_FILES)
-        .find(|(q, _)| q.language == language)
+        .find(|q| q.language == language)
         .expect("every language has a branches.scm");
     Ok(crate::query_rule::AuxQuery {
         key: AuxKey::Branches(language),
         language,
-        text,
-        query: &q.query,
+        text: q.text,
+        query: q.query,
     })
 }
 
@@ -184,7 +165,7 @@ impl Rule for MetricRule {
         else {
             return;
         };
-        let captures = ctx.captures(AuxKey::Branches(query.language), &query.query);
+        let captures = ctx.captures(AuxKey::Branches(query.language), query.query);
         match self.metric {
             Metric::Complexity => {
                 let mut owner = owners(&functions);

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use arbor_syntax::tree_sitter::{Node, Query};
-use arbor_syntax::{Language, SymbolKind};
+use arbor_syntax::{node, Language, SymbolKind};
 
 use super::compile;
 use crate::error::LintError;
@@ -102,9 +102,7 @@ fn bound_names<'t>(ctx: &FileContext<'_>, statement: Node<'t>) -> Vec<(String, N
 /// The strings listed in a module-level `__all__ = [...]`.
 fn dunder_all(ctx: &FileContext<'_>) -> HashSet<String> {
     let mut names = HashSet::new();
-    let root = ctx.file.root();
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
+    for statement in node::named_children(ctx.file.root()) {
         let Some(assignment) = statement
             .named_child(0)
             .filter(|n| n.kind() == "assignment")
@@ -115,8 +113,7 @@ fn dunder_all(ctx: &FileContext<'_>) -> HashSet<String> {
             .child_by_field_name("left")
             .is_some_and(|l| ctx.text(l) == "__all__");
         if let (true, Some(right)) = (is_all, assignment.child_by_field_name("right")) {
-            let mut inner = right.walk();
-            for item in right.named_children(&mut inner) {
+            for item in node::named_children(right) {
                 let text = ctx.text(item).trim_matches(|c| c == '"' || c == '\'');
                 names.insert(text.to_string());
             }
@@ -134,10 +131,8 @@ impl Rule for UnusedImport {
         if ctx.path.ends_with("__init__.py") || ctx.path == "__init__.py" {
             return; // imports in a package's __init__ are its public interface
         }
-        let root = ctx.file.root();
-        let mut cursor = root.walk();
-        let imports: Vec<Node<'_>> = root
-            .named_children(&mut cursor)
+        let imports: Vec<Node<'_>> = node::named_children(ctx.file.root())
+            .into_iter()
             .filter(|n| matches!(n.kind(), "import_statement" | "import_from_statement"))
             .collect();
         if imports.is_empty() {
@@ -167,9 +162,7 @@ impl Rule for UnusedImport {
                 .filter(|(name, _)| !used.contains(name.as_str()) && !exported.contains(name))
                 .collect();
             // The statement's lines, newline included.
-            let start = source[..statement.start_byte()]
-                .rfind('\n')
-                .map_or(0, |i| i + 1);
+            let start = node::line_start(source, statement.start_byte());
             let end = source[statement.end_byte()..]
                 .find('\n')
                 .map_or(source.len(), |i| statement.end_byte() + i + 1);

@@ -1,5 +1,6 @@
 //! Predicates of the Rust rules: test code, library code, SAFETY comments.
 
+use arbor_syntax::node;
 use arbor_syntax::tree_sitter::Node;
 
 use crate::rule::FileContext;
@@ -93,7 +94,7 @@ pub fn in_library_code(ctx: &FileContext<'_>, node: Node<'_>) -> bool {
 /// right above it.
 pub fn lacks_safety_comment(ctx: &FileContext<'_>, node: Node<'_>) -> bool {
     let source = ctx.file.source();
-    let line_start = source[..node.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = node::line_start(source, node.start_byte());
     if source[line_start..node.start_byte()].contains("SAFETY:") {
         return false;
     }

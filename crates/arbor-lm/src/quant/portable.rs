@@ -292,124 +292,157 @@ fn q6_k_quants(x: &[u8]) -> [i8; QK_K] {
 /// A weight row dequantized into `out` (its length), as ggml's `dequantize_row_*`.
 pub(super) fn dequantize(kind: QuantType, w: &[u8], out: &mut [f32]) {
     match kind {
-        QuantType::F32 => {
-            for (o, x) in out.iter_mut().zip(w.chunks_exact(4)) {
-                *o = f32::from_le_bytes([x[0], x[1], x[2], x[3]]);
+        QuantType::F32 => dequantize_f32(w, out),
+        QuantType::F16 => dequantize_f16(w, out),
+        QuantType::BF16 => dequantize_bf16(w, out),
+        QuantType::Q4_0 => dequantize_q4_0(w, out),
+        QuantType::Q4_1 => dequantize_q4_1(w, out),
+        QuantType::Q5_0 => dequantize_q5_0(w, out),
+        QuantType::Q5_1 => dequantize_q5_1(w, out),
+        QuantType::Q8_0 => dequantize_q8_0(w, out),
+        QuantType::Q4_K => dequantize_q4_k(w, out),
+        QuantType::Q5_K => dequantize_q5_k(w, out),
+        QuantType::Q6_K => dequantize_q6_k(w, out),
+    }
+}
+
+/// Little-endian f32 values, as they are.
+fn dequantize_f32(w: &[u8], out: &mut [f32]) {
+    for (o, x) in out.iter_mut().zip(w.chunks_exact(4)) {
+        *o = f32::from_le_bytes([x[0], x[1], x[2], x[3]]);
+    }
+}
+
+/// `ggml_fp16_to_fp32_row`.
+fn dequantize_f16(w: &[u8], out: &mut [f32]) {
+    for (o, x) in out.iter_mut().zip(w.chunks_exact(2)) {
+        *o = f16::from_le_bytes([x[0], x[1]]).to_f32();
+    }
+}
+
+/// `ggml_bf16_to_fp32_row`.
+fn dequantize_bf16(w: &[u8], out: &mut [f32]) {
+    for (o, x) in out.iter_mut().zip(w.chunks_exact(2)) {
+        *o = bf16::from_le_bytes([x[0], x[1]]).to_f32();
+    }
+}
+
+/// `dequantize_row_q4_0`.
+fn dequantize_q4_0(w: &[u8], out: &mut [f32]) {
+    for (y, x) in out.chunks_exact_mut(BLOCK).zip(w.chunks_exact(18)) {
+        let d = f16_at(x, 0);
+        for j in 0..16 {
+            y[j] = ((x[2 + j] & 0x0F) as i32 - 8) as f32 * d;
+            y[j + 16] = ((x[2 + j] >> 4) as i32 - 8) as f32 * d;
+        }
+    }
+}
+
+/// `dequantize_row_q4_1`.
+fn dequantize_q4_1(w: &[u8], out: &mut [f32]) {
+    for (y, x) in out.chunks_exact_mut(BLOCK).zip(w.chunks_exact(20)) {
+        let (d, m) = (f16_at(x, 0), f16_at(x, 2));
+        for j in 0..16 {
+            y[j] = (x[4 + j] & 0x0F) as f32 * d + m;
+            y[j + 16] = (x[4 + j] >> 4) as f32 * d + m;
+        }
+    }
+}
+
+/// `dequantize_row_q5_0`.
+fn dequantize_q5_0(w: &[u8], out: &mut [f32]) {
+    for (y, x) in out.chunks_exact_mut(BLOCK).zip(w.chunks_exact(22)) {
+        let d = f16_at(x, 0);
+        let qh = u32::from_le_bytes([x[2], x[3], x[4], x[5]]);
+        for j in 0..16 {
+            let h0 = ((qh >> j) << 4) & 0x10;
+            let h1 = (qh >> (j + 12)) & 0x10;
+            y[j] = (((x[6 + j] & 0x0F) as u32 | h0) as i32 - 16) as f32 * d;
+            y[j + 16] = (((x[6 + j] >> 4) as u32 | h1) as i32 - 16) as f32 * d;
+        }
+    }
+}
+
+/// `dequantize_row_q5_1`.
+fn dequantize_q5_1(w: &[u8], out: &mut [f32]) {
+    for (y, x) in out.chunks_exact_mut(BLOCK).zip(w.chunks_exact(24)) {
+        let (d, m) = (f16_at(x, 0), f16_at(x, 2));
+        let qh = u32::from_le_bytes([x[4], x[5], x[6], x[7]]);
+        for j in 0..16 {
+            let h0 = ((qh >> j) << 4) & 0x10;
+            let h1 = (qh >> (j + 12)) & 0x10;
+            y[j] = ((x[8 + j] & 0x0F) as u32 | h0) as f32 * d + m;
+            y[j + 16] = ((x[8 + j] >> 4) as u32 | h1) as f32 * d + m;
+        }
+    }
+}
+
+/// `dequantize_row_q8_0`.
+fn dequantize_q8_0(w: &[u8], out: &mut [f32]) {
+    for (y, x) in out.chunks_exact_mut(BLOCK).zip(w.chunks_exact(34)) {
+        let d = f16_at(x, 0);
+        for (y, &q) in y.iter_mut().zip(&x[2..]) {
+            *y = q as i8 as f32 * d;
+        }
+    }
+}
+
+/// `dequantize_row_q4_K`.
+fn dequantize_q4_k(w: &[u8], out: &mut [f32]) {
+    for (y, x) in out.chunks_exact_mut(QK_K).zip(w.chunks_exact(144)) {
+        let (d, min) = (f16_at(x, 0), f16_at(x, 2));
+        let scales = &x[4..16];
+        for (j, (y, q)) in y
+            .chunks_exact_mut(64)
+            .zip(x[16..].chunks_exact(32))
+            .enumerate()
+        {
+            let (sc, m) = scale_min_k4(2 * j, scales);
+            let (d1, m1) = (d * sc as f32, min * m as f32);
+            let (sc, m) = scale_min_k4(2 * j + 1, scales);
+            let (d2, m2) = (d * sc as f32, min * m as f32);
+            for (l, &q) in q.iter().enumerate() {
+                y[l] = d1 * (q & 0xF) as f32 - m1;
+                y[l + 32] = d2 * (q >> 4) as f32 - m2;
             }
         }
-        QuantType::F16 => {
-            for (o, x) in out.iter_mut().zip(w.chunks_exact(2)) {
-                *o = f16::from_le_bytes([x[0], x[1]]).to_f32();
+    }
+}
+
+/// `dequantize_row_q5_K`.
+fn dequantize_q5_k(w: &[u8], out: &mut [f32]) {
+    for (y, x) in out.chunks_exact_mut(QK_K).zip(w.chunks_exact(176)) {
+        let (d, min) = (f16_at(x, 0), f16_at(x, 2));
+        let scales = &x[4..16];
+        let qh = &x[16..48];
+        for (j, (y, q)) in y
+            .chunks_exact_mut(64)
+            .zip(x[48..].chunks_exact(32))
+            .enumerate()
+        {
+            let (sc, m) = scale_min_k4(2 * j, scales);
+            let (d1, m1) = (d * sc as f32, min * m as f32);
+            let (sc, m) = scale_min_k4(2 * j + 1, scales);
+            let (d2, m2) = (d * sc as f32, min * m as f32);
+            let (u1, u2) = (1u8 << (2 * j), 2u8 << (2 * j));
+            for (l, &q) in q.iter().enumerate() {
+                let h1 = if qh[l] & u1 != 0 { 16 } else { 0 };
+                let h2 = if qh[l] & u2 != 0 { 16 } else { 0 };
+                y[l] = d1 * ((q & 0xF) as i32 + h1) as f32 - m1;
+                y[l + 32] = d2 * ((q >> 4) as i32 + h2) as f32 - m2;
             }
         }
-        QuantType::BF16 => {
-            for (o, x) in out.iter_mut().zip(w.chunks_exact(2)) {
-                *o = bf16::from_le_bytes([x[0], x[1]]).to_f32();
-            }
-        }
-        QuantType::Q4_0 => {
-            for (y, x) in out.chunks_exact_mut(BLOCK).zip(w.chunks_exact(18)) {
-                let d = f16_at(x, 0);
-                for j in 0..16 {
-                    y[j] = ((x[2 + j] & 0x0F) as i32 - 8) as f32 * d;
-                    y[j + 16] = ((x[2 + j] >> 4) as i32 - 8) as f32 * d;
-                }
-            }
-        }
-        QuantType::Q4_1 => {
-            for (y, x) in out.chunks_exact_mut(BLOCK).zip(w.chunks_exact(20)) {
-                let (d, m) = (f16_at(x, 0), f16_at(x, 2));
-                for j in 0..16 {
-                    y[j] = (x[4 + j] & 0x0F) as f32 * d + m;
-                    y[j + 16] = (x[4 + j] >> 4) as f32 * d + m;
-                }
-            }
-        }
-        QuantType::Q5_0 => {
-            for (y, x) in out.chunks_exact_mut(BLOCK).zip(w.chunks_exact(22)) {
-                let d = f16_at(x, 0);
-                let qh = u32::from_le_bytes([x[2], x[3], x[4], x[5]]);
-                for j in 0..16 {
-                    let h0 = ((qh >> j) << 4) & 0x10;
-                    let h1 = (qh >> (j + 12)) & 0x10;
-                    y[j] = (((x[6 + j] & 0x0F) as u32 | h0) as i32 - 16) as f32 * d;
-                    y[j + 16] = (((x[6 + j] >> 4) as u32 | h1) as i32 - 16) as f32 * d;
-                }
-            }
-        }
-        QuantType::Q5_1 => {
-            for (y, x) in out.chunks_exact_mut(BLOCK).zip(w.chunks_exact(24)) {
-                let (d, m) = (f16_at(x, 0), f16_at(x, 2));
-                let qh = u32::from_le_bytes([x[4], x[5], x[6], x[7]]);
-                for j in 0..16 {
-                    let h0 = ((qh >> j) << 4) & 0x10;
-                    let h1 = (qh >> (j + 12)) & 0x10;
-                    y[j] = ((x[8 + j] & 0x0F) as u32 | h0) as f32 * d + m;
-                    y[j + 16] = ((x[8 + j] >> 4) as u32 | h1) as f32 * d + m;
-                }
-            }
-        }
-        QuantType::Q8_0 => {
-            for (y, x) in out.chunks_exact_mut(BLOCK).zip(w.chunks_exact(34)) {
-                let d = f16_at(x, 0);
-                for (y, &q) in y.iter_mut().zip(&x[2..]) {
-                    *y = q as i8 as f32 * d;
-                }
-            }
-        }
-        QuantType::Q4_K => {
-            for (y, x) in out.chunks_exact_mut(QK_K).zip(w.chunks_exact(144)) {
-                let (d, min) = (f16_at(x, 0), f16_at(x, 2));
-                let scales = &x[4..16];
-                for (j, (y, q)) in y
-                    .chunks_exact_mut(64)
-                    .zip(x[16..].chunks_exact(32))
-                    .enumerate()
-                {
-                    let (sc, m) = scale_min_k4(2 * j, scales);
-                    let (d1, m1) = (d * sc as f32, min * m as f32);
-                    let (sc, m) = scale_min_k4(2 * j + 1, scales);
-                    let (d2, m2) = (d * sc as f32, min * m as f32);
-                    for (l, &q) in q.iter().enumerate() {
-                        y[l] = d1 * (q & 0xF) as f32 - m1;
-                        y[l + 32] = d2 * (q >> 4) as f32 - m2;
-                    }
-                }
-            }
-        }
-        QuantType::Q5_K => {
-            for (y, x) in out.chunks_exact_mut(QK_K).zip(w.chunks_exact(176)) {
-                let (d, min) = (f16_at(x, 0), f16_at(x, 2));
-                let scales = &x[4..16];
-                let qh = &x[16..48];
-                for (j, (y, q)) in y
-                    .chunks_exact_mut(64)
-                    .zip(x[48..].chunks_exact(32))
-                    .enumerate()
-                {
-                    let (sc, m) = scale_min_k4(2 * j, scales);
-                    let (d1, m1) = (d * sc as f32, min * m as f32);
-                    let (sc, m) = scale_min_k4(2 * j + 1, scales);
-                    let (d2, m2) = (d * sc as f32, min * m as f32);
-                    let (u1, u2) = (1u8 << (2 * j), 2u8 << (2 * j));
-                    for (l, &q) in q.iter().enumerate() {
-                        let h1 = if qh[l] & u1 != 0 { 16 } else { 0 };
-                        let h2 = if qh[l] & u2 != 0 { 16 } else { 0 };
-                        y[l] = d1 * ((q & 0xF) as i32 + h1) as f32 - m1;
-                        y[l + 32] = d2 * ((q >> 4) as i32 + h2) as f32 - m2;
-                    }
-                }
-            }
-        }
-        QuantType::Q6_K => {
-            for (y, x) in out.chunks_exact_mut(QK_K).zip(w.chunks_exact(210)) {
-                let d = f16_at(x, 208);
-                let q = q6_k_quants(x);
-                for (i, (y, q)) in y.iter_mut().zip(q).enumerate() {
-                    // Quant i has scale i/16 (ggml's `sc[is + …]` with `is = l/16`).
-                    *y = d * x[192 + i / 16] as i8 as f32 * q as f32;
-                }
-            }
+    }
+}
+
+/// `dequantize_row_q6_K`.
+fn dequantize_q6_k(w: &[u8], out: &mut [f32]) {
+    for (y, x) in out.chunks_exact_mut(QK_K).zip(w.chunks_exact(210)) {
+        let d = f16_at(x, 208);
+        let q = q6_k_quants(x);
+        for (i, (y, q)) in y.iter_mut().zip(q).enumerate() {
+            // Quant i has scale i/16 (ggml's `sc[is + …]` with `is = l/16`).
+            *y = d * x[192 + i / 16] as i8 as f32 * q as f32;
         }
     }
 }

@@ -518,20 +518,7 @@ fn llama3(s: &mut Segment, start: usize, single_digits: bool) {
         }
         // \p{N}{1,3} (Qwen2: \p{N})
         if flags.number() {
-            if single_digits {
-                pos += 1;
-                s.add(pos);
-                continue;
-            }
-            let mut first = pos;
-            while s.flags(pos).number() {
-                pos += 1;
-                if pos - first >= 3 {
-                    s.add(pos);
-                    first = pos;
-                }
-            }
-            s.add(pos);
+            pos = llama3_digits(s, pos, single_digits);
             continue;
         }
         // <space>?[^\s\p{L}\p{N}]+[\r\n]*
@@ -550,24 +537,50 @@ fn llama3(s: &mut Segment, start: usize, single_digits: bool) {
             s.add(pos);
             continue;
         }
-        let mut spaces = 0;
-        let mut last_line_break_end = 0;
-        while s.flags(pos + spaces).whitespace {
-            let c = s.cpt(pos + spaces);
-            if is(c, '\r') || is(c, '\n') {
-                last_line_break_end = pos + spaces + 1;
-            }
-            spaces += 1;
-        }
-        // \s*[\r\n]+
-        if last_line_break_end > 0 {
-            pos = last_line_break_end;
-            s.add(pos);
-            continue;
-        }
-        pos = whitespace_end(s, pos, spaces);
+        pos = llama3_whitespace_end(s, pos);
         s.add(pos);
     }
+}
+
+/// `\p{N}{1,3}` (Qwen2: `\p{N}`) from the digit at `pos`: adds each piece and returns where
+/// the last ends.
+#[inline]
+fn llama3_digits(s: &mut Segment, mut pos: usize, single_digits: bool) -> usize {
+    if single_digits {
+        pos += 1;
+        s.add(pos);
+        return pos;
+    }
+    let mut first = pos;
+    while s.flags(pos).number() {
+        pos += 1;
+        if pos - first >= 3 {
+            s.add(pos);
+            first = pos;
+        }
+    }
+    s.add(pos);
+    pos
+}
+
+/// Where Llama 3's whitespace alternatives end the piece starting at `pos`: `\s*[\r\n]+`
+/// (up to the last line break of the run), else as [`whitespace_end`].
+#[inline]
+fn llama3_whitespace_end(s: &Segment, pos: usize) -> usize {
+    let mut spaces = 0;
+    let mut last_line_break_end = 0;
+    while s.flags(pos + spaces).whitespace {
+        let c = s.cpt(pos + spaces);
+        if is(c, '\r') || is(c, '\n') {
+            last_line_break_end = pos + spaces + 1;
+        }
+        spaces += 1;
+    }
+    // \s*[\r\n]+
+    if last_line_break_end > 0 {
+        return last_line_break_end;
+    }
+    whitespace_end(s, pos, spaces)
 }
 
 #[cfg(test)]

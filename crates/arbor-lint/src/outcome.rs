@@ -1,0 +1,162 @@
+//! What a lint run amounts to, shared by every front end (the `arbor` CLI, a server): the
+//! selected rules as a list, the summary line, whether anything was linted at all, and
+//! whether the findings fail the run.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::error::LintError;
+use crate::linter::Linter;
+use crate::report::{counts, Format};
+use crate::rule::{Finding, Severity};
+use crate::LintReport;
+
+/// The configuration of a run: the file `config` (else the one nearest the first of `paths`,
+/// else the current directory), its `select` replaced by `select` unless that is empty, and
+/// `ignore` added to its own.
+pub fn load_config(
+    config: Option<&Path>,
+    paths: &[PathBuf],
+    select: &[String],
+    ignore: &[String],
+) -> Result<Config, LintError> {
+    let mut config = match config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::discover(paths.first().map_or(Path::new("."), |p| p.as_path()))?,
+    };
+    if !select.is_empty() {
+        config.select = select.to_vec();
+    }
+    config.ignore.extend(ignore.iter().cloned());
+    Ok(config)
+}
+
+/// The names of the output formats, as [`format_named`] takes them.
+pub const FORMATS: [&str; 4] = ["text", "json", "sarif", "github"];
+
+/// The output format of one of [`FORMATS`].
+pub fn format_named(name: &str) -> Option<Format> {
+    match name {
+        "text" => Some(Format::Text),
+        "json" => Some(Format::Json),
+        "sarif" => Some(Format::Sarif),
+        "github" => Some(Format::Github),
+        _ => None,
+    }
+}
+
+/// The selected rules, one a line: id, language, severity, message and `(fixable)`.
+pub fn write_rule_list(linter: &Linter, out: &mut impl Write) -> std::io::Result<()> {
+    for rule in linter.rules().filter(|r| linter.selected(&r.id)) {
+        let language = rule.language.map_or("all", |l| l.name());
+        let fix = if rule.fixable { " (fixable)" } else { "" };
+        writeln!(
+            out,
+            "{:<28} {:<10} {:<8} {}{fix}",
+            rule.id,
+            language,
+            rule.severity.name(),
+            rule.message
+        )?;
+    }
+    Ok(())
+}
+
+/// When files named one by one (no directory among `paths`) could none of them be linted
+/// (binary, not UTF-8, a pipe…): why, for an input error rather than a clean result.
+pub fn nothing_linted(paths: &[PathBuf], report: &LintReport) -> Option<String> {
+    if report.files > 0 || paths.iter().any(|p| p.is_dir()) {
+        return None;
+    }
+    let first = report.skipped.first()?;
+    let more = match report.skipped.len() - 1 {
+        0 => String::new(),
+        n => format!(" (and {n} more skipped)"),
+    };
+    Some(format!(
+        "{}: {}{more}; nothing was linted",
+        first.path.display(),
+        first.reason
+    ))
+}
+
+/// Notes on the files not linted (`skipped PATH: REASON`) and not fixed (`not fixed PATH:
+/// REASON`).
+pub fn notes(report: &LintReport) -> Vec<String> {
+    let skipped = report
+        .skipped
+        .iter()
+        .map(|s| format!("skipped {}: {}", s.path.display(), s.reason));
+    let unfixed = report
+        .unfixable
+        .iter()
+        .map(|(path, reason)| format!("not fixed {}: {reason}", path.display()));
+    skipped.chain(unfixed).collect()
+}
+
+/// The summary line: findings per severity, files, suppressed, fixed (when `fix`) and hidden.
+pub fn summary_line(report: &LintReport, fix: bool) -> String {
+    let (errors, warnings, infos) = counts(&report.findings);
+    let fixed = if fix {
+        format!("; {} fixed", report.fixed)
+    } else {
+        String::new()
+    };
+    format!(
+        "{} findings ({errors} errors, {warnings} warnings, {infos} info) in {} files; {} suppressed{fixed}{}",
+        report.findings.len(),
+        report.files,
+        report.suppressed,
+        report.hidden
+    )
+}
+
+/// Whether a finding at `threshold` or worse is among `findings` (never, for `None`).
+pub fn fails(findings: &[Finding], threshold: Option<Severity>) -> bool {
+    threshold.is_some_and(|t| findings.iter().any(|f| f.severity >= t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_override_the_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("arbor.toml");
+        std::fs::write(&file, "select = [\"python\"]\nignore = [\"a\"]\n").unwrap();
+        let config = load_config(Some(&file), &[], &[], &["b".into()]).unwrap();
+        assert_eq!(
+            (config.select, config.ignore),
+            (
+                vec!["python".to_string()],
+                vec!["a".to_string(), "b".to_string()]
+            )
+        );
+        let config = load_config(Some(&file), &[], &["rust".into()], &[]).unwrap();
+        assert_eq!(config.select, ["rust"]);
+    }
+
+    #[test]
+    fn an_empty_report_passes_and_says_so() {
+        let report = LintReport {
+            files: 2,
+            ..LintReport::default()
+        };
+        assert!(!fails(&report.findings, Some(Severity::Info)));
+        assert!(nothing_linted(&[], &report).is_none());
+        assert!(notes(&report).is_empty());
+        let line = summary_line(&report, true);
+        assert!(
+            line.starts_with(
+                "0 findings (0 errors, 0 warnings, 0 info) in 2 files; 0 suppressed; 0 fixed"
+            ),
+            "{line}"
+        );
+        let none = LintReport::default();
+        assert!(nothing_linted(&[PathBuf::from("x.bin")], &none).is_none());
+        assert!(FORMATS.iter().all(|f| format_named(f).is_some()));
+        assert_eq!(format_named("sarif"), Some(Format::Sarif));
+    }
+}
