@@ -152,13 +152,15 @@ fn numbers_out_of_range_are_usage_errors() {
             "{bad:?}: {stderr}"
         );
     }
-    for timeout in ["0", "3601", "x"] {
+    let timeouts = ["0", "3601", "x"].map(|t| vec!["eval", "score", "none.jsonl", "--timeout", t]);
+    let counts = ["--count=0", "--count=-1"].map(|c| vec!["augment", "none.py", c]);
+    for args in timeouts.iter().chain(&counts) {
         let out = Command::new(env!("CARGO_BIN_EXE_arbor"))
-            .args(["eval", "score", "none.jsonl", "--timeout", timeout])
+            .args(args)
             .output()
             .expect("run arbor");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{timeout}: {stderr}");
-        assert!(stderr.contains("invalid value"), "{timeout}: {stderr}");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("invalid value"), "{args:?}: {stderr}");
     }
 }

@@ -11,6 +11,7 @@ use arbor_eval::verify;
 use clap::Args;
 use indicatif::ProgressBar;
 
+use crate::args::at_least_one;
 use crate::Outcome;
 
 /// How renamed things are named.
@@ -45,8 +46,8 @@ pub struct AugmentArgs {
     #[arg(long)]
     chain: bool,
     /// Variants per input and transform (variant v draws its own random choices).
-    #[arg(long, default_value_t = 1)]
-    count: u64,
+    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
+    count: usize,
     /// Seed of the random choices: the same seed gives the same output.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -80,15 +81,12 @@ pub fn run(args: AugmentArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     let input = args.input.clone().expect("clap requires it");
-    if args.count == 0 {
-        anyhow::bail!("--count must be at least 1");
-    }
     let transforms = pipeline::select(args.transforms.as_deref())?;
     let units = load(&args, &input)?;
     let plan = Plan {
         transforms,
         chain: args.chain,
-        count: args.count,
+        count: args.count as u64,
         seed: args.seed,
         naming: match args.names {
             NamesArg::Natural => Naming::Natural,
