@@ -50,6 +50,18 @@ fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
     }
 }
 
+/// The scales and mins of sub-blocks `2j` and `2j + 1` of a Q4_K / Q5_K super-block with
+/// scale `d` and min `min`, as llama.cpp's dequantizers compute them.
+#[inline]
+fn k4_scales(j: usize, scales: &[u8], d: f32, min: f32) -> ((f32, f32), (f32, f32)) {
+    let (sc, m) = scale_min_k4(2 * j, scales);
+    let (sc2, m2) = scale_min_k4(2 * j + 1, scales);
+    (
+        (d * sc as f32, min * m as f32),
+        (d * sc2 as f32, min * m2 as f32),
+    )
+}
+
 /// The dot product of weight row `w` (`kind`) with activation row `r`.
 pub(super) fn dot(kind: QuantType, w: &[u8], acts: &Acts, r: usize) -> f32 {
     match kind {
@@ -397,10 +409,7 @@ fn dequantize_q4_k(w: &[u8], out: &mut [f32]) {
             .zip(x[16..].chunks_exact(32))
             .enumerate()
         {
-            let (sc, m) = scale_min_k4(2 * j, scales);
-            let (d1, m1) = (d * sc as f32, min * m as f32);
-            let (sc, m) = scale_min_k4(2 * j + 1, scales);
-            let (d2, m2) = (d * sc as f32, min * m as f32);
+            let ((d1, m1), (d2, m2)) = k4_scales(j, scales, d, min);
             for (l, &q) in q.iter().enumerate() {
                 y[l] = d1 * (q & 0xF) as f32 - m1;
                 y[l + 32] = d2 * (q >> 4) as f32 - m2;
@@ -420,10 +429,7 @@ fn dequantize_q5_k(w: &[u8], out: &mut [f32]) {
             .zip(x[48..].chunks_exact(32))
             .enumerate()
         {
-            let (sc, m) = scale_min_k4(2 * j, scales);
-            let (d1, m1) = (d * sc as f32, min * m as f32);
-            let (sc, m) = scale_min_k4(2 * j + 1, scales);
-            let (d2, m2) = (d * sc as f32, min * m as f32);
+            let ((d1, m1), (d2, m2)) = k4_scales(j, scales, d, min);
             let (u1, u2) = (1u8 << (2 * j), 2u8 << (2 * j));
             for (l, &q) in q.iter().enumerate() {
                 let h1 = if qh[l] & u1 != 0 { 16 } else { 0 };
