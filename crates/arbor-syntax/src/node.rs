@@ -42,21 +42,25 @@ pub fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
 }
 
 /// Whether `node` is of one of `kinds`.
+#[inline]
 pub fn kind_is(node: Node<'_>, kinds: &[&str]) -> bool {
     kinds.contains(&node.kind())
 }
 
 /// Whether `node` is a comment (one of [`COMMENT_KINDS`]).
+#[inline]
 pub fn is_comment(node: Node<'_>) -> bool {
     kind_is(node, COMMENT_KINDS)
 }
 
 /// The byte where the line holding byte `at` of `source` starts.
+#[inline]
 pub fn line_start(source: &str, at: usize) -> usize {
     source[..at].rfind('\n').map_or(0, |i| i + 1)
 }
 
 /// The whitespace (spaces and tabs) at the start of the line holding byte `at` of `source`.
+#[inline]
 pub fn line_indent(source: &str, at: usize) -> &str {
     let start = line_start(source, at);
     let rest = &source[start..];
@@ -64,6 +68,7 @@ pub fn line_indent(source: &str, at: usize) -> &str {
 }
 
 /// Whether `node` starts its line in `source` (only spaces and tabs before it).
+#[inline]
 pub fn starts_line(source: &str, node: Node<'_>) -> bool {
     source[line_start(source, node.start_byte())..node.start_byte()]
         .chars()
