@@ -6,13 +6,20 @@ line match two). Prints, per Arbor rule: Arbor's count, the reference's, matched
 (matched / Arbor's) and recall (matched / reference's), then samples of each disagreement with
 the source line, so that every difference can be judged.
 
-    python3 lint_accuracy.py --arbor BIN --ruff BIN [--samples N] FILE_LIST
+The reference is ruff for Python, ESLint for JavaScript. ESLint runs with a flat config written
+here that enables exactly the mapped rules (ESLINT); each file is parsed as Node would load it
+(`.mjs` and `.js` under a package.json of "type": "module" as a module, the rest as CommonJS),
+falling back to the other kind when that fails; files ESLint cannot parse either way are left
+out of both sides and counted.
+
+    python3 lint_accuracy.py --arbor BIN (--ruff BIN | --eslint BIN) [--samples N] FILE_LIST
 """
 
 import argparse
 import collections
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -31,6 +38,34 @@ RUFF = {
     "py/eval-exec": ["S307", "S102"],
 }
 
+# Arbor rule -> the ESLint rules it corresponds to, with the options that say what Arbor means.
+ESLINT = {
+    "js/unused-variable": ["no-unused-vars"],
+    "js/no-var": ["no-var"],
+    "js/no-console": ["no-console"],
+    "js/eqeqeq": ["eqeqeq"],
+    "js/no-debugger": ["no-debugger"],
+    "js/no-eval": ["no-eval"],
+    "js/empty-catch": ["no-empty"],
+}
+ESLINT_OPTIONS = {
+    # Declared names (var/let/const, functions, classes, imports) that are never read; parameters
+    # and caught errors are not checked, nor globals of a script; `_name` is deliberate.
+    "no-unused-vars": ["error", {"vars": "local", "args": "none", "caughtErrors": "none",
+                                 "ignoreRestSiblings": True, "varsIgnorePattern": "^_"}],
+    "no-var": ["error"],
+    # Debug output only: error and warning reports (and the timing/grouping helpers) are allowed.
+    "no-console": ["error", {"allow": ["error", "warn", "assert", "clear", "count", "countReset", "group",
+                                       "groupCollapsed", "groupEnd", "profile", "profileEnd", "time",
+                                       "timeEnd", "timeLog", "timeStamp"]}],
+    # `== null` deliberately matches undefined too.
+    "eqeqeq": ["error", "always", {"null": "ignore"}],
+    "no-debugger": ["error"],
+    "no-eval": ["error"],
+    # no-empty reports every empty block; only those of a `catch` are kept (see catch_block).
+    "no-empty": ["error"],
+}
+
 CHUNK = 400
 
 
@@ -39,18 +74,19 @@ def chunks(items, size):
         yield items[i : i + size]
 
 
-def run_json(command):
-    out = subprocess.run(command, capture_output=True, text=True)
+def run_json(command, cwd=None):
+    out = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
     if out.returncode not in (0, 1):
         sys.exit(f"{command[0]} failed ({out.returncode}): {out.stderr[-2000:]}")
     return json.loads(out.stdout or "[]")
 
 
-def arbor_findings(arbor, files):
+def arbor_findings(arbor, files, rules):
     found = collections.Counter()
-    select = ",".join(RUFF)
+    select = ",".join(rules)
     for part in chunks(files, CHUNK):
-        for f in run_json([arbor, "lint", "--select", select, "--format", "json", "--fail-on", "never", *part]):
+        for f in run_json([arbor, "lint", "--select", select, "--format", "json", "--fail-on", "never",
+                                  "--max-file-size", str(1 << 26), *part]):
             found[(f["rule"], os.path.abspath(f["path"]), f["line"])] += 1
     return found
 
@@ -60,7 +96,7 @@ def ruff_findings(ruff, files):
     found = collections.Counter()
     select = ",".join(to_rule)
     for part in chunks(files, CHUNK):
-        command = [ruff, "check", "--isolated", "--no-cache", "--exit-zero", "--select", select,
+        command = [ruff, "check", "--isolated", "--ignore-noqa", "--no-cache", "--exit-zero", "--select", select,
                    "--output-format", "json", *part]
         for f in run_json(command):
             rule = to_rule.get(f.get("code"))
@@ -69,49 +105,168 @@ def ruff_findings(ruff, files):
     return found
 
 
-def source_line(path, line, cache={}):
+def node_source_type(path):
+    """How Node loads a file: "module" or "commonjs" (by extension, then the nearest package.json)."""
+    if path.endswith(".mjs"):
+        return "module"
+    if path.endswith(".cjs"):
+        return "commonjs"
+    folder = os.path.dirname(path)
+    while True:
+        manifest = os.path.join(folder, "package.json")
+        if os.path.isfile(manifest):
+            try:
+                with open(manifest, encoding="utf-8") as f:
+                    kind = json.load(f).get("type")
+            except (ValueError, AttributeError):
+                kind = None
+            if kind in ("module", "commonjs"):
+                return kind
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return "commonjs"
+        folder = parent
+
+
+def eslint_config(root, source_type):
+    """Writes the flat config for one source type into `root` (ESLint ignores files outside it)."""
+    config = {
+        "files": ["**/*.js", "**/*.mjs", "**/*.cjs", "**/*.jsx"],
+        "languageOptions": {"ecmaVersion": "latest", "sourceType": source_type,
+                            "parserOptions": {"ecmaFeatures": {"jsx": True}}},
+        "linterOptions": {"noInlineConfig": True, "reportUnusedDisableDirectives": "off"},
+        "rules": {rule: ESLINT_OPTIONS[rule] for rules in ESLINT.values() for rule in rules},
+    }
+    path = os.path.join(root, f"eslint.{source_type}.config.mjs")
+    with open(path, "w") as f:
+        f.write(f"export default [{json.dumps(config)}];\n")
+    return path
+
+
+def catch_block(path, line, column):
+    """Whether the block ESLint reports at (line, column) is the body of a `catch`."""
+    lines = source_lines(path)
+    before = "\n".join(lines[max(0, line - 4) : line - 1] + [lines[line - 1][: column - 1]])
+    return re.search(r"\bcatch\s*(\([^()]*\))?\s*$", before) is not None
+
+
+def eslint_run(eslint, root, files, source_type):
+    """ESLint's messages per file, and the files it could not parse."""
+    config = eslint_config(root, source_type)
+    results, failed = {}, []
+    for part in chunks(files, CHUNK):
+        command = [eslint, "--config", config, "--format", "json", "--no-warn-ignored", *part]
+        for result in run_json(command, cwd=root):
+            path = os.path.abspath(result["filePath"])
+            if any(m.get("fatal") for m in result["messages"]):
+                failed.append(path)
+            else:
+                results[path] = result["messages"]
+    return results, failed
+
+
+def eslint_findings(eslint, root, files):
+    """ESLint's findings mapped to Arbor's rules, and the files it could not parse."""
+    by_type = collections.defaultdict(list)
+    for path in files:
+        by_type[node_source_type(path)].append(path)
+    results, unparsed = {}, []
+    for source_type, group in by_type.items():
+        done, failed = eslint_run(eslint, root, group, source_type)
+        results.update(done)
+        fallback = "commonjs" if source_type == "module" else "module"
+        done, failed = eslint_run(eslint, root, failed, fallback) if failed else ({}, [])
+        results.update(done)
+        unparsed += failed
+    to_rule = {name: rule for rule, names in ESLINT.items() for name in names}
+    found = collections.Counter()
+    for path, messages in results.items():
+        for m in messages:
+            rule = to_rule.get(m.get("ruleId"))
+            if rule == "js/empty-catch" and not catch_block(path, m["line"], m["column"]):
+                continue
+            if rule:
+                found[(rule, path, m["line"])] += 1
+    return found, unparsed
+
+
+def source_lines(path, cache={}):
     if path not in cache:
         with open(path, encoding="utf-8", errors="replace") as f:
             cache[path] = f.read().splitlines()
-    lines = cache[path]
+    return cache[path]
+
+
+def source_line(path, line):
+    lines = source_lines(path)
     return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
+
+# Files where an Arbor rule deliberately differs from its reference (documented with the rule):
+# the rule gets a second row without them, and its disagreements are sampled from that row.
+DELIBERATE = {"py/unused-import": "__init__.py"}
+
+
+def row(label, codes, a, r):
+    """Prints one table row; returns the keys only Arbor has and those only the reference has."""
+    matched = sum(min(v, r.get(k, 0)) for k, v in a.items())
+    na, nr = sum(a.values()), sum(r.values())
+    precision = f"{matched / na:.3f}" if na else "-"
+    recall = f"{matched / nr:.3f}" if nr else "-"
+    print(f"{label:28} {'/'.join(codes):14} {na:7} {nr:7} {matched:8} {precision:>10} {recall:>7}")
+    extra = sorted(k for k, v in a.items() if v > r.get(k, 0))
+    missed = sorted(k for k, v in r.items() if v > a.get(k, 0))
+    return extra, missed
+
+
+def report(mapping, ours, theirs, samples, root):
+    """The table, then samples of each disagreement."""
+    print(f"{'rule':28} {'reference':14} {'arbor':>7} {'ref':>7} {'matched':>8} {'precision':>10} {'recall':>7}")
+    disagreements = []
+    for rule, codes in mapping.items():
+        a = {k: v for k, v in ours.items() if k[0] == rule}
+        r = {k: v for k, v in theirs.items() if k[0] == rule}
+        extra, missed = row(rule, codes, a, r)
+        skipped = DELIBERATE.get(rule)
+        if skipped:
+            kept = lambda found: {k: v for k, v in found.items() if os.path.basename(k[1]) != skipped}
+            extra, missed = row(f"  without {skipped}", codes, kept(a), kept(r))
+        disagreements.append((rule, extra, missed))
+    for rule, extra, missed in disagreements:
+        for what, keys in (("arbor only", extra), ("reference only", missed)):
+            if not keys or samples < 1:
+                continue
+            print(f"\n{rule}: {what} ({len(keys)} lines), first {min(len(keys), samples)}:")
+            step = max(1, len(keys) // samples)
+            for _, path, line in keys[::step][:samples]:
+                shown = os.path.relpath(path, root)
+                print(f"  {shown}:{line}: {source_line(path, line)[:100]}")
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--arbor", required=True)
-    parser.add_argument("--ruff", required=True)
+    reference = parser.add_mutually_exclusive_group(required=True)
+    reference.add_argument("--ruff", help="compare the Python rules with this ruff")
+    reference.add_argument("--eslint", help="compare the JavaScript rules with this ESLint")
     parser.add_argument("--samples", type=int, default=5)
     parser.add_argument("--root", default="/", help="paths in samples are shown relative to it")
     parser.add_argument("file_list")
     args = parser.parse_args()
     with open(args.file_list) as f:
         files = [os.path.abspath(line.strip()) for line in f if line.strip()]
-    ours = arbor_findings(args.arbor, files)
-    theirs = ruff_findings(args.ruff, files)
+    if args.ruff:
+        mapping = RUFF
+        theirs = ruff_findings(args.ruff, files)
+    else:
+        mapping = ESLINT
+        theirs, unparsed = eslint_findings(args.eslint, os.path.abspath(args.root), files)
+        skipped = set(unparsed)
+        files = [f for f in files if f not in skipped]
+        print(f"files ESLint cannot parse, left out: {len(skipped)}")
+    ours = arbor_findings(args.arbor, files, mapping)
     print(f"files: {len(files)}")
-    print(f"{'rule':28} {'reference':12} {'arbor':>7} {'ref':>7} {'matched':>8} {'precision':>10} {'recall':>7}")
-    disagreements = []
-    for rule, codes in RUFF.items():
-        a = {k: v for k, v in ours.items() if k[0] == rule}
-        r = {k: v for k, v in theirs.items() if k[0] == rule}
-        matched = sum(min(v, r.get(k, 0)) for k, v in a.items())
-        na, nr = sum(a.values()), sum(r.values())
-        precision = f"{matched / na:.3f}" if na else "-"
-        recall = f"{matched / nr:.3f}" if nr else "-"
-        print(f"{rule:28} {'/'.join(codes):12} {na:7} {nr:7} {matched:8} {precision:>10} {recall:>7}")
-        extra = sorted(k for k, v in a.items() if v > r.get(k, 0))
-        missed = sorted(k for k, v in r.items() if v > a.get(k, 0))
-        disagreements.append((rule, extra, missed))
-    for rule, extra, missed in disagreements:
-        for what, keys in (("arbor only", extra), ("reference only", missed)):
-            if not keys:
-                continue
-            print(f"\n{rule}: {what} ({len(keys)} lines), first {min(len(keys), args.samples)}:")
-            step = max(1, len(keys) // args.samples)
-            for _, path, line in keys[::step][: args.samples]:
-                shown = os.path.relpath(path, args.root)
-                print(f"  {shown}:{line}: {source_line(path, line)[:100]}")
+    report(mapping, ours, theirs, args.samples, args.root)
 
 
 if __name__ == "__main__":

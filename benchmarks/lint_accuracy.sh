@@ -1,39 +1,78 @@
 #!/usr/bin/env bash
 # Accuracy of Arbor's lint rules against the linters people trust, on code nobody here wrote
-# (issue 16): ruff (pinned, from PyPI into a virtual environment made by this script) on the
-# Python standard library (benchmarks/corpus.sh) and the sdists of requests, flask and django
-# (pip download, pinned versions). Per rule: counts, matched findings (same file, same line),
-# precision and recall, and samples of each disagreement (benchmarks/lint_accuracy.py).
+# (issue 16). Python: ruff (pinned, from PyPI into a virtual environment made by this script) on
+# the Python standard library (benchmarks/corpus.sh) and the sdists of requests, flask and django
+# (pip download, pinned versions). JavaScript: ESLint (pinned, installed with npm into the cache)
+# on the published files of well-known npm packages (npm pack, pinned versions). Per rule:
+# counts, matched findings (same file, same line), precision and recall, and samples of each
+# disagreement (benchmarks/lint_accuracy.py).
 #
-#   benchmarks/lint_accuracy.sh [SAMPLES]     (disagreements shown per rule and side; default 5)
+#   benchmarks/lint_accuracy.sh [SAMPLES] [python|javascript]
+#       SAMPLES: disagreements shown per rule and side (default 5); both languages by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache="${ARBOR_CACHE:-$HOME/.cache/arbor}"
+samples="${1:-5}"
+languages="${2:-python javascript}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-ruff_version=0.17.6
-venv="$cache/bench-venv-accuracy"
-if [ "$("$venv/bin/ruff" --version 2>/dev/null)" != "ruff $ruff_version" ]; then
-    echo "installing ruff $ruff_version from PyPI into $venv..." >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet "ruff==$ruff_version"
-fi
-sdists="$cache/lint-corpora"
-packages=(requests==2.32.3 flask==3.1.0 django==5.1.4)
-mkdir -p "$sdists"
-python3 -m pip download --quiet --no-deps --no-binary :all: -d "$sdists" "${packages[@]}"
-corpus="$work/corpus"
-mkdir -p "$corpus"
-benchmarks/corpus.sh "$corpus/stdlib" >/dev/null
-for package in "${packages[@]}"; do
-    name=${package%%==*}
-    version=${package##*==}
-    archive=$(find "$sdists" -maxdepth 1 -iname "$name-$version.tar.gz" | head -1)
-    mkdir -p "$corpus/$name"
-    tar -xzf "$archive" -C "$corpus/$name" --strip-components=1
-done
-find "$corpus" -name '*.py' | sort > "$work/files"
 cargo build --release -q -p arbor-cli
-echo "# lint_accuracy.sh, $(date -u +%Y-%m-%d): $("$venv/bin/ruff" --version) on Python $(python3 -c 'import sys; print(sys.version.split()[0])') stdlib, ${packages[*]}"
-python3 benchmarks/lint_accuracy.py --arbor target/release/arbor --ruff "$venv/bin/ruff" \
-    --root "$corpus" --samples "${1:-5}" "$work/files"
+
+python_accuracy() {
+    local ruff_version=0.17.6
+    local venv="$cache/bench-venv-accuracy"
+    if [ "$("$venv/bin/ruff" --version 2>/dev/null)" != "ruff $ruff_version" ]; then
+        echo "installing ruff $ruff_version from PyPI into $venv..." >&2
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet "ruff==$ruff_version"
+    fi
+    local sdists="$cache/lint-corpora"
+    local packages=(requests==2.32.3 flask==3.1.0 django==5.1.4)
+    mkdir -p "$sdists"
+    python3 -m pip download --quiet --no-deps --no-binary :all: -d "$sdists" "${packages[@]}"
+    local corpus="$work/python"
+    mkdir -p "$corpus"
+    benchmarks/corpus.sh "$corpus/stdlib" >/dev/null
+    for package in "${packages[@]}"; do
+        local name=${package%%==*} version=${package##*==}
+        local archive
+        archive=$(find "$sdists" -maxdepth 1 -iname "$name-$version.tar.gz" | head -1)
+        mkdir -p "$corpus/$name"
+        tar -xzf "$archive" -C "$corpus/$name" --strip-components=1
+    done
+    find "$corpus" -name '*.py' | sort > "$work/python.files"
+    echo "# lint_accuracy.sh, $(date -u +%Y-%m-%d): $("$venv/bin/ruff" --version) on Python $(python3 -c 'import sys; print(sys.version.split()[0])') stdlib, ${packages[*]}"
+    python3 benchmarks/lint_accuracy.py --arbor target/release/arbor --ruff "$venv/bin/ruff" \
+        --root "$corpus" --samples "$samples" "$work/python.files"
+}
+
+javascript_accuracy() {
+    local eslint_version=10.15.0
+    local prefix="$cache/bench-eslint"
+    local eslint="$prefix/node_modules/.bin/eslint"
+    if [ "$("$eslint" --version 2>/dev/null)" != "v$eslint_version" ]; then
+        echo "installing eslint $eslint_version with npm into $prefix..." >&2
+        npm install --silent --no-audit --no-fund --prefix "$prefix" "eslint@$eslint_version"
+    fi
+    local tarballs="$cache/lint-corpora-js"
+    local packages=(lodash@4.18.1 express@5.3.0 react-dom@19.3.1 moment@2.31.0 jquery@4.0.0
+        axios@1.21.1 chalk@6.0.1 commander@15.1.0 underscore@1.13.8 async@3.2.6 debug@4.4.3
+        ws@8.23.0 three@0.187.0 handlebars@4.7.8 uglify-js@3.19.3)
+    mkdir -p "$tarballs"
+    local corpus="$work/javascript"
+    for package in "${packages[@]}"; do
+        local name=${package%@*} version=${package##*@}
+        local archive="$tarballs/$name-$version.tgz"
+        [ -f "$archive" ] || (cd "$tarballs" && npm pack --silent "$package" >/dev/null)
+        mkdir -p "$corpus/$name"
+        tar -xzf "$archive" -C "$corpus/$name" --strip-components=1
+    done
+    find "$corpus" \( -name '*.js' -o -name '*.mjs' -o -name '*.cjs' \) | sort > "$work/javascript.files"
+    echo "# lint_accuracy.sh, $(date -u +%Y-%m-%d): ESLint $("$eslint" --version) on Node $(node --version), ${packages[*]}"
+    python3 benchmarks/lint_accuracy.py --arbor target/release/arbor --eslint "$eslint" \
+        --root "$corpus" --samples "$samples" "$work/javascript.files"
+}
+
+for language in $languages; do
+    "${language}_accuracy"
+done

@@ -19,10 +19,6 @@ use crate::rules::{javascript, metrics, python, rust};
 /// file's [`crate::rule::FileContext`], the same for every rule that shares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuxKey {
-    /// Python names, assignment targets and `global`/`nonlocal` declarations.
-    PythonNames,
-    /// JavaScript names, declarations and function scopes.
-    JavaScriptScopes,
     /// A language's branch and nesting constructs (`grammars/<lang>/branches.scm`).
     Branches(Language),
 }
@@ -31,18 +27,6 @@ impl AuxKey {
     /// The query of this key, compiled once.
     pub fn query(self) -> Result<AuxQuery, LintError> {
         Ok(match self {
-            AuxKey::PythonNames => AuxQuery {
-                key: self,
-                language: Language::Python,
-                text: python::NAMES_QUERY,
-                query: python::names_query(),
-            },
-            AuxKey::JavaScriptScopes => AuxQuery {
-                key: self,
-                language: Language::JavaScript,
-                text: javascript::SCOPE_QUERY,
-                query: javascript::scope_query(),
-            },
             AuxKey::Branches(language) => metrics::branch_aux_query(language)?,
         })
     }
@@ -167,7 +151,12 @@ const BRANCHES: &[AuxKey] = &[
 
 /// Every built-in rule.
 pub const BUILTIN_RULES: &[RuleEntry] = &[
-    query("py/bare-except", &[rule_file!(Python "bare-except.scm")], None, None),
+    query(
+        "py/bare-except",
+        &[rule_file!(Python "bare-except.scm")],
+        Some(python::does_not_reraise),
+        None,
+    ),
     query(
         "py/none-comparison",
         &[rule_file!(Python "none-comparison.scm")],
@@ -177,14 +166,24 @@ pub const BUILTIN_RULES: &[RuleEntry] = &[
     query("py/eval-exec", &[rule_file!(Python "eval-exec.scm")], None, None),
     query("py/assert-tuple", &[rule_file!(Python "assert-tuple.scm")], None, None),
     query("py/mutable-default", &[rule_file!(Python "mutable-default.scm")], None, None),
-    query("py/except-pass", &[rule_file!(Python "except-pass.scm")], None, None),
+    query(
+        "py/except-pass",
+        &[rule_file!(Python "except-pass.scm")],
+        Some(python::swallows_every_error),
+        None,
+    ),
     query(
         "py/fstring-no-placeholder",
         &[rule_file!(Python "fstring-no-placeholder.scm")],
         Some(python::has_no_placeholder),
         None,
     ),
-    query("py/redefined-builtin", &[rule_file!(Python "redefined-builtin.scm")], None, None),
+    query(
+        "py/redefined-builtin",
+        &[rule_file!(Python "redefined-builtin.scm")],
+        Some(python::shadows_builtin),
+        None,
+    ),
     query(
         "all/todo-comment",
         &[
@@ -222,12 +221,12 @@ pub const BUILTIN_RULES: &[RuleEntry] = &[
             language: Some(Language::Python),
             severity: Severity::Warning,
             message: "imported but unused",
-            rationale: "Unused imports slow start-up, hide real dependencies and create import cycles.",
+            rationale: "Unused imports slow start-up, hide real dependencies and create import cycles. Unlike ruff's F401, `__init__.py` files are skipped: their imports are the package's interface.",
             example: "import os  # os is never used",
             fixable: true,
         },
         python::unused_import,
-        &[AuxKey::PythonNames],
+        &[],
     ),
     code(
         "py/unused-variable",
@@ -240,7 +239,7 @@ pub const BUILTIN_RULES: &[RuleEntry] = &[
             fixable: false,
         },
         python::unused_variable,
-        &[AuxKey::PythonNames],
+        &[],
     ),
     code(
         "js/unused-variable",
@@ -248,12 +247,18 @@ pub const BUILTIN_RULES: &[RuleEntry] = &[
             language: Some(Language::JavaScript),
             severity: Severity::Warning,
             message: "variable is declared but never used",
-            rationale: "A value computed and dropped is dead code or a bug (a typo in the name that reads it).",
+            rationale: "A value computed and dropped is dead code or a bug (a typo in the name that reads it). \
+                        Checks `var`/`let`/`const` (destructured too), function and class declarations and \
+                        imports, resolved through function and block scopes; writes (`x = 1`, `x++`, \
+                        `x = f(x);`) are not uses. Not checked: parameters, caught errors, `_names`, names \
+                        destructured beside a `...rest`, exported names, and the top-level names of a \
+                        script (a file without `import`/`export`/`require`/`module`/`exports`), which are \
+                        globals other scripts may read.",
             example: "function f() {\n  const unused = compute();\n}",
             fixable: false,
         },
         javascript::unused_variable,
-        &[AuxKey::JavaScriptScopes],
+        &[],
     ),
     code(
         "all/function-too-long",
@@ -450,8 +455,7 @@ mod tests {
     #[test]
     fn every_shared_query_compiles_and_is_read_by_a_rule() {
         let built = builtin().unwrap();
-        let mut keys = vec![AuxKey::PythonNames, AuxKey::JavaScriptScopes];
-        keys.extend(Language::ALL.iter().map(|&l| AuxKey::Branches(l)));
+        let keys = Language::ALL.iter().map(|&l| AuxKey::Branches(l));
         for key in keys {
             let aux = key.query().unwrap();
             assert_eq!(aux.key, key);

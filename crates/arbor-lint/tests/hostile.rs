@@ -253,3 +253,20 @@ fn unused_variables_are_linear() {
     // v0 is read by nobody; every other variable by the line above it.
     assert_eq!(count(&findings, "js/unused-variable"), 1);
 }
+
+/// `py/fstring-no-placeholder` judges an implicit concatenation whole: each piece looking at
+/// every other one would be quadratic in the number of pieces.
+#[test]
+fn long_f_string_concatenations_are_linear() {
+    let (findings, _) = check_linear(
+        "20,000 concatenated f-strings",
+        Language::Python,
+        20_000,
+        Duration::from_secs(15),
+        |n| {
+            let pieces: String = (0..n).map(|_| "    f\"piece \"\n").collect();
+            format!("message = (\n{pieces}    f\"{{last}}\"\n)\n")
+        },
+    );
+    assert_eq!(count(&findings, "py/fstring-no-placeholder"), 0);
+}

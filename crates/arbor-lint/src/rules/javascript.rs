@@ -1,13 +1,9 @@
 //! JavaScript rules that need more than a query.
 
-use std::collections::{HashMap, HashSet};
+use arbor_syntax::tree_sitter::Node;
 
-use arbor_syntax::tree_sitter::{Node, Query};
-use arbor_syntax::Language;
-
-use super::compile;
+use super::js_scope::ScopeModel;
 use crate::error::LintError;
-use crate::registry::AuxKey;
 use crate::rule::{Edit, FileContext, RawFinding, Rule, RuleInfo};
 
 /// `js/eqeqeq`: comparisons with `null` are the accepted idiom (`x == null` matches undefined).
@@ -33,19 +29,6 @@ pub fn fix_eqeqeq(_ctx: &FileContext<'_>, operator: Node<'_>) -> Option<Vec<Edit
     }])
 }
 
-/// The query of `js/unused-variable`: names, declarations and function scopes.
-pub const SCOPE_QUERY: &str =
-    "[(identifier) (shorthand_property_identifier) (shorthand_property_identifier_pattern)] @id
-(variable_declarator name: (identifier) @declared)
-[(function_declaration) (generator_function_declaration) (function_expression)
- (arrow_function) (method_definition)] @scope";
-
-/// [`SCOPE_QUERY`], compiled once.
-pub fn scope_query() -> &'static Query {
-    static QUERY: std::sync::OnceLock<Query> = std::sync::OnceLock::new();
-    QUERY.get_or_init(|| compile(Language::JavaScript, SCOPE_QUERY))
-}
-
 /// `js/unused-variable`: a variable declared in a function and never used there.
 pub struct UnusedVariable {
     info: RuleInfo,
@@ -62,54 +45,70 @@ impl Rule for UnusedVariable {
     }
 
     fn check(&self, ctx: &FileContext<'_>, out: &mut Vec<RawFinding>) {
-        let query = scope_query();
-        let captures = ctx.captures(AuxKey::JavaScriptScopes, query);
-        let index = |name: &str| query.capture_index_for_name(name).unwrap_or(u32::MAX);
-        let (id_ix, declared_ix, scope_ix) = (index("id"), index("declared"), index("scope"));
-        let scopes: Vec<Node<'_>> = captures
+        let model = ScopeModel::build(ctx.file.root(), ctx.file.source());
+        // A script's top-level names are globals other scripts may read; those of a module
+        // (ES or CommonJS, told by `import`/`export` or by `require`, `module`, `exports`) are not.
+        let module = model.module
+            || ["require", "module", "exports"]
+                .iter()
+                .any(|name| model.unresolved.contains(name));
+        let mut found: Vec<RawFinding> = model
+            .variables
             .iter()
-            .filter(|(i, _)| *i == scope_ix)
-            .map(|(_, n)| *n)
+            .filter(|v| v.binding.checked() && !v.used && !v.exported)
+            .filter(|v| !v.name.starts_with('_') && (module || !model.top_level(v)))
+            .map(|v| {
+                let message = match v.last_write {
+                    Some(_) => format!("`{}` is assigned a value but never used", v.name),
+                    None => format!("`{}` is declared but never used", v.name),
+                };
+                RawFinding::at(v.last_write.unwrap_or(v.node)).with_message(message)
+            })
             .collect();
-        let declared: HashSet<usize> = captures
-            .iter()
-            .filter(|(i, _)| *i == declared_ix)
-            .map(|(_, n)| n.id())
-            .collect();
-        // Where each name is used (not declared), in document order.
-        let mut uses: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (ix, node) in captures.iter() {
-            if *ix == id_ix && !declared.contains(&node.id()) {
-                uses.entry(ctx.text(*node))
-                    .or_default()
-                    .push(node.start_byte());
-            }
-        }
-        let mut scope_of =
-            super::Innermost::new(scopes.iter().map(|s| (s.start_byte(), s.end_byte())));
-        for (ix, node) in captures.iter() {
-            if *ix != declared_ix {
-                continue;
-            }
-            let name = ctx.text(*node);
-            // The innermost function around the declaration; module-level names may be used elsewhere.
-            let Some(scope) = scope_of.find(node.start_byte(), node.end_byte()) else {
-                continue;
-            };
-            if name.starts_with('_') {
-                continue;
-            }
-            let scope = scopes[scope];
-            let used = uses.get(name).is_some_and(|offsets| {
-                let first = offsets.partition_point(|&o| o < scope.start_byte());
-                offsets.get(first).is_some_and(|&o| o < scope.end_byte())
-            });
-            if !used {
-                out.push(
-                    RawFinding::at(*node)
-                        .with_message(format!("`{name}` is declared but never used")),
-                );
-            }
-        }
+        found.sort_by_key(|f| (f.location.start_byte, f.location.end_byte));
+        out.extend(found);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, Language, Linter};
+
+    /// The lines `js/unused-variable` reports in `source`.
+    fn unused(source: &str) -> Vec<usize> {
+        let config = Config {
+            select: vec!["js/unused-variable".to_string()],
+            ..Config::default()
+        };
+        let linter = Linter::new(config).unwrap();
+        let findings = linter.lint_source("src/module.js", Language::JavaScript, source);
+        findings.iter().map(|f| f.location.line).collect()
+    }
+
+    #[test]
+    fn top_level_names_of_an_es_module_are_checked_unless_exported() {
+        let source = "import { used, unused } from './a.js';\n\
+                      import * as spare from './b.js';\n\
+                      const local = used();\n\
+                      export const api = 1;\n\
+                      function exportedLater() {}\n\
+                      export { exportedLater };\n\
+                      export default class Widget {}\n";
+        assert_eq!(unused(source), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn top_level_names_of_a_commonjs_module_are_checked() {
+        let source = "const fs = require('fs');\nconst path = require('path');\n\
+                      module.exports = path.join;\n";
+        assert_eq!(unused(source), vec![1]);
+    }
+
+    #[test]
+    fn top_level_names_of_a_script_are_globals() {
+        assert_eq!(
+            unused("var profile = { name: 1 };\nfunction helper() {}\n"),
+            Vec::<usize>::new()
+        );
     }
 }

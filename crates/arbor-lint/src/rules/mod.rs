@@ -2,8 +2,10 @@
 //! Rust, and the helpers they share. [`crate::registry`] says which rule uses which.
 
 pub(crate) mod javascript;
+pub(crate) mod js_scope;
 pub(crate) mod metrics;
 pub(crate) mod python;
+pub(crate) mod python_scope;
 pub(crate) mod rust;
 
 use arbor_syntax::tree_sitter::{Node, Query};
@@ -24,11 +26,6 @@ pub(crate) fn captured<'t>(query: &Query, file: &'t ParsedFile) -> Vec<(u32, Nod
 pub(crate) fn order_captures(captures: &mut Vec<(u32, Node<'_>)>) {
     captures.sort_by_key(|(_, n)| (n.start_byte(), std::cmp::Reverse(n.end_byte())));
     captures.dedup_by_key(|(i, n)| (*i, n.id()));
-}
-
-/// Compiles a query the rules are built with (the test suite checks that each one compiles).
-pub(crate) fn compile(language: arbor_syntax::Language, text: &str) -> Query {
-    Query::new(&language.grammar(), text).expect("built-in rule queries compile (tested)")
 }
 
 /// The innermost of a family of nested-or-disjoint spans (functions, classes, scopes) holding
