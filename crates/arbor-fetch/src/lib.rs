@@ -90,7 +90,7 @@ impl CatalogEntry {
             .join(file_name(self.member))
     }
 
-    /// Whether the model is in the cache (by size and a verified-hash marker).
+    /// Whether the file is in the cache (by size and a verified-hash marker).
     pub fn is_cached(&self) -> bool {
         let path = self.cached_path();
         let marker = path.with_extension("sha256-ok");
@@ -107,7 +107,7 @@ impl CatalogEntry {
             .collect()
     }
 
-    /// The model file, fetched and verified first when it is not cached. `progress` hears
+    /// The file, fetched and verified first when it is not cached. `progress` hears
     /// what is being done.
     pub fn fetch(&self, progress: &dyn Fn(&str)) -> Result<PathBuf, FetchError> {
         let path = self.cached_path();
