@@ -41,6 +41,18 @@ pub fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
     node.named_children(&mut cursor).collect()
 }
 
+/// The expression inside `(e)`, repeatedly (`((e))` gives `e`); any other node as it is.
+/// Python and JavaScript both call the parentheses `parenthesized_expression`.
+pub fn unparenthesized(mut node: Node<'_>) -> Node<'_> {
+    while node.kind() == "parenthesized_expression" && node.named_child_count() == 1 {
+        match node.named_child(0) {
+            Some(inner) => node = inner,
+            None => break,
+        }
+    }
+    node
+}
+
 /// Whether `node` is of one of `kinds`.
 #[inline]
 pub fn kind_is(node: Node<'_>, kinds: &[&str]) -> bool {

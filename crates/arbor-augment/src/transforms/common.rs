@@ -347,14 +347,6 @@ pub(crate) fn wrap(file: &ParsedFile, node: Node<'_>) -> String {
     }
 }
 
-/// The inside of `(e)` (repeatedly), else the node itself.
-pub(crate) fn unparen(mut node: Node<'_>) -> Node<'_> {
-    while node.kind() == "parenthesized_expression" && node.named_child_count() == 1 {
-        node = node.named_child(0).expect("one child");
-    }
-    node
-}
-
 /// `(left, operator, right)` of a binary expression.
 pub(crate) fn binary<'t>(
     file: &ParsedFile,

@@ -4,9 +4,10 @@ use arbor_syntax::node::{descendants, kind_is};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 
-use super::common::{binary, is_not, pick_edits, unparen, wrap};
+use super::common::{binary, is_not, pick_edits, wrap};
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
+use arbor_syntax::node::unparenthesized;
 
 /// The registry entry (the brace languages share one version; [`wrap`] knows each one's
 /// primary expressions).
@@ -95,7 +96,7 @@ fn braced(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
     let mut candidates = Vec::new();
     for n in descendants(file.root()) {
         if let Some(operand) = is_not(file, n) {
-            let inner = unparen(operand);
+            let inner = unparenthesized(operand);
             let Some((a, op, b)) = binary(file, inner) else {
                 continue;
             };

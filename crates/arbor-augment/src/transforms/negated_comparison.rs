@@ -4,9 +4,10 @@ use arbor_syntax::node::{descendants, named_children};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 
-use super::common::{binary, is_not, loose_context, pick_edits, unparen};
+use super::common::{binary, is_not, loose_context, pick_edits};
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
+use arbor_syntax::node::unparenthesized;
 
 /// The registry entry (the brace languages share one version: it reads only the node kinds
 /// their grammars have in common).
@@ -94,7 +95,7 @@ fn braced(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
     let mut candidates = Vec::new();
     for n in descendants(file.root()) {
         if let Some(operand) = is_not(file, n) {
-            let inner = unparen(operand);
+            let inner = unparenthesized(operand);
             if inner == operand {
                 continue;
             }

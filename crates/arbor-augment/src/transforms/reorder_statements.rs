@@ -8,9 +8,10 @@ use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 
 use super::bindings::target_names;
-use super::common::{binary, swap_independent, unparen, DefUse};
+use super::common::{binary, swap_independent, DefUse};
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
+use arbor_syntax::node::unparenthesized;
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform = Transform {
@@ -195,7 +196,7 @@ fn rust_declaration(statement: Node<'_>) -> Option<(Node<'_>, Node<'_>)> {
         return None;
     }
     let value = statement.child_by_field_name("value")?;
-    if unparen(value).kind() == "identifier" {
+    if unparenthesized(value).kind() == "identifier" {
         return None;
     }
     Some((statement.child_by_field_name("pattern")?, value))
@@ -213,7 +214,7 @@ fn simple_binding(file: &ParsedFile, statement: Node<'_>, kinds: &Statements) ->
                 return None;
             }
             let value = assignment.child_by_field_name("right")?;
-            if kinds.moves && unparen(value).kind() == "identifier" {
+            if kinds.moves && unparenthesized(value).kind() == "identifier" {
                 return None;
             }
             (assignment.child_by_field_name("left")?, value)

@@ -4,9 +4,10 @@ use arbor_syntax::node::{descendants, kind_is, named_children};
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 
-use super::common::{is_not, pick_disjoint, unparen};
+use super::common::{is_not, pick_disjoint};
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
+use arbor_syntax::node::unparenthesized;
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform = Transform {
@@ -155,10 +156,10 @@ fn braced(file: &ParsedFile, ctx: &mut Context, kinds: &IfElse) -> Result<Vec<Ed
                 .child_by_field_name("alternative")
                 .expect("checked"),
         )[0];
-        let inner = unparen(condition);
+        let inner = unparenthesized(condition);
         let negation = match is_not(file, inner) {
             Some(operand) => {
-                let text = file.text(unparen(operand));
+                let text = file.text(unparenthesized(operand));
                 if kinds.parenthesize_operand || text.contains('{') {
                     format!("({text})")
                 } else {

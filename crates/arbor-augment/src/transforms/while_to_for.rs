@@ -5,10 +5,11 @@ use arbor_syntax::node::{descendants, kind_is, line_indent, named_children, star
 use arbor_syntax::tree_sitter::Node;
 use arbor_syntax::ParsedFile;
 
-use super::common::{body_header_end, indent_step, pick_disjoint, unparen, wrap};
+use super::common::{body_header_end, indent_step, pick_disjoint, wrap};
 use super::Transform;
 use crate::engine::{Context, Edit, Skip};
 use crate::names::{NameGen, NameKind};
+use arbor_syntax::node::unparenthesized;
 
 /// The registry entry.
 pub(super) const TRANSFORM: Transform = Transform {
@@ -90,7 +91,7 @@ fn javascript(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
         .filter(|n| n.kind() == "while_statement")
         .filter_map(|n| {
             let condition = n.child_by_field_name("condition")?;
-            let inner = unparen(condition);
+            let inner = unparenthesized(condition);
             Some((condition, format!("for (; {}; )", file.text(inner))))
         })
         .collect();
@@ -149,7 +150,7 @@ fn rust(file: &ParsedFile, ctx: &mut Context) -> Result<Vec<Edit>, Skip> {
                 || format!("{indent}    "),
                 |s| line_indent(source, s.start_byte()).to_string(),
             );
-        let negated = format!("!{}", wrap(file, unparen(condition)));
+        let negated = format!("!{}", wrap(file, unparenthesized(condition)));
         edits.push(Edit::replace(
             keyword.start_byte()..condition.end_byte(),
             "for _ in std::iter::repeat(())",

@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use arbor_syntax::node::unparenthesized;
 use arbor_syntax::tree_sitter::Node;
 
 /// What declared a name.
@@ -714,16 +715,6 @@ impl<'t> ScopeModel<'t> {
             variable.last_write = Some(reference.node);
         }
     }
-}
-
-fn unparenthesized(mut node: Node<'_>) -> Node<'_> {
-    while node.kind() == "parenthesized_expression" {
-        match node.named_child(0) {
-            Some(inner) if node.named_child_count() == 1 => node = inner,
-            _ => break,
-        }
-    }
-    node
 }
 
 fn named_child_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {

@@ -54,7 +54,7 @@ fn handler_body(handler: Node<'_>) -> Option<Node<'_>> {
 fn statements(block: Node<'_>) -> impl Iterator<Item = Node<'_>> {
     node::named_children(block)
         .into_iter()
-        .filter(|statement| statement.kind() != "comment")
+        .filter(|statement| !node::is_comment(*statement))
 }
 
 /// `py/bare-except`: the handler's body has no bare `raise` among its statements (ruff's E722

@@ -696,9 +696,9 @@ impl<'t> Walker<'t> {
             value.is_some_and(|v| matches!(v.kind(), "expression_list" | "tuple" | "list"));
         let unpacks = targets
             .iter()
-            .all(|t| unparenthesized(*t).kind() != "identifier");
+            .all(|t| node::unparenthesized(*t).kind() != "identifier");
         for &left in targets.iter().rev() {
-            let kind = match (value, unparenthesized(left).kind()) {
+            let kind = match (value, node::unparenthesized(left).kind()) {
                 (None, _) => Kind::Annotation,
                 (Some(_), "identifier") => Kind::Assignment,
                 _ if literal && unpacks => Kind::Assignment,
@@ -779,7 +779,7 @@ impl<'t> Walker<'t> {
             .and_then(|a| a.named_child(0));
         if let Some(target) = target {
             // `as (a, b)` unpacks: ruff reports a single name (or a list of names).
-            let kind = match unparenthesized(target).kind() {
+            let kind = match node::unparenthesized(target).kind() {
                 "tuple" | "tuple_pattern" | "pattern_list" => Kind::Other,
                 _ => Kind::WithItem,
             };
@@ -1095,14 +1095,4 @@ const TYPING_GENERICS: &[&str] = &[
 /// The last name of a dotted expression (`typing.Union` → `Union`).
 fn last_name(text: &str) -> &str {
     text.rsplit('.').next().unwrap_or(text).trim()
-}
-
-fn unparenthesized(mut n: Node<'_>) -> Node<'_> {
-    while n.kind() == "parenthesized_expression" && n.named_child_count() == 1 {
-        match n.named_child(0) {
-            Some(inner) => n = inner,
-            None => break,
-        }
-    }
-    n
 }
