@@ -3,6 +3,10 @@
 # `ruff check --select ALL --no-cache`, `ruff check --no-cache` (default rules) and flake8, all
 # installed from PyPI into a virtual environment by this script, in the same run. Each command
 # runs 3 times after a warm-up; the median is reported with the number of rules it ran.
+# Then the bigger corpus of lint_accuracy.sh (the standard library with requests, flask and
+# django, ~4,700 files: benchmarks/python_corpus.sh) against ruff running the rules that map to
+# Arbor's (the codes lint_accuracy.sh compares, and the nearest ones for the rest), and Arbor
+# parsing alone (`--select arbor/syntax-error`: every file read and parsed, no rule run).
 #
 #   benchmarks/lint_speed.sh
 set -euo pipefail
@@ -59,3 +63,23 @@ row "arbor lint (py + all rules)" "$t_arbor" "$arbor_rules"
 row "ruff check --select ALL --no-cache" "$t_ruff_all" "$ruff_all"
 row "ruff check --no-cache (defaults)" "$t_ruff" "$ruff_default"
 row "flake8 -j auto (pycodestyle+pyflakes+mccabe)" "$t_flake8" "~$flake8_rules"
+
+# Arbor's Python and all-language rules and their ruff counterparts: py/bare-except E722,
+# py/none-comparison E711, py/eval-exec S307+S102, py/assert-tuple F631, py/mutable-default B006,
+# py/except-pass S110, py/fstring-no-placeholder F541, py/redefined-builtin A001+A002,
+# py/unused-import F401, py/unused-variable F841, all/complexity C901, all/todo-comment
+# FIX001+FIX002, all/function-too-long PLR0915 (statements, not lines); all/nesting-too-deep has
+# no stable counterpart.
+mapped=E722,E711,S307,S102,F631,B006,S110,F541,A001,A002,F401,F841,C901,FIX001,FIX002,PLR0915
+big=$(benchmarks/python_corpus.sh "$work")
+echo
+echo "# the bigger corpus: $(find "$big" -name '*.py' | wc -l) files ($(du -sm "$big" | cut -f1) MB): stdlib, requests, flask, django; ruff with the mapped rules"
+t_arbor=$(median "$arbor" lint "$big" --select py,all --fail-on never)
+t_parse=$(median "$arbor" lint "$big" --select arbor/syntax-error --fail-on never)
+t_mapped=$(median "$venv/bin/ruff" check --select "$mapped" --no-cache --exit-zero --quiet "$big")
+t_ruff=$(median "$venv/bin/ruff" check --no-cache --exit-zero --quiet "$big")
+printf '%-44s %8s %8s %14s\n' tool seconds rules "arbor / tool"
+row "arbor lint (py + all rules)" "$t_arbor" "$arbor_rules"
+row "arbor lint, parsing only (arbor/syntax-error)" "$t_parse" 1
+row "ruff check --no-cache, the mapped rules" "$t_mapped" "$(echo "$mapped" | tr ',' '\n' | wc -l)"
+row "ruff check --no-cache (defaults)" "$t_ruff" "$ruff_default"

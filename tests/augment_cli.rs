@@ -78,7 +78,7 @@ fn writes_jsonl_records_and_output_trees() {
 fn verify_runs_transformed_problems_against_their_tests() {
     let dir = tempfile::tempdir().unwrap();
     let problems =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/arbor-python.jsonl");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/arbor-python.jsonl");
     let out = arbor(
         dir.path(),
         &[

@@ -303,16 +303,21 @@ fn bad_input_is_skipped_or_reported_never_fatal() {
 #[test]
 fn sarif_validates_against_the_official_schema() {
     // Every rule's fixture, findings with fixes and without, syntax errors, and suppressions.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     write(
         dir.path(),
         "broken.py",
         "import os  # arbor: ignore[js]\ndef f(:\n",
     );
+    write(
+        dir.path(),
+        "fixes.py",
+        "import os, sys\nu = \"é😀\" == None; v = 1 != None\n",
+    );
     let fixtures = root.join("tests/fixtures/lint");
     let out = lint(
-        &root,
+        root,
         &[
             fixtures.to_str().unwrap(),
             dir.path().to_str().unwrap(),
@@ -325,7 +330,11 @@ fn sarif_validates_against_the_official_schema() {
     let log = dir.path().join("log.sarif");
     std::fs::write(&log, &out.stdout).unwrap();
     let results: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(results["runs"][0]["results"].as_array().unwrap().len() > 50);
+    let results = results["runs"][0]["results"].as_array().unwrap();
+    assert!(results.len() > 50);
+    // Findings with a safe fix carry it as `fixes`, and the log still validates.
+    let fixes = results.iter().filter(|r| r["fixes"].is_array()).count();
+    assert!(fixes >= 10, "{fixes} results with fixes");
     let check = Command::new("python3")
         .arg(root.join("tests/sarif/validate.py"))
         .arg(&log)
@@ -336,6 +345,116 @@ fn sarif_validates_against_the_official_schema() {
         "SARIF does not validate:\n{}{}",
         text(&check.stdout),
         text(&check.stderr)
+    );
+}
+
+/// `text` with the SARIF `fixes` for `uri` applied as a SARIF consumer would: regions in
+/// lines and UTF-16 columns (the run's `columnKind`), one fix at a time in result order, a fix
+/// whose replacements were all applied already (one edit fixing two findings) or that overlaps
+/// one applied (left for a later run, as `--fix` does) skipped.
+fn apply_sarif_fixes(log: &serde_json::Value, uri: &str, text: &str) -> String {
+    assert_eq!(log["runs"][0]["columnKind"], "utf16CodeUnits");
+    let offset = |line: u64, column: u64| -> usize {
+        let start: usize = text
+            .split_inclusive('\n')
+            .take(line as usize - 1)
+            .map(str::len)
+            .sum();
+        let (mut units, mut at) = (0, start);
+        for c in text[start..].chars().take_while(|&c| c != '\n') {
+            if units >= column - 1 {
+                break;
+            }
+            units += c.len_utf16() as u64;
+            at += c.len_utf8();
+        }
+        at
+    };
+    let mut taken: Vec<(usize, usize, String)> = Vec::new();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    for fix in results
+        .iter()
+        .flat_map(|r| r["fixes"].as_array().into_iter().flatten())
+    {
+        let changes = fix["artifactChanges"].as_array().unwrap();
+        for change in changes
+            .iter()
+            .filter(|c| c["artifactLocation"]["uri"] == uri)
+        {
+            let edits: Vec<(usize, usize, String)> = change["replacements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let n = |key: &str| r["deletedRegion"][key].as_u64().unwrap();
+                    (
+                        offset(n("startLine"), n("startColumn")),
+                        offset(n("endLine"), n("endColumn")),
+                        r["insertedContent"]["text"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            let overlaps = |(s, e, _): &(usize, usize, String)| {
+                taken
+                    .iter()
+                    .any(|(ts, te, _)| s < te.max(&(ts + 1)) && ts < e.max(&(s + 1)))
+            };
+            if !edits.iter().all(|e| taken.contains(e)) && !edits.iter().any(overlaps) {
+                taken.extend(edits);
+            }
+        }
+    }
+    taken.sort_by_key(|(s, ..)| std::cmp::Reverse(*s));
+    let mut out = text.to_string();
+    for (s, e, replacement) in taken {
+        out.replace_range(s..e, &replacement);
+    }
+    out
+}
+
+#[test]
+fn sarif_fixes_applied_give_what_fix_writes() {
+    let sources = [
+        (
+            "a.py",
+            "import os, sys\nimport json  # é😀\nfrom typing import List, Optional\ns = \"é😀\"; t = f\"😀 none\"; u = s == None\nprint(s, t, u, List)\n",
+        ),
+        (
+            "b.js",
+            "let s = \"é😀\"; if (s == b) { console.log(s != 1); }\nfunction f(a) { return a == \"中\"; }\nf(1);\n",
+        ),
+    ];
+    let (linted, fixed) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for (name, text) in sources {
+        write(linted.path(), name, text);
+        write(fixed.path(), name, text);
+    }
+    let out = lint(linted.path(), &["--format", "sarif", "--fail-on", "never"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = lint(fixed.path(), &["--fix", "--fail-on", "never"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for (name, original) in sources {
+        let after_fix = std::fs::read_to_string(fixed.path().join(name)).unwrap();
+        assert_ne!(after_fix, original, "{name}: --fix changed nothing");
+        assert_eq!(apply_sarif_fixes(&log, name, original), after_fix, "{name}");
+    }
+    // On the non-ASCII line, the fix's region counts UTF-16 code units like the result's.
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let eqeqeq = results.iter().find(|r| r["ruleId"] == "js/eqeqeq").unwrap();
+    let fix = &eqeqeq["fixes"][0];
+    assert!(fix["description"]["text"].as_str().unwrap().contains("==="));
+    let change = &fix["artifactChanges"][0];
+    assert_eq!(change["artifactLocation"]["uri"], "b.js");
+    let replacement = &change["replacements"][0];
+    assert_eq!(
+        replacement["deletedRegion"],
+        serde_json::json!({"startLine": 1, "startColumn": 22, "endLine": 1, "endColumn": 24})
+    );
+    assert_eq!(replacement["insertedContent"]["text"], "===");
+    assert_eq!(
+        eqeqeq["locations"][0]["physicalLocation"]["region"]["startColumn"],
+        22
     );
 }
 

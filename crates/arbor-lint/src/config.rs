@@ -20,6 +20,23 @@ pub struct Thresholds {
     pub max_complexity: usize,
     /// `all/nesting-too-deep`: nested blocks per function.
     pub max_nesting: usize,
+    /// `all/complexity`: how complexity is counted (`arbor`, or `mccabe` for Python as flake8's
+    /// C901 counts it).
+    pub complexity_counting: ComplexityCounting,
+}
+
+/// How `all/complexity` counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ComplexityCounting {
+    /// Arbor's definition: one plus each branch (`if`, `elif`, loop, `except`, `case`,
+    /// conditional expression, boolean operator, comprehension `for`/`if`) of the function
+    /// itself, every language.
+    #[default]
+    Arbor,
+    /// Python: the `mccabe` package's count (flake8's C901), so flake8 thresholds carry over;
+    /// other languages keep Arbor's definition.
+    Mccabe,
 }
 
 impl Default for Thresholds {
@@ -28,6 +45,7 @@ impl Default for Thresholds {
             max_function_lines: 80,
             max_complexity: 10,
             max_nesting: 4,
+            complexity_counting: ComplexityCounting::Arbor,
         }
     }
 }

@@ -23,6 +23,17 @@ pub enum LintError {
         /// What is wrong, with the key or line where known.
         message: String,
     },
+    /// `--select` or `--ignore` naming no rule (the configuration's own selectors are
+    /// [`LintError::Config`] errors).
+    #[error(
+        "{option}: unknown rule or prefix `{selector}` (`arbor lint --list-rules` lists the rules)"
+    )]
+    Selector {
+        /// The option: `--select` or `--ignore`.
+        option: &'static str,
+        /// The selector as given.
+        selector: String,
+    },
     /// `--diff`: a revision that is not a commit, or git output that cannot be read.
     #[error("--diff: {0}")]
     Diff(String),

@@ -27,11 +27,13 @@ use std::path::{Path, PathBuf};
 use arbor_syntax::Skipped;
 
 pub use arbor_syntax::Language;
-pub use config::{Config, Thresholds};
+pub use config::{ComplexityCounting, Config, Thresholds};
 pub use error::LintError;
 pub use linter::Linter;
 pub use review::{Hidden, Review};
-pub use rule::{Edit, Finding, Location, RawFinding, Rule, RuleInfo, Severity, Utf16Columns};
+pub use rule::{
+    Edit, Finding, Location, RawFinding, Rule, RuleInfo, Severity, Utf16Columns, Utf16Region,
+};
 pub use selection::selector_matches;
 
 /// The id of the findings that report syntax errors.

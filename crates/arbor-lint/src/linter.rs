@@ -179,6 +179,7 @@ impl Linter {
             fix: raw.fix,
             fingerprint: String::new(),
             utf16: Default::default(),
+            fix_regions: Vec::new(),
         }
     }
 
@@ -200,6 +201,7 @@ impl Linter {
             fix: None,
             fingerprint: String::new(),
             utf16: Default::default(),
+            fix_regions: Vec::new(),
         }
     }
 
@@ -312,6 +314,12 @@ impl Linter {
         for f in &mut findings {
             f.fingerprint = fingerprinter.fingerprint(&f.rule, path, &f.location);
             f.utf16 = fingerprinter.utf16_columns(&f.location);
+            f.fix_regions = f
+                .fix
+                .iter()
+                .flatten()
+                .map(|e| fingerprinter.utf16_region(e.start_byte, e.end_byte))
+                .collect();
         }
         (findings, suppressed)
     }

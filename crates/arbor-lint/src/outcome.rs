@@ -8,13 +8,15 @@ use std::path::{Path, PathBuf};
 use crate::config::Config;
 use crate::error::LintError;
 use crate::linter::Linter;
+use crate::registry::BUILTIN_RULES;
 use crate::report::{counts, Format};
 use crate::rule::{Finding, Severity};
-use crate::LintReport;
+use crate::{selector_matches, LintReport, SYNTAX_ERROR, UNUSED_SUPPRESSION};
 
 /// The configuration of a run: the file `config` (else the one nearest the first of `paths`,
 /// else the current directory), its `select` replaced by `select` unless that is empty, and
-/// `ignore` added to its own.
+/// `ignore` added to its own. A selector of `select` or `ignore` that names no built-in rule, no
+/// rule of the configuration and no pseudo-rule is an error that names the option.
 pub fn load_config(
     config: Option<&Path>,
     paths: &[PathBuf],
@@ -25,6 +27,21 @@ pub fn load_config(
         Some(path) => Config::from_file(path)?,
         None => Config::discover(paths.first().map_or(Path::new("."), |p| p.as_path()))?,
     };
+    let known = |selector: &str| {
+        [SYNTAX_ERROR, UNUSED_SUPPRESSION]
+            .into_iter()
+            .chain(BUILTIN_RULES.iter().map(|entry| entry.id))
+            .chain(config.rules.iter().map(|rule| rule.id.as_str()))
+            .any(|id| selector_matches(selector, id))
+    };
+    for (option, list) in [("--select", select), ("--ignore", ignore)] {
+        if let Some(unknown) = list.iter().find(|selector| !known(selector)) {
+            return Err(LintError::Selector {
+                option,
+                selector: unknown.clone(),
+            });
+        }
+    }
     if !select.is_empty() {
         config.select = select.to_vec();
     }
@@ -125,17 +142,44 @@ mod tests {
     fn options_override_the_configuration() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("arbor.toml");
-        std::fs::write(&file, "select = [\"python\"]\nignore = [\"a\"]\n").unwrap();
-        let config = load_config(Some(&file), &[], &[], &["b".into()]).unwrap();
+        std::fs::write(&file, "select = [\"py\"]\nignore = [\"py/eval-exec\"]\n").unwrap();
+        let ignore = ["py/bare-except".to_string()];
+        let config = load_config(Some(&file), &[], &[], &ignore).unwrap();
         assert_eq!(
             (config.select, config.ignore),
             (
-                vec!["python".to_string()],
-                vec!["a".to_string(), "b".to_string()]
+                vec!["py".to_string()],
+                vec!["py/eval-exec".to_string(), "py/bare-except".to_string()]
             )
         );
-        let config = load_config(Some(&file), &[], &["rust".into()], &[]).unwrap();
-        assert_eq!(config.select, ["rust"]);
+        let config = load_config(Some(&file), &[], &["rs".into()], &[]).unwrap();
+        assert_eq!(config.select, ["rs"]);
+    }
+
+    #[test]
+    fn an_unknown_selector_on_the_command_line_names_the_option() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("arbor.toml");
+        let user_rule = "[[rules]]\nid = \"custom/no-print\"\nlanguage = \"python\"\n\
+                         query = '(call) @finding'\nmessage = \"m\"\n";
+        std::fs::write(&file, user_rule).unwrap();
+        let error = load_config(Some(&file), &[], &["rust".into()], &[]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "--select: unknown rule or prefix `rust` (`arbor lint --list-rules` lists the rules)"
+        );
+        let error = load_config(Some(&file), &[], &[], &["py/bare".into()]).unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("--ignore: unknown rule or prefix `py/bare`"));
+        // Prefixes, pseudo-rules and the configuration's own rules are known.
+        let known = [
+            "py".into(),
+            "all/".into(),
+            "arbor/syntax-error".into(),
+            "custom".into(),
+        ];
+        assert!(load_config(Some(&file), &[], &known, &["custom/no-print".into()]).is_ok());
     }
 
     #[test]

@@ -206,8 +206,8 @@ pub const BUILTIN_RULES: &[RuleEntry] = &[
     query("js/empty-catch", &[rule_file!(JavaScript "empty-catch.scm")], None, None),
     query("js/no-console", &[rule_file!(JavaScript "no-console.scm")], None, None),
     query("rs/unwrap", &[rule_file!(Rust "unwrap.scm")], Some(rust::outside_tests), None),
-    query("rs/todo", &[rule_file!(Rust "todo.scm")], None, None),
-    query("rs/dbg", &[rule_file!(Rust "dbg.scm")], None, None),
+    query("rs/todo", &[rule_file!(Rust "todo.scm")], Some(rust::is_macro_call), None),
+    query("rs/dbg", &[rule_file!(Rust "dbg.scm")], Some(rust::is_macro_call), None),
     query(
         "rs/unsafe-without-safety",
         &[rule_file!(Rust "unsafe-without-safety.scm")],
@@ -278,8 +278,8 @@ pub const BUILTIN_RULES: &[RuleEntry] = &[
         Meta {
             language: None,
             severity: Severity::Warning,
-            message: "function is too complex (thresholds.max-complexity, default 10)",
-            rationale: "Cyclomatic complexity counts independent paths; each one needs a test.",
+            message: "function is too complex (thresholds.max-complexity, default 10; thresholds.complexity-counting = \"mccabe\" counts Python as flake8's C901)",
+            rationale: "Cyclomatic complexity counts independent paths; each one needs a test. Arbor counts one plus each branch of the function itself (if, elif, loop, except, case, conditional expression, boolean operator, comprehension for/if); `complexity-counting = \"mccabe\"` counts Python as the mccabe package does (statements only, try as 1 + its handlers, nested functions in their parent, module-level blocks reported).",
             example: "a function with a dozen nested ifs and boolean conditions",
             fixable: false,
         },

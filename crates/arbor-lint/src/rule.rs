@@ -142,6 +142,24 @@ pub struct Finding {
     /// Its columns counted in UTF-16 code units, as SARIF reports them.
     #[serde(skip)]
     pub utf16: Utf16Columns,
+    /// Where each edit of `fix` is, in lines and UTF-16 columns, as SARIF's `fixes` report them.
+    #[serde(skip)]
+    pub fix_regions: Vec<Utf16Region>,
+}
+
+/// A region of the text an edit replaces: 1-based lines and 1-based UTF-16 columns, end
+/// exclusive; an insertion has its end at its start. An edit ending after a line break ends
+/// at column 1 of the next line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Utf16Region {
+    /// First line.
+    pub start_line: usize,
+    /// First column.
+    pub start_column: usize,
+    /// Line of the end.
+    pub end_line: usize,
+    /// Column after the end.
+    pub end_column: usize,
 }
 
 /// A finding's start and end columns counted in UTF-16 code units (1-based, end exclusive), as
@@ -233,6 +251,26 @@ impl<'s> Fingerprinter<'s> {
             n => wide[n - 1].1,
         };
         at - start - extra + 1
+    }
+
+    /// The 1-based line and UTF-16 column of byte offset `byte` (clamped to the text).
+    pub fn utf16_position(&self, byte: usize) -> (usize, usize) {
+        let byte = byte.min(self.source.len());
+        let line = self.line_starts.partition_point(|&s| s <= byte);
+        let column = byte - self.line_starts[line - 1] + 1;
+        (line, self.utf16_column(line, column))
+    }
+
+    /// The region of the text between byte offsets `start` and `end`.
+    pub fn utf16_region(&self, start: usize, end: usize) -> Utf16Region {
+        let (start_line, start_column) = self.utf16_position(start);
+        let (end_line, end_column) = self.utf16_position(end.max(start));
+        Utf16Region {
+            start_line,
+            start_column,
+            end_line,
+            end_column,
+        }
     }
 
     /// The UTF-16 columns of `location`.
@@ -415,7 +453,33 @@ impl RawFinding {
 
 #[cfg(test)]
 mod tests {
-    use super::Fingerprinter;
+    use super::{Fingerprinter, Utf16Region};
+
+    #[test]
+    fn utf16_regions_of_byte_ranges() {
+        let text = "ascii\r\né😀x\n中\n";
+        let f = Fingerprinter::new(text);
+        let region = |a, b, c, d| Utf16Region {
+            start_line: a,
+            start_column: b,
+            end_line: c,
+            end_column: d,
+        };
+        // `x` after `é😀`: bytes 13..14, UTF-16 columns 4..5.
+        assert_eq!(&text[13..14], "x");
+        assert_eq!(f.utf16_region(13, 14), region(2, 4, 2, 5));
+        assert_eq!(f.utf16_region(13, 13), region(2, 4, 2, 4), "an insertion");
+        assert_eq!(
+            f.utf16_region(0, 7),
+            region(1, 1, 2, 1),
+            "a whole line: to column 1 of the next"
+        );
+        assert_eq!(
+            f.utf16_region(15, text.len()),
+            region(3, 1, 4, 1),
+            "to the end of the text"
+        );
+    }
 
     #[test]
     fn utf16_columns_of_byte_columns() {

@@ -110,6 +110,47 @@ pub struct SarifResult {
     /// Arbor's fingerprint, under `arbor/v1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial_fingerprints: Option<PartialFingerprints>,
+    /// The safe fix, when the finding has one (the edits `arbor lint --fix` applies).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Fix>,
+}
+
+/// A proposed fix: changes to files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fix {
+    /// What the fix does.
+    pub description: Message,
+    /// The changes, one per file (Arbor's fixes change the finding's file only).
+    pub artifact_changes: Vec<ArtifactChange>,
+}
+
+/// The changes a fix makes to one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactChange {
+    /// The file.
+    pub artifact_location: ArtifactLocation,
+    /// The replacements, in document order, each region relative to the file before any of
+    /// them is applied; they do not overlap.
+    pub replacements: Vec<Replacement>,
+}
+
+/// One replacement: the text of a region replaced by new text (an empty region inserts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Replacement {
+    /// The region replaced, in the run's columns (UTF-16 code units).
+    pub deleted_region: Region,
+    /// The text put there (empty for a deletion).
+    pub inserted_content: ArtifactContent,
+}
+
+/// Text content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactContent {
+    /// The text.
+    pub text: String,
 }
 
 /// The fingerprints of a result.
@@ -231,7 +272,47 @@ fn result(f: &Finding, rules: &[ReportingDescriptor]) -> SarifResult {
         partial_fingerprints: (!f.fingerprint.is_empty()).then(|| PartialFingerprints {
             arbor_v1: f.fingerprint.clone(),
         }),
+        fixes: fix(f).into_iter().collect(),
     }
+}
+
+/// The SARIF fix of a finding with a safe fix whose regions are known.
+fn fix(f: &Finding) -> Option<Fix> {
+    let edits = f.fix.as_deref().filter(|e| !e.is_empty())?;
+    if edits.len() != f.fix_regions.len() {
+        return None;
+    }
+    let mut replacements: Vec<(usize, Replacement)> = edits
+        .iter()
+        .zip(&f.fix_regions)
+        .map(|(edit, r)| {
+            let replacement = Replacement {
+                deleted_region: Region {
+                    start_line: r.start_line,
+                    start_column: r.start_column,
+                    end_line: r.end_line,
+                    end_column: r.end_column,
+                },
+                inserted_content: ArtifactContent {
+                    text: edit.replacement.clone(),
+                },
+            };
+            (edit.start_byte, replacement)
+        })
+        .collect();
+    replacements.sort_by_key(|(start, _)| *start);
+    Some(Fix {
+        description: Message::new(format!(
+            "{} (the safe fix `arbor lint --fix` applies)",
+            f.message
+        )),
+        artifact_changes: vec![ArtifactChange {
+            artifact_location: ArtifactLocation {
+                uri: f.path.clone(),
+            },
+            replacements: replacements.into_iter().map(|(_, r)| r).collect(),
+        }],
+    })
 }
 
 /// The report as a SARIF 2.1.0 log; `rules` describes every rule that may appear.

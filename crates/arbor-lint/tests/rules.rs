@@ -51,6 +51,7 @@ fn linter_for(id: &str) -> Linter {
             max_function_lines: 5,
             max_complexity: 3,
             max_nesting: 2,
+            ..Thresholds::default()
         },
         ..Config::default()
     };

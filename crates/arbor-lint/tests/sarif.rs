@@ -69,3 +69,27 @@ fn text_and_json_keep_byte_columns() {
     assert_eq!(json[0]["column"], 25);
     assert_eq!(json[0]["end_column"], 27);
 }
+
+#[test]
+fn a_fix_is_a_sarif_fix_in_utf16_columns() {
+    let (report, linter) = report();
+    let rules: Vec<_> = linter.rules().cloned().collect();
+    let log = report::sarif(&report, &rules);
+    let fixes = &log.runs[0].results[0].fixes;
+    assert_eq!(fixes.len(), 1);
+    let change = &fixes[0].artifact_changes[0];
+    assert_eq!(change.artifact_location.uri, "a.js");
+    let replacement = &change.replacements[0];
+    // The same columns as the result's region: `==` at UTF-16 columns 22..24 (bytes 25..27).
+    assert_eq!(
+        (
+            replacement.deleted_region.start_column,
+            replacement.deleted_region.end_column
+        ),
+        (22, 24)
+    );
+    assert_eq!(replacement.inserted_content.text, "===");
+    // JSON: `fixes` only on results that have one.
+    let text = serde_json::to_value(&log).unwrap();
+    assert!(text["runs"][0]["results"][0]["fixes"].is_array());
+}

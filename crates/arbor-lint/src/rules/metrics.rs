@@ -129,6 +129,13 @@ impl Rule for MetricRule {
     }
 
     fn check(&self, ctx: &FileContext<'_>, out: &mut Vec<RawFinding>) {
+        if let (Metric::Complexity, crate::ComplexityCounting::Mccabe, Language::Python) = (
+            self.metric,
+            ctx.thresholds.complexity_counting,
+            ctx.file.language(),
+        ) {
+            return super::mccabe::check(ctx, out);
+        }
         let functions = functions(ctx);
         if functions.is_empty() {
             return;

@@ -3,6 +3,7 @@
 
 pub(crate) mod javascript;
 pub(crate) mod js_scope;
+pub(crate) mod mccabe;
 pub(crate) mod metrics;
 pub(crate) mod python;
 pub(crate) mod python_scope;
