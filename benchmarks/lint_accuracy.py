@@ -6,13 +6,22 @@ line match two). Prints, per Arbor rule: Arbor's count, the reference's, matched
 (matched / Arbor's) and recall (matched / reference's), then samples of each disagreement with
 the source line, so that every difference can be judged.
 
-The reference is ruff for Python, ESLint for JavaScript. ESLint runs with a flat config written
+The reference is ruff for Python, ESLint for JavaScript, clippy for Rust. ESLint runs with a flat config written
 here that enables exactly the mapped rules (ESLINT); each file is parsed as Node would load it
 (`.mjs` and `.js` under a package.json of "type": "module" as a module, the rest as CommonJS),
 falling back to the other kind when that fails; files ESLint cannot parse either way are left
 out of both sides and counted.
 
+Clippy runs with `cargo clippy --all-features --lib --bins --tests --examples` (benches need
+nightly; every feature, as Arbor reads all code whatever the features) in each crate folder under
+--root, with only the mapped lints warned and a clippy.toml that allows
+unwrap/expect in tests (Arbor's rs/unwrap skips test code by design). A finding clippy reports
+once per target (the library and its unit tests) counts once. Both sides are compared on the
+files rustc compiled (the dep-info files under target/): a module cfg'd out for this platform
+or these features is seen by neither.
+
     python3 lint_accuracy.py --arbor BIN (--ruff BIN | --eslint BIN) [--samples N] FILE_LIST
+    python3 lint_accuracy.py --arbor BIN --clippy CARGO --root CRATES [--samples N] FILE_LIST
 """
 
 import argparse
@@ -22,6 +31,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 # Arbor rule -> the ruff codes it corresponds to. Complexity is left out: Arbor and ruff's C901
 # count differently by definition (see the README).
@@ -66,6 +76,18 @@ ESLINT_OPTIONS = {
     "no-empty": ["error"],
 }
 
+# Arbor rule -> the clippy lints it corresponds to.
+CLIPPY = {
+    "rs/unsafe-without-safety": ["clippy::undocumented_unsafe_blocks"],
+    "rs/todo": ["clippy::todo", "clippy::unimplemented"],
+    "rs/dbg": ["clippy::dbg_macro"],
+    "rs/unwrap": ["clippy::unwrap_used", "clippy::expect_used"],
+}
+# The lines of the unsafe blocks and impls rustc compiled (its unsafe_code lint): an unsafe block
+# cfg'd out for this target (`#[cfg(target_arch = "aarch64")]`) is seen by Arbor only.
+COMPILED_UNSAFE = set()
+CLIPPY_TOML = "allow-unwrap-in-tests = true\nallow-expect-in-tests = true\n"
+
 CHUNK = 400
 
 
@@ -103,6 +125,69 @@ def ruff_findings(ruff, files):
             if rule:
                 found[(rule, os.path.abspath(f["filename"]), f["location"]["row"])] += 1
     return found
+
+
+def clippy_findings(cargo, root):
+    """Clippy's findings mapped to Arbor's rules, and the source files rustc compiled."""
+    to_rule = {lint: rule for rule, lints in CLIPPY.items() for lint in lints}
+    # rustc's unsafe_code marks every unsafe block and impl it compiled (see COMPILED_UNSAFE).
+    flags = ["-A", "clippy::all", "-W", "unsafe_code"]
+    for lint in to_rule:
+        flags += ["-W", lint]
+    seen, compiled = set(), set()
+    for name in sorted(os.listdir(root)):
+        crate = os.path.join(root, name)
+        if not os.path.isfile(os.path.join(crate, "Cargo.toml")):
+            continue
+        with open(os.path.join(crate, "clippy.toml"), "w") as f:
+            f.write(CLIPPY_TOML)
+        command = [cargo, "clippy", "--quiet", "--all-features", "--lib", "--bins", "--tests", "--examples",
+                   "--message-format=json", "--", *flags]
+        target = os.path.join(root, "target")
+        env = dict(os.environ, CARGO_TARGET_DIR=target)
+        since = time.time()
+        out = subprocess.run(command, capture_output=True, text=True, cwd=crate, env=env)
+        if out.returncode != 0:
+            sys.exit(f"cargo clippy failed in {name} ({out.returncode}): {out.stderr[-2000:]}")
+        for line in out.stdout.splitlines():
+            message = json.loads(line)
+            if message.get("reason") != "compiler-message":
+                continue
+            code = (message["message"].get("code") or {}).get("code")
+            rule = to_rule.get(code)
+            if code == "unsafe_code":
+                for span in message["message"]["spans"]:
+                    if span["is_primary"]:
+                        path = os.path.abspath(os.path.join(crate, span["file_name"]))
+                        COMPILED_UNSAFE.add((path, span["line_start"]))
+            for span in message["message"]["spans"]:
+                if rule and span["is_primary"]:
+                    path = os.path.abspath(os.path.join(crate, span["file_name"]))
+                    seen.add((rule, path, span["line_start"], span["column_start"], span["line_end"],
+                              span["column_end"]))
+        compiled |= dep_info_sources(target, crate, since)
+    found = collections.Counter((rule, path, line) for rule, path, line, *_ in seen)
+    return found, compiled
+
+
+def dep_info_sources(target, crate, since):
+    """The crate's own source files named in the dep-info (`.d`) files written under `target`
+    since `since` (the targets share one folder; a crate's own paths are relative to it)."""
+    sources = set()
+    for folder, _, names in os.walk(target):
+        for name in names:
+            path = os.path.join(folder, name)
+            if not name.endswith(".d") or os.path.getmtime(path) < since:
+                continue
+            with open(path, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    if ":" not in line or line.startswith("#"):
+                        continue
+                    for dep in line.split(":", 1)[1].split():
+                        dep = os.path.abspath(os.path.join(crate, dep))
+                        if dep.endswith(".rs") and dep.startswith(crate + os.sep):
+                            sources.add(dep)
+    return sources
 
 
 def node_source_type(path):
@@ -204,7 +289,16 @@ def source_line(path, line):
 
 # Files where an Arbor rule deliberately differs from its reference (documented with the rule):
 # the rule gets a second row without them, and its disagreements are sampled from that row.
-DELIBERATE = {"py/unused-import": "__init__.py"}
+DELIBERATE = {
+    "py/unused-import": ("__init__.py", lambda path, line: os.path.basename(path) == "__init__.py"),
+    # rs/unwrap skips tests/, benches/ and examples/ whole; clippy's allow-unwrap-in-tests only
+    # #[test] functions and #[cfg(test)] modules.
+    "rs/unwrap": ("test folders",
+                  lambda path, line: any(p in ("tests", "benches", "examples") for p in path.split(os.sep))),
+    # Arbor reads the code of every target; clippy sees what this host compiles.
+    "rs/unsafe-without-safety": ("cfg'd-out code",
+                                 lambda path, line: (path, line) not in COMPILED_UNSAFE),
+}
 
 
 def row(label, codes, a, r):
@@ -213,7 +307,8 @@ def row(label, codes, a, r):
     na, nr = sum(a.values()), sum(r.values())
     precision = f"{matched / na:.3f}" if na else "-"
     recall = f"{matched / nr:.3f}" if nr else "-"
-    print(f"{label:28} {'/'.join(codes):14} {na:7} {nr:7} {matched:8} {precision:>10} {recall:>7}")
+    codes = "/".join(c.replace("clippy::", "") for c in codes)
+    print(f"{label:28} {codes:26} {na:7} {nr:7} {matched:8} {precision:>10} {recall:>7}")
     extra = sorted(k for k, v in a.items() if v > r.get(k, 0))
     missed = sorted(k for k, v in r.items() if v > a.get(k, 0))
     return extra, missed
@@ -221,15 +316,15 @@ def row(label, codes, a, r):
 
 def report(mapping, ours, theirs, samples, root):
     """The table, then samples of each disagreement."""
-    print(f"{'rule':28} {'reference':14} {'arbor':>7} {'ref':>7} {'matched':>8} {'precision':>10} {'recall':>7}")
+    print(f"{'rule':28} {'reference':26} {'arbor':>7} {'ref':>7} {'matched':>8} {'precision':>10} {'recall':>7}")
     disagreements = []
     for rule, codes in mapping.items():
         a = {k: v for k, v in ours.items() if k[0] == rule}
         r = {k: v for k, v in theirs.items() if k[0] == rule}
         extra, missed = row(rule, codes, a, r)
-        skipped = DELIBERATE.get(rule)
-        if skipped:
-            kept = lambda found: {k: v for k, v in found.items() if os.path.basename(k[1]) != skipped}
+        if rule in DELIBERATE:
+            skipped, left_out = DELIBERATE[rule]
+            kept = lambda found: {k: v for k, v in found.items() if not left_out(k[1], k[2])}
             extra, missed = row(f"  without {skipped}", codes, kept(a), kept(r))
         disagreements.append((rule, extra, missed))
     for rule, extra, missed in disagreements:
@@ -249,6 +344,7 @@ def main():
     reference = parser.add_mutually_exclusive_group(required=True)
     reference.add_argument("--ruff", help="compare the Python rules with this ruff")
     reference.add_argument("--eslint", help="compare the JavaScript rules with this ESLint")
+    reference.add_argument("--clippy", metavar="CARGO", help="compare the Rust rules with this cargo's clippy")
     parser.add_argument("--samples", type=int, default=5)
     parser.add_argument("--root", default="/", help="paths in samples are shown relative to it")
     parser.add_argument("file_list")
@@ -258,6 +354,12 @@ def main():
     if args.ruff:
         mapping = RUFF
         theirs = ruff_findings(args.ruff, files)
+    elif args.clippy:
+        mapping = CLIPPY
+        theirs, compiled = clippy_findings(args.clippy, os.path.abspath(args.root))
+        print(f"files rustc did not compile (cfg'd out, benches), left out: {sum(f not in compiled for f in files)}")
+        files = [f for f in files if f in compiled]
+        theirs = collections.Counter({k: v for k, v in theirs.items() if k[1] in compiled})
     else:
         mapping = ESLINT
         theirs, unparsed = eslint_findings(args.eslint, os.path.abspath(args.root), files)

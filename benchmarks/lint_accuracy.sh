@@ -5,15 +5,17 @@
 # (pip download, pinned versions). JavaScript: ESLint (pinned, installed with npm into the cache)
 # on the published files of well-known npm packages (npm pack, pinned versions). Per rule:
 # counts, matched findings (same file, same line), precision and recall, and samples of each
-# disagreement (benchmarks/lint_accuracy.py).
+# disagreement (benchmarks/lint_accuracy.py). Rust: the toolchain's clippy (`cargo clippy`, only the
+# mapped lints) on copies of five crates of the cargo registry (pinned versions, fetched with
+# `cargo fetch` into the registry when missing).
 #
-#   benchmarks/lint_accuracy.sh [SAMPLES] [python|javascript]
-#       SAMPLES: disagreements shown per rule and side (default 5); both languages by default
+#   benchmarks/lint_accuracy.sh [SAMPLES] [python|javascript|rust]
+#       SAMPLES: disagreements shown per rule and side (default 5); all languages by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache="${ARBOR_CACHE:-$HOME/.cache/arbor}"
 samples="${1:-5}"
-languages="${2:-python javascript}"
+languages="${2:-python javascript rust}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cargo build --release -q -p arbor-cli
@@ -71,6 +73,30 @@ javascript_accuracy() {
     echo "# lint_accuracy.sh, $(date -u +%Y-%m-%d): ESLint $("$eslint" --version) on Node $(node --version), ${packages[*]}"
     python3 benchmarks/lint_accuracy.py --arbor target/release/arbor --eslint "$eslint" \
         --root "$corpus" --samples "$samples" "$work/javascript.files"
+}
+
+rust_accuracy() {
+    local crates=(aho-corasick-1.1.5 ignore-0.4.35 memchr-2.8.3 regex-syntax-0.8.12 serde_json-1.0.154)
+    local registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+    local corpus="$work/rust"
+    mkdir -p "$corpus"
+    for crate in "${crates[@]}"; do
+        local source
+        source=$(find "$registry" -mindepth 2 -maxdepth 2 -type d -name "$crate" | head -1)
+        if [ -z "$source" ]; then
+            local fetch="$work/fetch-$crate"
+            cargo new --quiet --lib "$fetch"
+            echo "${crate%-*} = \"=${crate##*-}\"" >> "$fetch/Cargo.toml"
+            (cd "$fetch" && cargo fetch --quiet)
+            source=$(find "$registry" -mindepth 2 -maxdepth 2 -type d -name "$crate" | head -1)
+        fi
+        cp -r "$source" "$corpus/$crate"
+        rm -f "$corpus/$crate/clippy.toml" "$corpus/$crate/.clippy.toml"
+    done
+    find "$corpus" -path "$corpus/target" -prune -o -name '*.rs' -print | sort > "$work/rust.files"
+    echo "# lint_accuracy.sh, $(date -u +%Y-%m-%d): $(cargo clippy --version) on ${crates[*]}"
+    python3 benchmarks/lint_accuracy.py --arbor target/release/arbor --clippy cargo \
+        --root "$corpus" --samples "$samples" "$work/rust.files"
 }
 
 for language in $languages; do

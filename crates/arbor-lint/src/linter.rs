@@ -219,12 +219,18 @@ impl Linter {
                 && self.selection.enabled(&info.id, config_path)
         };
         let mut raw = Vec::new();
-        self.query_set.run(
-            &self.query_rules,
-            ctx,
-            |i| applies(self.query_rules[i].info()),
-            &mut raw,
-        );
+        // The combined query feeds the query rules and the code rules' shared captures: with
+        // neither selected here (`--select arbor/syntax-error`), the walk is skipped.
+        let any_rule = self.query_rules.iter().any(|r| applies(r.info()))
+            || self.code_rules.iter().any(|r| applies(r.info()));
+        if any_rule {
+            self.query_set.run(
+                &self.query_rules,
+                ctx,
+                |i| applies(self.query_rules[i].info()),
+                &mut raw,
+            );
+        }
         for (index, r) in raw {
             out.push(self.finding(self.query_rules[index].info(), path, r));
         }
