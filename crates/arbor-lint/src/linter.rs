@@ -111,7 +111,11 @@ impl Linter {
         infos.sort_by(|a, b| a.id.cmp(&b.id));
         let selection = Selection::new(&config, &infos)?;
         let exclude = config.exclude_set()?;
-        let query_set = QuerySet::build(&query_rules, &aux)?;
+        let query_set = QuerySet::build(&query_rules, &aux);
+        if !config.rules.is_empty() {
+            // The configuration's own rules: any problem is an error now, not a silent skip.
+            query_set.compile_all()?;
+        }
         let base = config
             .base_dir()
             .map(|b| std::fs::canonicalize(b).unwrap_or_else(|_| b.to_path_buf()));

@@ -8,6 +8,7 @@
 
 use arbor_syntax::tree_sitter::{Node, Query};
 use arbor_syntax::Language;
+use std::sync::OnceLock;
 
 use crate::error::LintError;
 use crate::registry::AuxKey;
@@ -100,34 +101,29 @@ impl QueryRule {
         query: &str,
         origin: &str,
     ) -> Result<QueryRule, LintError> {
-        let mut rule = QueryRule {
+        let mut rule = QueryRule::unchecked(info);
+        rule.add_query(language, query, origin, Check::Compile)?;
+        Ok(rule)
+    }
+
+    fn unchecked(info: RuleInfo) -> QueryRule {
+        QueryRule {
             info,
             queries: Vec::new(),
             predicate: None,
             fixer: None,
-        };
-        rule.add_query(language, query, origin)?;
-        Ok(rule)
+        }
     }
 
-    fn add_query(&mut self, language: Language, text: &str, origin: &str) -> Result<(), LintError> {
-        let query = Query::new(&language.grammar(), text).map_err(|e| LintError::RuleFile {
-            file: origin.to_string(),
-            line: e.row + 1,
-            message: format!(
-                "invalid query at column {}: {:?}: {}",
-                e.column + 1,
-                e.kind,
-                e.message.trim()
-            ),
-        })?;
-        check_predicates(&query, text, origin)?;
-        if query.capture_index_for_name("finding").is_none() {
-            return Err(LintError::RuleFile {
-                file: origin.to_string(),
-                line: 1,
-                message: "the query has no @finding capture".into(),
-            });
+    fn add_query(
+        &mut self,
+        language: Language,
+        text: &str,
+        origin: &str,
+        check: Check,
+    ) -> Result<(), LintError> {
+        if check == Check::Compile {
+            validate(language, text, origin)?;
         }
         self.queries.push(LanguageQuery {
             language,
@@ -143,6 +139,38 @@ impl QueryRule {
         self.info.fixable = fixer.is_some();
         self
     }
+}
+
+/// Whether a rule's query is compiled alone when the rule is made: always for the rules of a
+/// configuration; never for the built-in files, which a test compiles (each compile costs
+/// start-up time on every run, and the combined query compiles them again).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Compile,
+    Trusted,
+}
+
+/// Compiles a rule's query alone: its syntax, its predicates, its `@finding` capture.
+fn validate(language: Language, text: &str, origin: &str) -> Result<(), LintError> {
+    let query = Query::new(&language.grammar(), text).map_err(|e| LintError::RuleFile {
+        file: origin.to_string(),
+        line: e.row + 1,
+        message: format!(
+            "invalid query at column {}: {:?}: {}",
+            e.column + 1,
+            e.kind,
+            e.message.trim()
+        ),
+    })?;
+    check_predicates(&query, text, origin)?;
+    if query.capture_index_for_name("finding").is_none() {
+        return Err(LintError::RuleFile {
+            file: origin.to_string(),
+            line: 1,
+            message: "the query has no @finding capture".into(),
+        });
+    }
+    Ok(())
 }
 
 /// The predicates tree-sitter evaluates while matching, the only ones a lint query may use.
@@ -230,7 +258,7 @@ pub fn from_files(id: &str, files: &[RuleFile]) -> Result<QueryRule, LintError> 
         }
         if let Some(rule) = &mut rule {
             rule.info.language = None;
-            rule.add_query(file.language, file.text, file.file)?;
+            rule.add_query(file.language, file.text, file.file, Check::Trusted)?;
             continue;
         }
         let info = RuleInfo {
@@ -242,7 +270,9 @@ pub fn from_files(id: &str, files: &[RuleFile]) -> Result<QueryRule, LintError> 
             fixable: false,
             id: header_id,
         };
-        rule = Some(QueryRule::new(info, file.language, file.text, file.file)?);
+        let mut first = QueryRule::unchecked(info);
+        first.add_query(file.language, file.text, file.file, Check::Trusted)?;
+        rule = Some(first);
     }
     rule.ok_or_else(|| LintError::RuleFile {
         file: id.to_string(),
@@ -258,8 +288,83 @@ impl QueryRule {
     }
 }
 
+impl LazyQuery {
+    /// The combined query, compiled on first use.
+    fn compiled(&self) -> &Result<CombinedQuery, LintError> {
+        self.compiled.get_or_init(|| self.compile())
+    }
+
+    fn compile(&self) -> Result<CombinedQuery, LintError> {
+        let language = self.language;
+        let query =
+            Query::new(&language.grammar(), &self.text).map_err(|e| LintError::RuleFile {
+                file: format!("the combined {language} lint queries"),
+                line: e.row + 1,
+                message: e.message.trim().to_string(),
+            })?;
+        let finding = query.capture_index_for_name("finding").unwrap_or(u32::MAX);
+        let owner = (0..query.pattern_count())
+            .map(|pattern| {
+                let start = query.start_byte_for_pattern(pattern);
+                self.segments
+                    .iter()
+                    .find(|(end, _)| start < *end)
+                    .map_or(Owner::Rule(0), |(_, owner)| *owner)
+            })
+            .collect();
+        let aux = self
+            .aux
+            .iter()
+            .map(|a| {
+                let map = query
+                    .capture_names()
+                    .iter()
+                    .map(|name| a.query.capture_index_for_name(name))
+                    .collect();
+                (*a, map)
+            })
+            .collect();
+        let first_tags = (0..query.pattern_count())
+            .find(|&p| query.start_byte_for_pattern(p) >= self.tags_start);
+        let tags = match first_tags {
+            Some(first) => {
+                let map = query
+                    .capture_names()
+                    .iter()
+                    .map(|name| arbor_syntax::query::tags_capture_index(language, name))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| LintError::RuleFile {
+                        file: format!("grammars/{language}/tags.scm"),
+                        line: 1,
+                        message: e.to_string(),
+                    })?;
+                Some((first, map))
+            }
+            None => None,
+        };
+        Ok(CombinedQuery {
+            query,
+            finding,
+            owner,
+            aux,
+            tags,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_built_in_rule_file_compiles_alone_and_combined() {
+        for file in crate::registry::builtin_rule_files() {
+            super::validate(file.language, file.text, file.file).unwrap();
+        }
+        let built = crate::registry::builtin().unwrap();
+        let set = super::QuerySet::build(&built.query_rules, &built.aux);
+        assert!(set.languages.iter().all(|l| l.compiled.get().is_none()));
+        set.compile_all().unwrap();
+    }
+
     use super::*;
 
     #[test]
@@ -346,9 +451,11 @@ pub struct AuxQuery {
 
 /// All query rules of a linter, and the queries its Rust rules need, as one query per
 /// language: a file's tree is walked once however many rules there are (a query cursor per
-/// rule walked it once per rule, and each walk costs as much as parsing).
+/// rule walked it once per rule, and each walk costs as much as parsing). A language's query
+/// is compiled when its first file is linted: compiling all three took most of a run's
+/// start-up, and a Python project never needs the Rust one.
 pub struct QuerySet {
-    languages: Vec<CombinedQuery>,
+    languages: Vec<LazyQuery>,
 }
 
 #[derive(Clone, Copy)]
@@ -359,8 +466,18 @@ enum Owner {
     Tags,
 }
 
-struct CombinedQuery {
+/// One language's combined query: its text, and the query once compiled.
+struct LazyQuery {
     language: Language,
+    text: String,
+    /// Where each part ends in `text` and whose it is.
+    segments: Vec<(usize, Owner)>,
+    aux: Vec<AuxQuery>,
+    tags_start: usize,
+    compiled: OnceLock<Result<CombinedQuery, LintError>>,
+}
+
+struct CombinedQuery {
     query: Query,
     finding: u32,
     /// For each pattern of the combined query, the rule or auxiliary query it belongs to.
@@ -374,85 +491,60 @@ struct CombinedQuery {
 
 impl QuerySet {
     /// Combines the queries of `rules` (each already compiled alone, so errors name their rule)
-    /// and the auxiliary queries.
-    pub fn build(rules: &[QueryRule], aux: &[AuxQuery]) -> Result<QuerySet, LintError> {
-        let mut languages = Vec::new();
-        for language in Language::ALL {
-            let mut text = String::new();
-            let mut segments: Vec<(usize, Owner)> = Vec::new(); // (end byte, owner)
-            for (index, rule) in rules.iter().enumerate() {
-                for lq in rule.queries.iter().filter(|q| q.language == language) {
-                    text.push_str(&lq.text);
-                    text.push('\n');
-                    segments.push((text.len(), Owner::Rule(index)));
+    /// and the auxiliary queries; nothing is compiled yet (see [`QuerySet::compile_all`]).
+    pub fn build(rules: &[QueryRule], aux: &[AuxQuery]) -> QuerySet {
+        let languages = Language::ALL
+            .into_iter()
+            .map(|language| {
+                let mut text = String::new();
+                let mut segments: Vec<(usize, Owner)> = Vec::new();
+                for (index, rule) in rules.iter().enumerate() {
+                    for lq in rule.queries.iter().filter(|q| q.language == language) {
+                        text.push_str(&lq.text);
+                        text.push('\n');
+                        segments.push((text.len(), Owner::Rule(index)));
+                    }
                 }
-            }
-            let mut own_aux = Vec::new();
-            for a in aux.iter().filter(|a| a.language == language) {
-                text.push_str(a.text);
-                text.push('\n');
-                segments.push((text.len(), Owner::Aux(own_aux.len())));
-                own_aux.push(*a);
-            }
-            let tags_text = arbor_syntax::tags_query_text(language);
-            let tags_start = text.len();
-            text.push_str(tags_text);
-            text.push('\n');
-            segments.push((text.len(), Owner::Tags));
-            let origin = format!("the combined {language} lint queries");
-            let query =
-                Query::new(&language.grammar(), &text).map_err(|e| LintError::RuleFile {
-                    file: origin.clone(),
-                    line: e.row + 1,
-                    message: e.message.trim().to_string(),
-                })?;
-            let finding = query.capture_index_for_name("finding").unwrap_or(u32::MAX);
-            let owner = (0..query.pattern_count())
-                .map(|pattern| {
-                    let start = query.start_byte_for_pattern(pattern);
-                    segments
-                        .iter()
-                        .find(|(end, _)| start < *end)
-                        .map_or(Owner::Rule(0), |(_, owner)| *owner)
-                })
-                .collect();
-            let aux = own_aux
-                .into_iter()
-                .map(|a| {
-                    let map = query
-                        .capture_names()
-                        .iter()
-                        .map(|name| a.query.capture_index_for_name(name))
-                        .collect();
-                    (a, map)
-                })
-                .collect();
-            let tags_query =
-                Query::new(&language.grammar(), tags_text).map_err(|e| LintError::RuleFile {
-                    file: format!("grammars/{language}/tags.scm"),
-                    line: e.row + 1,
-                    message: e.message.trim().to_string(),
-                })?;
-            let first_tags =
-                (0..query.pattern_count()).find(|&p| query.start_byte_for_pattern(p) >= tags_start);
-            let tags = first_tags.map(|first| {
-                let map = query
-                    .capture_names()
+                let own_aux: Vec<AuxQuery> = aux
                     .iter()
-                    .map(|name| tags_query.capture_index_for_name(name))
+                    .filter(|a| a.language == language)
+                    .copied()
                     .collect();
-                (first, map)
-            });
-            languages.push(CombinedQuery {
-                language,
-                query,
-                finding,
-                owner,
-                aux,
-                tags,
-            });
+                for (index, a) in own_aux.iter().enumerate() {
+                    text.push_str(a.text);
+                    text.push('\n');
+                    segments.push((text.len(), Owner::Aux(index)));
+                }
+                let tags_start = text.len();
+                text.push_str(arbor_syntax::tags_query_text(language));
+                text.push('\n');
+                segments.push((text.len(), Owner::Tags));
+                LazyQuery {
+                    language,
+                    text,
+                    segments,
+                    aux: own_aux,
+                    tags_start,
+                    compiled: OnceLock::new(),
+                }
+            })
+            .collect();
+        QuerySet { languages }
+    }
+
+    /// Compiles every language's combined query now, so that a configuration's rules that
+    /// cannot be combined are an error before any file is linted.
+    pub fn compile_all(&self) -> Result<(), LintError> {
+        for lazy in &self.languages {
+            if let Err(error) = lazy.compiled() {
+                return Err(LintError::RuleFile {
+                    file: format!("the combined {} lint queries", lazy.language),
+                    line: 1,
+                    message: error.to_string(),
+                });
+            }
         }
-        Ok(QuerySet { languages })
+        Ok(())
     }
 
     /// Runs every query rule for which `enabled(rule index)` holds on the file (findings come
@@ -465,7 +557,11 @@ impl QuerySet {
         out: &mut Vec<(usize, RawFinding)>,
     ) {
         let language = ctx.file.language();
-        let Some(combined) = self.languages.iter().find(|c| c.language == language) else {
+        let Some(lazy) = self.languages.iter().find(|c| c.language == language) else {
+            return;
+        };
+        // Built-in queries always compile (tested); a configuration's are compiled up front.
+        let Ok(combined) = lazy.compiled() else {
             return;
         };
         let on: Vec<bool> = (0..rules.len()).map(&enabled).collect();

@@ -113,6 +113,12 @@ pub(crate) fn tags_query(language: Language) -> Result<&'static TagsQuery, Synta
         .map_err(|message| SyntaxError::BuiltinQuery(message.clone()))
 }
 
+/// The index of capture `name` in `language`'s tags query (the query compiled once and shared
+/// with symbol extraction), for callers that run the tags patterns inside a query of their own.
+pub fn tags_capture_index(language: Language, name: &str) -> Result<Option<u32>, SyntaxError> {
+    Ok(tags_query(language)?.query.capture_index_for_name(name))
+}
+
 /// How deep below the node a query run's matches may start before the tree is split.
 ///
 /// tree-sitter's query cursor keeps the depth where a match started in 16 bits: past 65,535
