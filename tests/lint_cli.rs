@@ -932,3 +932,42 @@ fn named_pipes_on_the_command_line_are_refused_at_once() {
         assert_eq!(text(&out.stderr), expected, "{args:?}");
     }
 }
+
+#[test]
+fn list_rules_gives_each_rule_and_in_json_its_documented_differences() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lint(
+        dir.path(),
+        &["--list-rules", "--select", "py/unused-import,rs"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 6, "{lines:?}");
+    assert!(lines[0].starts_with("py/unused-import") && lines[0].ends_with("(fixable)"));
+    let out = lint(
+        dir.path(),
+        &[
+            "--list-rules",
+            "--format",
+            "json",
+            "--select",
+            "py/unused-import,rs/todo",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["py/unused-import", "rs/todo"]);
+    // The deliberate differences from the reference linters are part of each description.
+    assert!(rules[0]["rationale"]
+        .as_str()
+        .unwrap()
+        .contains("__init__.py"));
+    assert!(rules[1]["rationale"].as_str().unwrap().contains("clippy"));
+    assert_eq!(rules[0]["fixable"], true);
+}

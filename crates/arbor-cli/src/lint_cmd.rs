@@ -34,7 +34,7 @@ pub struct LintArgs {
     /// Report suppression comments that suppress nothing.
     #[arg(long)]
     report_unused_suppressions: bool,
-    /// List the selected rules and exit.
+    /// List the selected rules and exit (`--format json`: with why each exists and how it differs from ruff, ESLint or clippy).
     #[arg(long)]
     list_rules: bool,
     /// Apply the safe fixes (files stay parseable), then report what is left.
@@ -60,7 +60,8 @@ pub fn run(args: LintArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let config = outcome::load_config(args.config.as_deref(), &args.paths, select, ignore)?;
     let linter = Linter::new(config)?;
     if args.list_rules {
-        outcome::write_rule_list(&linter, out)?;
+        let format = outcome::format_named(&args.format).unwrap_or(Format::Text);
+        outcome::write_rule_list(&linter, format, out)?;
         return Ok(Outcome::Ok);
     }
     if let Some(path) = args.paths.iter().find(|p| !p.exists()) {

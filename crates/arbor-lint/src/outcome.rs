@@ -63,9 +63,21 @@ pub fn format_named(name: &str) -> Option<Format> {
     }
 }
 
-/// The selected rules, one a line: id, language, severity, message and `(fixable)`.
-pub fn write_rule_list(linter: &Linter, out: &mut impl Write) -> std::io::Result<()> {
-    for rule in linter.rules().filter(|r| linter.selected(&r.id)) {
+/// The selected rules. Text: one a line, id, language, severity, message and `(fixable)`.
+/// JSON: an array of the rules' descriptions, with the rationale (where each rule's deliberate
+/// differences from ruff, ESLint or clippy are written) and the example.
+pub fn write_rule_list(
+    linter: &Linter,
+    format: Format,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let selected = linter.rules().filter(|r| linter.selected(&r.id));
+    if format == Format::Json {
+        let rules: Vec<&crate::RuleInfo> = selected.collect();
+        serde_json::to_writer_pretty(&mut *out, &rules)?;
+        return writeln!(out);
+    }
+    for rule in selected {
         let language = rule.language.map_or("all", |l| l.name());
         let fix = if rule.fixable { " (fixable)" } else { "" };
         writeln!(

@@ -17,9 +17,10 @@ fn fixture() -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
-/// Every function's complexity in the `counting` mode (threshold 0: everything is reported).
-fn findings(counting: ComplexityCounting, text: &str) -> Vec<Finding> {
-    let linter = Linter::new(Config {
+/// A linter running only `all/complexity` in the `counting` mode, threshold 0 (every function
+/// is reported).
+fn complexity_linter(counting: ComplexityCounting) -> Linter {
+    Linter::new(Config {
         select: vec!["all/complexity".into()],
         thresholds: Thresholds {
             max_complexity: 0,
@@ -28,8 +29,12 @@ fn findings(counting: ComplexityCounting, text: &str) -> Vec<Finding> {
         },
         ..Config::default()
     })
-    .unwrap();
-    linter.lint_source("mccabe.py", Language::Python, text)
+    .unwrap()
+}
+
+/// Every function's complexity in the `counting` mode.
+fn findings(counting: ComplexityCounting, text: &str) -> Vec<Finding> {
+    complexity_linter(counting).lint_source("mccabe.py", Language::Python, text)
 }
 
 /// The number in a finding's message (`… has cyclomatic complexity N (limit 0)`).
@@ -129,18 +134,7 @@ fn mccabe_counting_snapshot() {
 fn mccabe_counting_is_python_only_and_configurable() {
     // Other languages keep Arbor's definition.
     let js = "function f(a, b) {\n  return a && b ? 1 : 2;\n}\n";
-    let linter = |counting| {
-        Linter::new(Config {
-            select: vec!["all/complexity".into()],
-            thresholds: Thresholds {
-                max_complexity: 0,
-                complexity_counting: counting,
-                ..Thresholds::default()
-            },
-            ..Config::default()
-        })
-        .unwrap()
-    };
+    let linter = complexity_linter;
     let arbor = linter(ComplexityCounting::Arbor).lint_source("a.js", Language::JavaScript, js);
     let mccabe = linter(ComplexityCounting::Mccabe).lint_source("a.js", Language::JavaScript, js);
     assert_eq!(arbor, mccabe);
