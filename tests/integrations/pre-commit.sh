@@ -5,7 +5,8 @@
 # `cargo install --path .` (`language: rust`) into a temporary PRE_COMMIT_HOME; set
 # CARGO_TARGET_DIR to share compiled dependencies with other builds. Checks: the lint hook fails
 # and names each finding, skips the configured `exclude` even for files passed by name; the fix
-# hook rewrites the file to tests/integrations/app.fixed.py; once clean, both hooks pass.
+# hook rewrites the file to tests/integrations/app.fixed.py; once clean, both hooks pass; a
+# binary file named .py is never passed to arbor.
 #
 #   tests/integrations/pre-commit.sh
 set -euo pipefail
@@ -68,4 +69,7 @@ sed -i '/console.log/d' web/app.js
 git -c user.name=ci -c user.email=ci@localhost commit -qam "fixed"
 pre_commit run --all-files
 pre_commit run arbor-lint-fix --hook-stage manual --all-files
+echo "== a binary file named .py is not passed to arbor (which would call it an input error)" >&2
+pre_commit run arbor-lint --files src/blob.py > "$work/binary.out" 2>&1 || fail "binary file: $(cat "$work/binary.out")"
+grep -q "no files to check" "$work/binary.out" || fail "binary file: $(cat "$work/binary.out")"
 echo "pre-commit hooks: ok"
