@@ -6,7 +6,7 @@
 # CARGO_TARGET_DIR to share compiled dependencies with other builds. Checks: the lint hook fails
 # and names each finding, skips the configured `exclude` even for files passed by name; the fix
 # hook rewrites the file to tests/integrations/app.fixed.py; once clean, both hooks pass; a
-# binary file named .py is never passed to arbor.
+# binary file named .py (identify tags files by extension) fails with arbor's input error.
 #
 #   tests/integrations/pre-commit.sh
 set -euo pipefail
@@ -69,7 +69,11 @@ sed -i '/console.log/d' web/app.js
 git -c user.name=ci -c user.email=ci@localhost commit -qam "fixed"
 pre_commit run --all-files
 pre_commit run arbor-lint-fix --hook-stage manual --all-files
-echo "== a binary file named .py is not passed to arbor (which would call it an input error)" >&2
-pre_commit run arbor-lint --files src/blob.py > "$work/binary.out" 2>&1 || fail "binary file: $(cat "$work/binary.out")"
-grep -q "no files to check" "$work/binary.out" || fail "binary file: $(cat "$work/binary.out")"
+echo "== a binary file named .py fails the hook with arbor's input error (exit 2), naming it" >&2
+status=0
+pre_commit run arbor-lint --files src/blob.py > "$work/binary.out" 2>&1 || status=$?
+cat "$work/binary.out"
+[ "$status" -eq 1 ] || fail "binary file: pre-commit exit $status, expected 1"
+grep -q "exit code: 2" "$work/binary.out" || fail "binary file: arbor did not exit 2"
+grep -q "src/blob.py: binary file" "$work/binary.out" || fail "binary file: not named"
 echo "pre-commit hooks: ok"
