@@ -302,7 +302,8 @@ DELIBERATE = {
 
 
 def row(label, codes, a, r):
-    """Prints one table row; returns the keys only Arbor has and those only the reference has."""
+    """Prints one table row; returns the keys only Arbor has, those only the reference has, and
+    (precision, recall), each None where nothing was found."""
     matched = sum(min(v, r.get(k, 0)) for k, v in a.items())
     na, nr = sum(a.values()), sum(r.values())
     precision = f"{matched / na:.3f}" if na else "-"
@@ -311,21 +312,21 @@ def row(label, codes, a, r):
     print(f"{label:28} {codes:26} {na:7} {nr:7} {matched:8} {precision:>10} {recall:>7}")
     extra = sorted(k for k, v in a.items() if v > r.get(k, 0))
     missed = sorted(k for k, v in r.items() if v > a.get(k, 0))
-    return extra, missed
+    return extra, missed, (matched / na if na else None, matched / nr if nr else None)
 
 
 def report(mapping, ours, theirs, samples, root):
     """The table, then samples of each disagreement."""
     print(f"{'rule':28} {'reference':26} {'arbor':>7} {'ref':>7} {'matched':>8} {'precision':>10} {'recall':>7}")
-    disagreements = []
+    disagreements, scores = [], {}
     for rule, codes in mapping.items():
         a = {k: v for k, v in ours.items() if k[0] == rule}
         r = {k: v for k, v in theirs.items() if k[0] == rule}
-        extra, missed = row(rule, codes, a, r)
+        extra, missed, scores[rule] = row(rule, codes, a, r)
         if rule in DELIBERATE:
             skipped, left_out = DELIBERATE[rule]
             kept = lambda found: {k: v for k, v in found.items() if not left_out(k[1], k[2])}
-            extra, missed = row(f"  without {skipped}", codes, kept(a), kept(r))
+            extra, missed, scores[rule] = row(f"  without {skipped}", codes, kept(a), kept(r))
         disagreements.append((rule, extra, missed))
     for rule, extra, missed in disagreements:
         for what, keys in (("arbor only", extra), ("reference only", missed)):
@@ -336,6 +337,7 @@ def report(mapping, ours, theirs, samples, root):
             for _, path, line in keys[::step][:samples]:
                 shown = os.path.relpath(path, root)
                 print(f"  {shown}:{line}: {source_line(path, line)[:100]}")
+    return scores
 
 
 def main():
@@ -346,6 +348,9 @@ def main():
     reference.add_argument("--eslint", help="compare the JavaScript rules with this ESLint")
     reference.add_argument("--clippy", metavar="CARGO", help="compare the Rust rules with this cargo's clippy")
     parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument("--min", type=float, metavar="SHARE",
+                        help="exit 1 when a rule's precision or recall (its row without the "
+                             "deliberate differences, where it has one) is below SHARE")
     parser.add_argument("--root", default="/", help="paths in samples are shown relative to it")
     parser.add_argument("file_list")
     args = parser.parse_args()
@@ -368,7 +373,14 @@ def main():
         print(f"files ESLint cannot parse, left out: {len(skipped)}")
     ours = arbor_findings(args.arbor, files, mapping)
     print(f"files: {len(files)}")
-    report(mapping, ours, theirs, args.samples, args.root)
+    scores = report(mapping, ours, theirs, args.samples, args.root)
+    if args.min is not None:
+        low = [(rule, p, r) for rule, (p, r) in scores.items()
+               if any(share is not None and share < args.min for share in (p, r))]
+        for rule, p, r in low:
+            print(f"below {args.min}: {rule} precision {p} recall {r}", file=sys.stderr)
+        if low:
+            sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,20 @@
 #
 #   benchmarks/lint_accuracy.sh [SAMPLES] [python|javascript|rust]
 #       SAMPLES: disagreements shown per rule and side (default 5); all languages by default
+#   MIN_AGREEMENT=0.95 benchmarks/lint_accuracy.sh …
+#       exit 1 when a rule's precision or recall (without its documented deliberate differences)
+#       is below that share (.ci/run does this for Python and Rust)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache="${ARBOR_CACHE:-$HOME/.cache/arbor}"
 samples="${1:-5}"
+check=()
+if [ -n "${MIN_AGREEMENT:-}" ]; then check=(--min "$MIN_AGREEMENT"); fi
 languages="${2:-python javascript rust}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cargo build --release -q -p arbor-cli
+arbor="${CARGO_TARGET_DIR:-target}/release/arbor"
 
 python_accuracy() {
     local ruff_version=0.17.6
@@ -28,23 +34,12 @@ python_accuracy() {
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet "ruff==$ruff_version"
     fi
-    local sdists="$cache/lint-corpora"
-    local packages=(requests==2.32.3 flask==3.1.0 django==5.1.4)
-    mkdir -p "$sdists"
-    python3 -m pip download --quiet --no-deps --no-binary :all: -d "$sdists" "${packages[@]}"
-    local corpus="$work/python"
-    mkdir -p "$corpus"
-    benchmarks/corpus.sh "$corpus/stdlib" >/dev/null
-    for package in "${packages[@]}"; do
-        local name=${package%%==*} version=${package##*==}
-        local archive
-        archive=$(find "$sdists" -maxdepth 1 -iname "$name-$version.tar.gz" | head -1)
-        mkdir -p "$corpus/$name"
-        tar -xzf "$archive" -C "$corpus/$name" --strip-components=1
-    done
+    local packages=(requests==2.32.3 flask==3.1.0 django==5.1.4)  # as in python_corpus.sh
+    local corpus
+    corpus=$(benchmarks/python_corpus.sh "$work")
     find "$corpus" -name '*.py' | sort > "$work/python.files"
     echo "# lint_accuracy.sh, $(date -u +%Y-%m-%d): $("$venv/bin/ruff" --version) on Python $(python3 -c 'import sys; print(sys.version.split()[0])') stdlib, ${packages[*]}"
-    python3 benchmarks/lint_accuracy.py --arbor target/release/arbor --ruff "$venv/bin/ruff" \
+    python3 benchmarks/lint_accuracy.py "${check[@]}" --arbor "$arbor" --ruff "$venv/bin/ruff" \
         --root "$corpus" --samples "$samples" "$work/python.files"
 }
 
@@ -71,7 +66,7 @@ javascript_accuracy() {
     done
     find "$corpus" \( -name '*.js' -o -name '*.mjs' -o -name '*.cjs' \) | sort > "$work/javascript.files"
     echo "# lint_accuracy.sh, $(date -u +%Y-%m-%d): ESLint $("$eslint" --version) on Node $(node --version), ${packages[*]}"
-    python3 benchmarks/lint_accuracy.py --arbor target/release/arbor --eslint "$eslint" \
+    python3 benchmarks/lint_accuracy.py "${check[@]}" --arbor "$arbor" --eslint "$eslint" \
         --root "$corpus" --samples "$samples" "$work/javascript.files"
 }
 
@@ -95,7 +90,7 @@ rust_accuracy() {
     done
     find "$corpus" -path "$corpus/target" -prune -o -name '*.rs' -print | sort > "$work/rust.files"
     echo "# lint_accuracy.sh, $(date -u +%Y-%m-%d): $(cargo clippy --version) on ${crates[*]}"
-    python3 benchmarks/lint_accuracy.py --arbor target/release/arbor --clippy cargo \
+    python3 benchmarks/lint_accuracy.py "${check[@]}" --arbor "$arbor" --clippy cargo \
         --root "$corpus" --samples "$samples" "$work/rust.files"
 }
 
