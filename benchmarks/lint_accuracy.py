@@ -295,10 +295,26 @@ DELIBERATE = {
     # #[test] functions and #[cfg(test)] modules.
     "rs/unwrap": ("test folders",
                   lambda path, line: any(p in ("tests", "benches", "examples") for p in path.split(os.sep))),
+    # The top-level names of a script are globals (documented with js/unused-variable); ESLint,
+    # told the file is CommonJS, checks them.
+    "js/unused-variable": ("scripts", lambda path, line: is_script(path)),
     # Arbor reads the code of every target; clippy sees what this host compiles.
     "rs/unsafe-without-safety": ("cfg'd-out code",
                                  lambda path, line: (path, line) not in COMPILED_UNSAFE),
 }
+
+
+def is_script(path, cache={}):
+    """Whether Arbor reads a JavaScript file as a script, whose top-level names are globals
+    other files may use: no `import`/`export` statement and no `require`, `module` or `exports`
+    outside comments and strings (approximated by stripping them with regular expressions)."""
+    if path not in cache:
+        text = "\n".join(source_lines(path))
+        code = re.sub(r"/\*.*?\*/|//[^\n]*|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"|`(?:\\.|[^`\\])*`",
+                      " ", text, flags=re.S)
+        module = re.search(r"^\s*(import|export)\b", code, re.M) or re.search(r"\b(require|module|exports)\b", code)
+        cache[path] = not module
+    return cache[path]
 
 
 def row(label, codes, a, r):
