@@ -34,11 +34,10 @@ python_accuracy() {
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet "ruff==$ruff_version"
     fi
-    local packages=(requests==2.32.3 flask==3.1.0 django==5.1.4)  # as in python_corpus.sh
     local corpus
     corpus=$(benchmarks/python_corpus.sh "$work")
     find "$corpus" -name '*.py' | sort > "$work/python.files"
-    echo "# lint_accuracy.sh, $(date -u +%Y-%m-%d): $("$venv/bin/ruff" --version) on Python $(python3 -c 'import sys; print(sys.version.split()[0])') stdlib, ${packages[*]}"
+    echo "# lint_accuracy.sh, $(date -u +%Y-%m-%d): $("$venv/bin/ruff" --version) on Python $(python3 -c 'import sys; print(sys.version.split()[0])') stdlib, $(cat "$corpus/.packages")"
     python3 benchmarks/lint_accuracy.py "${check[@]}" --arbor "$arbor" --ruff "$venv/bin/ruff" \
         --root "$corpus" --samples "$samples" "$work/python.files"
 }

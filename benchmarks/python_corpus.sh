@@ -2,7 +2,8 @@
 # Prints the path of the bigger Python corpus, made once under $1 (default: a fresh temporary
 # directory): the machine's standard library (benchmarks/corpus.sh) and the sdists of requests,
 # flask and django at pinned versions (pip download into $ARBOR_CACHE/lint-corpora), about 4,700
-# .py files. Used by lint_accuracy.sh and lint_speed.sh.
+# .py files; the pinned packages are listed in its .packages file. Used by lint_accuracy.sh and
+# lint_speed.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-$(mktemp -d)}
@@ -20,5 +21,6 @@ if [ ! -d "$corpus" ]; then
         mkdir -p "$corpus/$name"
         tar -xzf "$archive" -C "$corpus/$name" --strip-components=1
     done
+    echo "${packages[*]}" > "$corpus/.packages"  # what it holds, for the scripts' headers
 fi
 echo "$corpus"

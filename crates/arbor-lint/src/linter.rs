@@ -222,23 +222,22 @@ impl Linter {
             info.language.is_none_or(|l| l == language)
                 && self.selection.enabled(&info.id, config_path)
         };
+        let query_on: Vec<bool> = self.query_rules.iter().map(|r| applies(r.info())).collect();
+        let code_on: Vec<&dyn Rule> = (self.code_rules.iter())
+            .filter(|r| applies(r.info()))
+            .map(|r| r.as_ref())
+            .collect();
         let mut raw = Vec::new();
         // The combined query feeds the query rules and the code rules' shared captures: with
         // neither selected here (`--select arbor/syntax-error`), the walk is skipped.
-        let any_rule = self.query_rules.iter().any(|r| applies(r.info()))
-            || self.code_rules.iter().any(|r| applies(r.info()));
-        if any_rule {
-            self.query_set.run(
-                &self.query_rules,
-                ctx,
-                |i| applies(self.query_rules[i].info()),
-                &mut raw,
-            );
+        if query_on.contains(&true) || !code_on.is_empty() {
+            self.query_set
+                .run(&self.query_rules, ctx, &query_on, &mut raw);
         }
         for (index, r) in raw {
             out.push(self.finding(self.query_rules[index].info(), path, r));
         }
-        for rule in self.code_rules.iter().filter(|r| applies(r.info())) {
+        for rule in code_on {
             let mut raw = Vec::new();
             rule.check(ctx, &mut raw);
             out.extend(raw.into_iter().map(|r| self.finding(rule.info(), path, r)));

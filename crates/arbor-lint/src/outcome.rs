@@ -11,7 +11,8 @@ use crate::linter::Linter;
 use crate::registry::BUILTIN_RULES;
 use crate::report::{counts, Format};
 use crate::rule::{Finding, Severity};
-use crate::{selector_matches, LintReport, SYNTAX_ERROR, UNUSED_SUPPRESSION};
+use crate::selection::names_a_rule;
+use crate::LintReport;
 
 /// The configuration of a run: the file `config` (else the one nearest the first of `paths`,
 /// else the current directory), its `select` replaced by `select` unless that is empty, and
@@ -28,11 +29,11 @@ pub fn load_config(
         None => Config::discover(paths.first().map_or(Path::new("."), |p| p.as_path()))?,
     };
     let known = |selector: &str| {
-        [SYNTAX_ERROR, UNUSED_SUPPRESSION]
-            .into_iter()
-            .chain(BUILTIN_RULES.iter().map(|entry| entry.id))
-            .chain(config.rules.iter().map(|rule| rule.id.as_str()))
-            .any(|id| selector_matches(selector, id))
+        let builtin = BUILTIN_RULES.iter().map(|entry| entry.id);
+        names_a_rule(
+            selector,
+            builtin.chain(config.rules.iter().map(|r| r.id.as_str())),
+        )
     };
     for (option, list) in [("--select", select), ("--ignore", ignore)] {
         if let Some(unknown) = list.iter().find(|selector| !known(selector)) {

@@ -288,20 +288,37 @@ impl QueryRule {
     }
 }
 
+/// Why a combined query did not compile, kept with the query's cell (a [`LintError`] cannot
+/// be cloned out of it) and turned into one for [`QuerySet::compile_all`].
+struct CompileError {
+    file: String,
+    line: usize,
+    message: String,
+}
+
+impl CompileError {
+    fn to_lint_error(&self) -> LintError {
+        LintError::RuleFile {
+            file: self.file.clone(),
+            line: self.line,
+            message: self.message.clone(),
+        }
+    }
+}
+
 impl LazyQuery {
     /// The combined query, compiled on first use.
-    fn compiled(&self) -> &Result<CombinedQuery, LintError> {
+    fn compiled(&self) -> &Result<CombinedQuery, CompileError> {
         self.compiled.get_or_init(|| self.compile())
     }
 
-    fn compile(&self) -> Result<CombinedQuery, LintError> {
+    fn compile(&self) -> Result<CombinedQuery, CompileError> {
         let language = self.language;
-        let query =
-            Query::new(&language.grammar(), &self.text).map_err(|e| LintError::RuleFile {
-                file: format!("the combined {language} lint queries"),
-                line: e.row + 1,
-                message: e.message.trim().to_string(),
-            })?;
+        let query = Query::new(&language.grammar(), &self.text).map_err(|e| CompileError {
+            file: format!("the combined {language} lint queries"),
+            line: e.row + 1,
+            message: e.message.trim().to_string(),
+        })?;
         let finding = query.capture_index_for_name("finding").unwrap_or(u32::MAX);
         let owner = (0..query.pattern_count())
             .map(|pattern| {
@@ -333,7 +350,7 @@ impl LazyQuery {
                     .iter()
                     .map(|name| arbor_syntax::query::tags_capture_index(language, name))
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| LintError::RuleFile {
+                    .map_err(|e| CompileError {
                         file: format!("grammars/{language}/tags.scm"),
                         line: 1,
                         message: e.to_string(),
@@ -474,7 +491,7 @@ struct LazyQuery {
     segments: Vec<(usize, Owner)>,
     aux: Vec<AuxQuery>,
     tags_start: usize,
-    compiled: OnceLock<Result<CombinedQuery, LintError>>,
+    compiled: OnceLock<Result<CombinedQuery, CompileError>>,
 }
 
 struct CombinedQuery {
@@ -536,24 +553,20 @@ impl QuerySet {
     /// cannot be combined are an error before any file is linted.
     pub fn compile_all(&self) -> Result<(), LintError> {
         for lazy in &self.languages {
-            if let Err(error) = lazy.compiled() {
-                return Err(LintError::RuleFile {
-                    file: format!("the combined {} lint queries", lazy.language),
-                    line: 1,
-                    message: error.to_string(),
-                });
-            }
+            lazy.compiled()
+                .as_ref()
+                .map_err(CompileError::to_lint_error)?;
         }
         Ok(())
     }
 
-    /// Runs every query rule for which `enabled(rule index)` holds on the file (findings come
-    /// with their rule's index), and hands the auxiliary queries' captures to `ctx`.
+    /// Runs every query rule `on[rule index]` marks on the file (findings come with their
+    /// rule's index), and hands the auxiliary queries' captures to `ctx`.
     pub fn run(
         &self,
         rules: &[QueryRule],
         ctx: &FileContext<'_>,
-        enabled: impl Fn(usize) -> bool,
+        on: &[bool],
         out: &mut Vec<(usize, RawFinding)>,
     ) {
         let language = ctx.file.language();
@@ -564,7 +577,6 @@ impl QuerySet {
         let Ok(combined) = lazy.compiled() else {
             return;
         };
-        let on: Vec<bool> = (0..rules.len()).map(&enabled).collect();
         let mut aux_captures: Vec<Vec<(u32, arbor_syntax::tree_sitter::Node<'_>)>> =
             vec![Vec::new(); combined.aux.len()];
         let mut tag_matches = Vec::new();

@@ -14,6 +14,15 @@ pub fn selector_matches(selector: &str, id: &str) -> bool {
     id == selector || (id.starts_with(selector) && id[selector.len()..].starts_with('/'))
 }
 
+/// Whether `selector` names one of the rules `ids` or a pseudo-rule (syntax errors, unused
+/// suppressions): what a selector must do to be accepted.
+pub(crate) fn names_a_rule<'a>(selector: &str, mut ids: impl Iterator<Item = &'a str>) -> bool {
+    [SYNTAX_ERROR, UNUSED_SUPPRESSION]
+        .into_iter()
+        .any(|pseudo| selector_matches(selector, pseudo))
+        || ids.any(|id| selector_matches(selector, id))
+}
+
 /// Whether any selector of `list` names `id`.
 fn any_matches(list: &[String], id: &str) -> bool {
     list.iter().any(|s| selector_matches(s, id))
@@ -104,11 +113,7 @@ impl Selection {
 
 /// Refuses selectors (in `select`, `ignore`, `severity` and overrides) that name no rule.
 fn check_selectors(config: &Config, rules: &[RuleInfo]) -> Result<(), LintError> {
-    let known = |selector: &str| {
-        selector_matches(selector, SYNTAX_ERROR)
-            || selector_matches(selector, UNUSED_SUPPRESSION)
-            || rules.iter().any(|r| selector_matches(selector, &r.id))
-    };
+    let known = |selector: &str| names_a_rule(selector, rules.iter().map(|r| r.id.as_str()));
     let mut selectors: Vec<(&str, &str)> = Vec::new();
     selectors.extend(config.select.iter().map(|s| ("select", s.as_str())));
     selectors.extend(config.ignore.iter().map(|s| ("ignore", s.as_str())));
