@@ -44,6 +44,9 @@ pub enum Reply {
     TimedOut,
     /// The server died (the sample killed it) or broke the protocol.
     Lost,
+    /// The server was gone before it started a child: the sample never ran (a server that
+    /// died while idle), so it may run on another.
+    NotStarted,
 }
 
 /// One sample for the server.
@@ -160,6 +163,11 @@ impl ForkServer {
         }
     }
 
+    /// The server's process id (outside any namespace).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Runs `request` in a fresh child; waits up to `timeout` for it to end.
     pub fn run(&mut self, request: &Request<'_>, timeout: Duration) -> std::io::Result<Reply> {
         let (reference, entry) = request.reference.unwrap_or(("", "-"));
@@ -181,7 +189,7 @@ impl ForkServer {
             bytes.extend_from_slice(part.as_bytes());
         }
         if self.requests.write_all(&bytes).is_err() || self.requests.flush().is_err() {
-            return Ok(Reply::Lost);
+            return Ok(Reply::NotStarted);
         }
         let started = std::time::Instant::now();
         match self.replies.recv_timeout(timeout) {
@@ -189,7 +197,7 @@ impl ForkServer {
             Ok(Message::Broken(line)) => return Err(protocol(&line)),
             Ok(_) => return Ok(Reply::Lost),
             Err(mpsc::RecvTimeoutError::Timeout) => return Ok(Reply::TimedOut),
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(Reply::Lost),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(Reply::NotStarted),
         }
         let left = timeout.saturating_sub(started.elapsed());
         let reply = match self.replies.recv_timeout(left) {

@@ -420,8 +420,11 @@ impl Sandbox {
             reference: None,
         };
         match self.run_on(server, &request, Duration::from_secs(10)) {
-            Ok(Verdict::Passed) => Ok(protected),
-            Ok(other) => Err(other),
+            Ok(Some(Verdict::Passed)) => Ok(protected),
+            Ok(Some(other)) => Err(other),
+            Ok(None) => Err(Verdict::Failed(
+                "the sandbox's server died before it ran anything".into(),
+            )),
             Err(e) => Err(Verdict::Failed(e.to_string())),
         }
     }
@@ -653,19 +656,50 @@ impl Sandbox {
         };
         let server = match idle {
             Some(server) => server,
-            None => self.start_server()?,
+            None => self.start_server_retrying()?,
         };
-        self.run_on(server, request, self.options.timeout)
+        match self.run_on(server, request, self.options.timeout)? {
+            // The server died before the sample started (while idle, or at its start): the
+            // sample is not to blame, and runs once more on a new one.
+            None => {
+                let server = self.start_server_retrying()?;
+                Ok(self
+                    .run_on(server, request, self.options.timeout)?
+                    .unwrap_or_else(|| {
+                        Verdict::Failed("the sandbox's server died before the sample ran".into())
+                    }))
+            }
+            Some(verdict) => Ok(verdict),
+        }
+    }
+
+    /// A new sample server; a start that fails (a namespace the kernel could not make at
+    /// once under load, say) is tried twice more after a short pause before it counts.
+    fn start_server_retrying(&self) -> std::io::Result<ForkServer> {
+        let mut pause = Duration::from_millis(50);
+        let mut tries = 1;
+        loop {
+            match self.start_server() {
+                Ok(server) => return Ok(server),
+                Err(e) if tries == 3 => return Err(e),
+                Err(_) => {
+                    std::thread::sleep(pause);
+                    pause *= 4;
+                    tries += 1;
+                }
+            }
+        }
     }
 
     /// Runs `request` on `server` and judges it; a server that answered goes back to the idle
-    /// ones (with the fork server) or is closed, any other is dropped (killed).
+    /// ones (with the fork server) or is closed, any other is dropped (killed). `None`: the
+    /// server was gone before the sample started.
     fn run_on(
         &self,
         mut server: ForkServer,
         request: &Request<'_>,
         timeout: Duration,
-    ) -> std::io::Result<Verdict> {
+    ) -> std::io::Result<Option<Verdict>> {
         let finished = match server.run(request, timeout)? {
             Reply::Ended(finished) => {
                 if self.options.fork_server {
@@ -675,14 +709,15 @@ impl Sandbox {
                 }
                 finished
             }
-            Reply::TimedOut => return Ok(Verdict::TimedOut),
+            Reply::TimedOut => return Ok(Some(Verdict::TimedOut)),
+            Reply::NotStarted => return Ok(None),
             Reply::Lost => {
-                return Ok(Verdict::Failed(
+                return Ok(Some(Verdict::Failed(
                     "the sample killed the sandbox's server process".into(),
-                ))
+                )))
             }
         };
-        Ok(self.judge(finished))
+        Ok(Some(self.judge(finished)))
     }
 
     /// The verdict on a finished sample: passed when it exited 0 after its runner reported
@@ -1002,5 +1037,41 @@ fn failure_reason(stderr: &str, code: Option<i32>) -> String {
             None => format!("exit status {c}"),
         },
         (None, None) => "no exit status".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_that_died_while_idle_is_replaced_without_failing_the_sample() {
+        let sandbox = Sandbox::new(SandboxOptions {
+            fork_server: true,
+            ..SandboxOptions::default()
+        })
+        .expect("a Python interpreter");
+        let ok = Request {
+            units: &["x = 1\n", "assert x == 1\n"],
+            reference: None,
+        };
+        assert_eq!(sandbox.run_request(&ok), Verdict::Passed);
+        // Kill the idle server from outside, as the kernel or an operator might.
+        let server = sandbox.idle_servers().pop().expect("an idle server");
+        let pid = server.pid();
+        let killed = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}"), &pid.to_string()])
+            .stderr(Stdio::null())
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        std::thread::sleep(Duration::from_millis(100));
+        sandbox.idle_servers().push(server);
+        assert_eq!(sandbox.run_request(&ok), Verdict::Passed);
+        assert_eq!(
+            sandbox.idle_servers().len(),
+            1,
+            "the dead server was dropped"
+        );
     }
 }

@@ -355,7 +355,9 @@ fn a_sample_cannot_harm_samples_running_beside_it() {
                             assert!(!sandbox.run_sample(p, vandal).passed());
                         } else {
                             let slow_correct = "    import time, os\n    open('mine', 'w').write('x')\n    time.sleep(0.05)\n    assert open('mine').read() == 'x'\n    return a + b\n";
-                            if !sandbox.run_sample(p, slow_correct).passed() {
+                            let verdict = sandbox.run_sample(p, slow_correct);
+                            if !verdict.passed() {
+                                eprintln!("{mode}: a correct sample: {}", verdict.result_text());
                                 failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             }
                         }
@@ -367,6 +369,26 @@ fn a_sample_cannot_harm_samples_running_beside_it() {
             failures.into_inner(),
             0,
             "{mode}: correct samples failed beside vandals"
+        );
+    }
+}
+
+#[test]
+fn a_warm_server_outlives_the_thread_that_started_it() {
+    // bubblewrap's --die-with-parent follows the thread that spawned it: a server started
+    // on a worker thread that has ended since must still serve the other workers.
+    let p = problem();
+    for (mode, sandbox) in modes(false) {
+        let started_on_a_thread = sandbox.clone();
+        let p2 = p.clone();
+        std::thread::spawn(move || started_on_a_thread.run_sample(&p2, &p2.canonical_solution))
+            .join()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            sandbox.run_sample(&p, &p.canonical_solution),
+            Verdict::Passed,
+            "{mode}"
         );
     }
 }
