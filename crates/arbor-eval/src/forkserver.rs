@@ -82,7 +82,7 @@ pub struct ForkServer {
 impl std::fmt::Debug for ForkServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ForkServer")
-            .field("pid", &self.child.id())
+            .field("pid", &self.pid())
             .finish()
     }
 }
