@@ -395,3 +395,193 @@ fn eval_run_partial_code_gives_syntax_transforms_code_to_change() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("partial_code false (was true)"));
 }
+
+/// Problems whose right selection is known: `double` states one example that three wrong
+/// answers also satisfy (each in its own way), `neg` states none but annotates its parameter.
+const SELECT_PROBLEMS: &str = r#"{"task_id": "S/0", "prompt": "def double(x):\n    \"\"\"Double x.\n    >>> double(2)\n    4\n    \"\"\"\n", "canonical_solution": "    return x * 2\n", "test": "def check(f):\n    assert f(0) == 0\n    assert f(-3) == -6\n    assert f(5) == 10\n", "entry_point": "double"}
+{"task_id": "S/1", "prompt": "def neg(x: int) -> int:\n    \"\"\"The opposite of x.\"\"\"\n", "canonical_solution": "    return -x\n", "test": "def check(f):\n    assert f(3) == -3\n    assert f(-4) == 4\n", "entry_point": "neg"}
+"#;
+
+/// An `eval run` directory of `SELECT_PROBLEMS` with 8 samples per task.
+fn select_run_dir(dir: &Path) {
+    std::fs::write(dir.join("problems.jsonl"), SELECT_PROBLEMS).unwrap();
+    let run = dir.join("run");
+    std::fs::create_dir(&run).unwrap();
+    let settings = serde_json::json!({
+        "dataset": "problems.jsonl", "model": "hand-made", "prompt_format": "completion",
+        "temperature": 0.8, "top_p": 0.95, "top_k": 0, "repeat_penalty": 1.0,
+        "max_tokens": 100, "seed": 7,
+    });
+    std::fs::write(run.join("run.json"), settings.to_string()).unwrap();
+    // (task, body, mean log-probability)
+    let samples = [
+        ("S/0", "x * 2", -0.2),  // right
+        ("S/0", "x + x", -1.0),  // right, same behaviour
+        ("S/0", "2 * x", -1.0),  // right, same behaviour
+        ("S/0", "4", -0.3),      // satisfies the example only
+        ("S/0", "x ** 2", -1.0), // satisfies the example only
+        ("S/0", "x + 2", -1.0),  // satisfies the example only
+        ("S/0", "x + 1", -0.1),  // fails the example, the most likely
+        ("S/0", "x - 1", -1.0),  // fails the example
+        ("S/1", "-x", -1.0),     // right
+        ("S/1", "0 - x", -1.0),  // right
+        ("S/1", "x * -1", -1.0), // right
+        ("S/1", "-1 * x", -1.0), // right
+        ("S/1", "x", -0.1),      // wrong, the most likely
+        ("S/1", "x + 1", -1.0),  // wrong
+        ("S/1", "1 - x", -1.0),  // wrong
+        ("S/1", "0", -1.0),      // wrong
+    ];
+    let lines: Vec<String> = samples
+        .iter()
+        .enumerate()
+        .map(|(i, (task, body, logprob))| {
+            serde_json::json!({
+                "task_id": task, "completion": format!("    return {body}\n"),
+                "sample": i % 8, "mean_logprob": logprob,
+            })
+            .to_string()
+        })
+        .collect();
+    std::fs::write(run.join("samples.jsonl"), lines.join("\n") + "\n").unwrap();
+    // The model's own tests (CodeT), as if written by it: right for both tasks.
+    let tests = [
+        r#"{"task_id": "S/0", "tests": ["assert double(3) == 6", "assert double(0) == 0", "assert double(2) == 4"]}"#,
+        r#"{"task_id": "S/1", "tests": ["assert neg(3) == -3", "assert neg(0) == 0"]}"#,
+    ];
+    std::fs::write(run.join("codet-tests.jsonl"), tests.join("\n")).unwrap();
+}
+
+#[test]
+fn eval_select_compares_strategies_on_a_run_whose_answer_is_known() {
+    let dir = tempfile::tempdir().unwrap();
+    select_run_dir(dir.path());
+    let out = arbor(
+        dir.path(),
+        &["eval", "select", "run", "--strategy", "all", "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ks"], serde_json::json!([1, 2, 5, 8]));
+    assert_eq!(report["tasks_with_examples"], 1);
+    assert_eq!(report["survivors"], 6, "{report}");
+    let one_at_8 = |name: &str| {
+        let row = report["strategies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {report}"));
+        row["n_at_k"]["1"][3].as_f64().unwrap()
+    };
+    // random: 3/8 and 4/8; examples: 3/6 and (no examples) 4/8; clusters: the right answers
+    // are the largest group in both; logprob: the most likely is wrong in both; examples then
+    // logprob: right for `double`, wrong for `neg`.
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    assert!(
+        close(one_at_8("random"), (3.0 / 8.0 + 0.5) / 2.0),
+        "{report}"
+    );
+    assert!(close(one_at_8("examples"), 0.5), "{report}");
+    assert!(close(one_at_8("examples+cluster"), 1.0), "{report}");
+    assert!(close(one_at_8("logprob"), 0.0), "{report}");
+    assert!(close(one_at_8("examples+logprob"), 0.5), "{report}");
+    // codet: the right answers agree on passing every test in both tasks.
+    assert!(close(one_at_8("codet"), 1.0), "{report}");
+    assert!(close(report["pass_at_k"][3].as_f64().unwrap(), 1.0));
+    // The results were scored on the way, and the table kept in the directory.
+    assert!(dir.path().join("run/samples.jsonl_results.jsonl").is_file());
+    let kept: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("run/selection.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(kept["strategies"], report["strategies"]);
+    // The same figures again (seeded), and as text.
+    let text = arbor(
+        dir.path(),
+        &["eval", "select", "run", "--strategy", "examples+cluster"],
+    );
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("1 of 2 tasks have examples"), "{text}");
+    assert!(text.contains("1@k examples+cluster"), "{text}");
+    assert!(!text.contains("1@k random"), "{text}");
+    // The HTML report of the run, with the selection's chart.
+    let out = arbor(dir.path(), &["eval", "report", "run", "-o", "report.html"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(page.contains("<svg") && page.contains("examples+cluster"));
+    // Unknown strategies are refused by name.
+    let out = arbor(dir.path(), &["eval", "select", "run", "--strategy", "best"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("examples+cluster"));
+}
+
+#[test]
+fn solve_keeps_the_file_when_no_candidate_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    arbor_lm::testing::write_tiny_model(&dir.path().join("tiny.gguf"), 3).unwrap();
+    let source = "import math\n\n\ndef double(x):\n    \"\"\"Double x.\n    >>> double(2)\n    4\n    \"\"\"\n    pass\n\n\ndef other():\n    return 1\n";
+    std::fs::write(dir.path().join("m.py"), source).unwrap();
+    let out = arbor(
+        dir.path(),
+        &[
+            "solve",
+            "m.py",
+            "--function",
+            "double",
+            "--model",
+            "tiny.gguf",
+            "-n",
+            "3",
+            "--max-tokens",
+            "5",
+            "--write",
+            "--json",
+        ],
+    );
+    // Random weights write no working body: exit 1, the best attempt shown, nothing written.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"], "none-satisfies");
+    assert_eq!(report["candidates"], 3);
+    assert_eq!(report["examples"], 1);
+    assert_eq!(report["failed_example"]["line"], 6);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("m.py")).unwrap(),
+        source
+    );
+    // A function that is not there, and a language the sandbox cannot run.
+    let out = arbor(
+        dir.path(),
+        &[
+            "solve",
+            "m.py",
+            "--function",
+            "triple",
+            "--model",
+            "tiny.gguf",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no function `triple`"));
+    std::fs::write(dir.path().join("m.js"), "function f() {}\n").unwrap();
+    let out = arbor(
+        dir.path(),
+        &["solve", "m.js", "--function", "f", "--model", "tiny.gguf"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("JavaScript"));
+}

@@ -5,8 +5,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use arbor_eval::candidates::{SelectOptions, SelectionReport};
 use arbor_eval::report::{self, EvalEvent, EvalReport, Evaluation, RunInfo};
 use arbor_eval::robust::{RobustnessEvent, RobustnessRow};
+use arbor_eval::select::Strategy;
 use arbor_eval::{RunOptions, SampleResult, Sandbox, SandboxOptions};
 use arbor_lm::PromptFormat;
 use clap::Args;
@@ -24,15 +26,22 @@ pub enum EvalCommand {
     /// Score samples from any tool (human-eval's JSONL: task_id, completion) in the sandbox;
     /// results go beside them as SAMPLES_results.jsonl, pass@k to stdout.
     Score(ScoreArgs),
+    /// Compare ways of choosing which samples of a run to submit (AlphaCode's n@k): run them
+    /// on the examples of their prompts, cluster by behaviour, rank by log-probability; no new
+    /// generation. The table goes to stdout and DIR/selection.json.
+    Select(SelectArgs),
+    /// One self-contained HTML page (inline SVG charts) for one or more run directories:
+    /// settings, pass@k and n@k against k, a per-task heat map, robustness bars.
+    Report(ReportArgs),
 }
 
 /// The dataset, the k of pass@k, the sandbox and the output format: shared by both commands.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// `arbor-python` (built in), `humaneval` (fetched on first use) or a problems file in
-    /// human-eval's format.
-    #[arg(long, default_value = arbor_eval::datasets::BUILT_IN, value_name = "NAME|FILE")]
-    dataset: String,
+    /// `arbor-python` (built in, the default), `humaneval` (fetched on first use) or a
+    /// problems file in human-eval's format (`select`: the run's own, from its run.json).
+    #[arg(long, value_name = "NAME|FILE")]
+    dataset: Option<String>,
     /// The k of pass@k, comma-separated (default: 1,10,100; for `run`, those up to -n).
     #[arg(short = 'k', long, value_delimiter = ',', value_parser = at_least_one)]
     k: Option<Vec<usize>>,
@@ -85,8 +94,15 @@ impl CommonArgs {
     /// The dataset's problems, with ReCode's partial code when `partial_code`.
     fn problems(&self, partial_code: bool) -> anyhow::Result<Vec<arbor_eval::Problem>> {
         let note = |m: &str| eprintln!("arbor: {m}");
-        let problems = report::load_dataset_for_run(&self.dataset, partial_code, &note)?;
+        let problems = report::load_dataset_for_run(self.dataset(), partial_code, &note)?;
         Ok(problems)
+    }
+
+    /// The dataset's name or path.
+    fn dataset(&self) -> &str {
+        self.dataset
+            .as_deref()
+            .unwrap_or(arbor_eval::datasets::BUILT_IN)
     }
 
     /// Writes the report: the summary (and robustness table) as text or JSON.
@@ -151,6 +167,65 @@ pub struct RunArgs {
     /// change. A chat model's whole function is defined again after the prompt.
     #[arg(long)]
     partial_code: bool,
+    /// Also compare these selection strategies on the run (as `arbor eval select`), or `all`.
+    #[arg(long, value_delimiter = ',', value_name = "STRATEGIES", value_parser = strategy)]
+    select: Vec<Option<Strategy>>,
+}
+
+/// Arguments of `arbor eval select`.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// An `arbor eval run` directory.
+    dir: PathBuf,
+    /// Strategies, comma-separated: random, examples, examples+cluster, logprob,
+    /// examples+logprob, codet, or all. Default: all but codet, which first has the run's
+    /// model write tests for each task (kept in DIR/codet-tests.jsonl).
+    #[arg(long = "strategy", value_delimiter = ',', value_parser = strategy)]
+    strategies: Vec<Option<Strategy>>,
+    /// The n of n@k: how many samples may be submitted, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,10", value_parser = at_least_one)]
+    submit: Vec<usize>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// Arguments of `arbor eval report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// `arbor eval run` directories, side by side.
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// The HTML file (default: report.html in the first directory).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// A strategy's name; `all` is `None`.
+fn strategy(name: &str) -> Result<Option<Strategy>, String> {
+    if name == "all" {
+        return Ok(None);
+    }
+    Strategy::parse(name).map(Some).ok_or_else(|| {
+        let names: Vec<&str> = Strategy::ALL.iter().map(|s| s.name()).collect();
+        format!("unknown strategy; one of: all, {}", names.join(", "))
+    })
+}
+
+/// The strategies named: `all` is every one; none named, every one but `codet` (which draws
+/// tests from the model).
+fn strategies(named: &[Option<Strategy>]) -> Vec<Strategy> {
+    if named.contains(&None) {
+        return Strategy::ALL.to_vec();
+    }
+    if named.is_empty() {
+        return Strategy::ALL
+            .into_iter()
+            .filter(|s| !s.needs_tests())
+            .collect();
+    }
+    let mut list: Vec<Strategy> = named.iter().flatten().copied().collect();
+    list.dedup();
+    list
 }
 
 /// `arbor eval score`: scores the samples, writes the results beside them, reports.
@@ -171,7 +246,7 @@ pub fn score(args: ScoreArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let (results, results_path) =
         report::score_and_write(&sandbox, &problems, &samples, path, workers, &on_result)?;
     crate::finish(bar);
-    let (dataset, timeout) = (&common.dataset, common.timeout);
+    let (dataset, timeout) = (common.dataset(), common.timeout);
     let n = problems.len();
     let report = EvalReport::new(dataset, n, &results, &results_path, &sandbox, timeout);
     common.write(out, report)
@@ -187,7 +262,7 @@ pub fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result
     let sandbox = common.sandbox()?;
     let mut model = args.model.load()?;
     let dir = args.out.clone().unwrap_or_else(|| {
-        arbor_eval::run::default_dir(&common.dataset, &args.model.model, args.partial_code)
+        arbor_eval::run::default_dir(common.dataset(), &args.model.model, args.partial_code)
     });
     let options = run_options(&args, &model);
     eprintln!(
@@ -211,7 +286,7 @@ pub fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result
     };
     let (output, rows) = evaluate(&mut model, &evaluation)?;
     let report = EvalReport {
-        dataset: &common.dataset,
+        dataset: common.dataset(),
         problems: problems.len(),
         results: &output.results,
         results_path: &output.results_file,
@@ -224,7 +299,146 @@ pub fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result
         }),
         robustness: &rows,
     };
-    common.write(out, report)
+    if args.select.is_empty() {
+        return common.write(out, report);
+    }
+    let strategies = strategies(&args.select);
+    if strategies.contains(&Strategy::Codet) {
+        ensure_tests(&dir, &problems, &options.settings, &mut model)?;
+    }
+    let selection = select(common, &dir, &problems, &sandbox, strategies, &[1, 10])?;
+    write_with_selection(common, out, report, &ks, &selection)
+}
+
+/// The run's report followed by its selection table (or both in one JSON object).
+fn write_with_selection(
+    common: &CommonArgs,
+    out: &mut impl Write,
+    report: EvalReport<'_>,
+    ks: &[usize],
+    selection: &SelectionReport,
+) -> anyhow::Result<Outcome> {
+    if common.json {
+        let mut value = report.to_json(ks);
+        value["selection"] = selection.to_json();
+        writeln!(out, "{value}")?;
+    } else {
+        common.write(out, report)?;
+        writeln!(out)?;
+        selection.write_text(out)?;
+    }
+    Ok(Outcome::Ok)
+}
+
+/// `arbor eval select`: probes the run's samples and prints n@k for each strategy.
+pub fn select_samples(args: SelectArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let common = &args.common;
+    let settings = arbor_eval::candidates::run_settings(&args.dir)?;
+    let note = |m: &str| eprintln!("arbor: {m}");
+    let dataset = common.dataset.as_deref().unwrap_or(&settings.dataset);
+    let problems = report::load_dataset_for_run(dataset, settings.partial_code, &note)?;
+    let sandbox = common.sandbox()?;
+    let strategies = strategies(&args.strategies);
+    let kept = args.dir.join(arbor_eval::codet::TESTS_FILE).is_file();
+    if strategies.contains(&Strategy::Codet) && !kept {
+        let mut model = ModelArgs::for_run(&settings.model).load()?;
+        ensure_tests(&args.dir, &problems, &settings, &mut model)?;
+    }
+    let selection = select(
+        common,
+        &args.dir,
+        &problems,
+        &sandbox,
+        strategies,
+        &args.submit,
+    )?;
+    if common.json {
+        writeln!(out, "{}", selection.to_json())?;
+    } else {
+        selection.write_text(out)?;
+    }
+    Ok(Outcome::Ok)
+}
+
+/// CodeT's tests for the run in `dir` (settings `settings`), drawn from `model` unless the
+/// directory keeps them already: 10 generations of up to 128 tokens per task at the run's
+/// temperature (0.8 for a greedy run).
+fn ensure_tests(
+    dir: &std::path::Path,
+    problems: &[arbor_eval::Problem],
+    settings: &arbor_eval::RunSettings,
+    model: &mut arbor_lm::LlamaModel,
+) -> anyhow::Result<()> {
+    if dir.join(arbor_eval::codet::TESTS_FILE).is_file() {
+        return Ok(());
+    }
+    let options = arbor_eval::codet::TestOptions {
+        generations: 10,
+        max_tokens: 128,
+        temperature: if settings.temperature > 0.0 {
+            settings.temperature
+        } else {
+            0.8
+        },
+        seed: settings.seed,
+        format: settings.prompt_format.parse().map_err(anyhow::Error::msg)?,
+    };
+    let bar = crate::progress_bar(
+        problems.len() as u64,
+        "{spinner} tests {pos}/{len} tasks [{bar:30}] {eta}",
+    );
+    let mut progress = |done: usize, _: usize| bar.iter().for_each(|b| b.set_position(done as u64));
+    let tests = arbor_eval::codet::generate_tests(model, problems, &options, &mut progress);
+    crate::finish(bar);
+    arbor_eval::codet::write_tests(dir, &tests?)?;
+    Ok(())
+}
+
+/// Runs the selection with a progress bar.
+fn select(
+    common: &CommonArgs,
+    dir: &std::path::Path,
+    problems: &[arbor_eval::Problem],
+    sandbox: &Sandbox,
+    strategies: Vec<Strategy>,
+    ns: &[usize],
+) -> anyhow::Result<SelectionReport> {
+    let options = SelectOptions {
+        strategies,
+        ns: ns.to_vec(),
+        ks: common.k.clone(),
+        workers: common.workers(),
+    };
+    let bar = crate::progress_bar(0, "{spinner} probing {pos}/{len} samples [{bar:30}] {eta}");
+    let progress = |done: usize, planned: usize| {
+        if let Some(bar) = &bar {
+            bar.set_length(planned as u64);
+            bar.set_position(done as u64);
+        }
+    };
+    let selection = arbor_eval::candidates::select_run(dir, problems, sandbox, &options, &progress);
+    crate::finish(bar);
+    Ok(selection?)
+}
+
+/// `arbor eval report`: writes the HTML page and says where.
+pub fn write_report(args: ReportArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let path = args
+        .output
+        .unwrap_or_else(|| args.dirs[0].join("report.html"));
+    let summary = arbor_eval::html::write_report(&args.dirs, &path)?;
+    for skipped in &summary.skipped {
+        eprintln!("arbor: left out {skipped}");
+    }
+    writeln!(
+        out,
+        "{}: {} runs, {} tasks, {} charts",
+        path.display(),
+        summary.runs.len(),
+        summary.tasks,
+        summary.charts
+    )?;
+    Ok(Outcome::Ok)
 }
 
 /// The options of `eval run`'s generation: the prompt format as given, else the catalog's,
@@ -240,7 +454,7 @@ fn run_options(args: &RunArgs, model: &arbor_lm::LlamaModel) -> RunOptions {
         .params(args.samples, 0.95, args.max_tokens, Vec::new());
     let (name, partial) = (&args.model.model, args.partial_code);
     RunOptions {
-        settings: report::run_settings(&common.dataset, name, format, &params, partial),
+        settings: report::run_settings(common.dataset(), name, format, &params, partial),
         format,
         n: args.samples,
         batch: args.batch,

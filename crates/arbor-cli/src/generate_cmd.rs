@@ -54,6 +54,15 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// The options that load `model` (a catalog name or path) as a run recorded it.
+    pub fn for_run(model: &str) -> ModelArgs {
+        ModelArgs {
+            model: model.to_string(),
+            threads: None,
+            kv_cache: arbor_lm::transformer::KvType::F32,
+        }
+    }
+
     /// Applies `--threads`; call first thing in a command: candle's and rayon's pools read
     /// these variables once, when first used.
     pub fn apply_threads(&self) -> anyhow::Result<()> {

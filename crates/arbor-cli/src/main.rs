@@ -10,6 +10,7 @@ mod index_cmd;
 mod lint_cmd;
 mod parse_cmd;
 mod search_cmd;
+mod solve_cmd;
 mod symbols_cmd;
 
 use std::io::{self, Write};
@@ -52,6 +53,10 @@ enum Command {
     /// Evaluate code models on HumanEval-style problems (sandboxed execution, pass@k).
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Write a function's body from its signature and documented examples: draw candidates
+    /// from the model, run them on the examples in the sandbox, keep the one the evidence
+    /// supports (exit 1 when none passes).
+    Solve(solve_cmd::SolveArgs),
     /// Semantics-preserving transforms of code (renaming, loop and branch rewrites, dead code,
     /// formatting…) for data augmentation and robustness tests.
     Augment(augment_cmd::AugmentArgs),
@@ -131,6 +136,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Complete(args) => complete_cmd::run(args, &mut out)?,
         Command::Eval(EvalCommand::Score(args)) => eval_cmd::score(args, &mut out)?,
         Command::Eval(EvalCommand::Run(args)) => eval_cmd::generate_and_score(args, &mut out)?,
+        Command::Solve(args) => solve_cmd::solve(args, &mut out)?,
+        Command::Eval(EvalCommand::Select(args)) => eval_cmd::select_samples(args, &mut out)?,
+        Command::Eval(EvalCommand::Report(args)) => eval_cmd::write_report(args, &mut out)?,
         Command::Augment(args) => augment_cmd::run(args, &mut out)?,
         Command::Model(command) => generate_cmd::model(command, &mut out)?,
     };

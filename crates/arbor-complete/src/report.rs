@@ -72,6 +72,7 @@ mod tests {
             stop_reason: arbor_lm::StopReason::MaxTokens,
             prefill_secs: 0.5,
             decode_secs: 2.0,
+            mean_logprob: None,
         };
         assert_eq!(completion_json(&c)["completion_tokens"], 4);
         let line = timing_line(&[c.clone(), c]).unwrap();

@@ -36,4 +36,7 @@ pub enum EvalError {
     /// No usable Python interpreter, or the sandbox cannot start.
     #[error("sandbox: {0}")]
     Sandbox(String),
+    /// A chart of a report that could not be drawn.
+    #[error("chart: {0}")]
+    Chart(String),
 }

@@ -4,10 +4,12 @@
 # "ready", then serves requests on stdin. A request is a line `run N1 N2 N3 ENTRY` and N1 + N2
 # + N3 bytes: the sample's unit (prompt + completion), the test unit (test + `check(...)`), and
 # for --strict the reference unit (prompt + canonical solution) whose ENTRY the candidate's
-# return types are checked against. For each request it forks a child that runs the units in
+# return types are checked against; a sixth word `out` asks for the tail of the child's stdout
+# too. For each request it forks a child that runs the units in
 # a fresh module, answers "started PID", and when the child has ended and everything it
 # started is gone, "end exit|signal N DONE LEN" followed by the tail of the child's stderr
-# (its stdout is kept in memory, up to the file-size limit, and dropped). `once` serves one
+# (its stdout is kept in memory, up to the file-size limit, and dropped; with `out`, the line
+# is "end exit|signal N DONE LEN OUTLEN" and the tail of stdout follows that of stderr). `once` serves one
 # request without importing anything first (a new interpreter per sample); `serve` imports the
 # modules such programs use, then serves until stdin closes.
 #
@@ -434,20 +436,26 @@ def _clean_files():
         os.rmdir(WORK)
 
 
-def _reply(status, done, out, err):
-    """Writes "end exit|signal N DONE LEN" and the tail of the child's stderr."""
+def _reply(status, done, out, err, want_out):
+    """Writes "end exit|signal N DONE LEN" and the tail of the child's stderr (with
+    `want_out`, " OUTLEN" and the tail of its stdout after that)."""
     if os.WIFSIGNALED(status):
         kind, value = b"signal", os.WTERMSIG(status)
     else:
         kind, value = b"exit", os.WEXITSTATUS(status)
-    os.close(out)
     data = _tail(err)
-    reply = b"end %s %d %d %d\n" % (kind, value, done, len(data)) + data
+    if want_out:
+        stdout = _tail(out)
+        reply = b"end %s %d %d %d %d\n" % (kind, value, done, len(data), len(stdout))
+        reply += data + stdout
+    else:
+        os.close(out)
+        reply = b"end %s %d %d %d\n" % (kind, value, done, len(data)) + data
     while reply:
         reply = reply[os.write(1, reply):]
 
 
-def _serve_one(units, reference, entry):
+def _serve_one(units, reference, entry, want_out):
     address, listener = _listen()
     out = os.memfd_create("arbor-stdout")
     err = os.memfd_create("arbor-stderr")
@@ -469,7 +477,7 @@ def _serve_one(units, reference, entry):
     done = _drain_reports(listener, pid, done)
     listener.close()
     _clean_files()
-    _reply(status, done, out, err)
+    _reply(status, done, out, err, want_out)
 
 
 def _serve():
@@ -477,12 +485,12 @@ def _serve():
     os.write(1, b"ready %s\n" % (b"undumpable" if UNDUMPABLE else b"dumpable"))
     while True:
         header = requests.readline().split()
-        if len(header) != 5 or header[0] != b"run":
+        if len(header) not in (5, 6) or header[0] != b"run" or header[5:] not in ([], [b"out"]):
             return
         sizes = [int(n) for n in header[1:4]]
         parts = [requests.read(n).decode("utf-8", "surrogateescape") for n in sizes]
         units = parts[:1] + parts[1:2] * (sizes[1] > 0)
-        _serve_one(units, parts[2], header[4].decode())
+        _serve_one(units, parts[2], header[4].decode(), len(header) == 6)
         if MODE == "once":
             _exit(0)  # nothing to tear down: the interpreter's own finalisation is wasted time
 

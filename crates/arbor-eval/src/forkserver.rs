@@ -33,6 +33,8 @@ pub struct Finished {
     pub done: bool,
     /// The tail of its stderr.
     pub stderr: Vec<u8>,
+    /// The tail of its stdout, when the request asked for it (else empty).
+    pub stdout: Vec<u8>,
 }
 
 /// What became of a request.
@@ -57,6 +59,8 @@ pub struct Request<'a> {
     /// `--strict`: the reference solution's source and the entry point whose return types
     /// are checked against it.
     pub reference: Option<(&'a str, &'a str)>,
+    /// Whether the reply carries the tail of the child's stdout.
+    pub want_stdout: bool,
 }
 
 /// Messages of the server, read on a thread.
@@ -104,12 +108,15 @@ fn read_messages(stdout: impl Read, cap: usize, tx: mpsc::Sender<Message>) {
                 Ok(pid) => Message::Started(pid),
                 Err(_) => Message::Broken(line.clone()),
             },
-            ["end", kind, value, done, err] => {
-                let (Ok(value), Ok(err)) = (value.parse::<i32>(), err.parse::<usize>()) else {
+            ["end", kind, value, done, err, out @ ..] if out.len() <= 1 => {
+                let out = out.first().map_or(Ok(0), |n| n.parse::<usize>());
+                let (Ok(value), Ok(err), Ok(out)) =
+                    (value.parse::<i32>(), err.parse::<usize>(), out)
+                else {
                     let _ = tx.send(Message::Broken(line.clone()));
                     return;
                 };
-                if err > cap {
+                if err > cap || out > cap {
                     let _ = tx.send(Message::Broken(line.clone()));
                     return;
                 }
@@ -118,13 +125,17 @@ fn read_messages(stdout: impl Read, cap: usize, tx: mpsc::Sender<Message>) {
                     _ => Ended::Exit(value),
                 };
                 let mut stderr = vec![0; err];
-                if reader.read_exact(&mut stderr).is_err() {
+                let mut stdout = vec![0; out];
+                if reader.read_exact(&mut stderr).is_err()
+                    || reader.read_exact(&mut stdout).is_err()
+                {
                     return;
                 }
                 Message::End(Finished {
                     ended,
                     done: *done == "1",
                     stderr,
+                    stdout,
                 })
             }
             _ => Message::Broken(line.clone()),
@@ -179,10 +190,11 @@ impl ForkServer {
         }
         let second = request.units.get(1).copied().unwrap_or("");
         let mut bytes = format!(
-            "run {} {} {} {entry}\n",
+            "run {} {} {} {entry}{}\n",
             request.units[0].len(),
             second.len(),
-            reference.len()
+            reference.len(),
+            if request.want_stdout { " out" } else { "" }
         )
         .into_bytes();
         for part in [request.units[0], second, reference] {

@@ -5,17 +5,24 @@
 //! Samples come from any tool (`arbor eval score`) or from Arbor's own model ([`run`]), which
 //! puts each problem to the model in its prompt format ([`prompting`]).
 
+pub mod candidates;
+pub mod codet;
 pub mod data;
 pub mod datasets;
 pub mod error;
+pub mod examples;
 mod forkserver;
+pub mod html;
 pub mod passk;
+pub mod probe;
 pub mod prompting;
 pub mod report;
 pub mod robust;
 pub mod run;
 pub mod sandbox;
 pub mod score;
+pub mod select;
+pub mod solve;
 pub mod verify;
 
 pub use data::{load_problems, load_samples, Problem, Sample};

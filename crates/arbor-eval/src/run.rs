@@ -198,38 +198,19 @@ pub fn run(
                     ..GenerationParams::default()
                 };
                 let completions = model.generate(&prompt.text, &params)?;
-                for (i, c) in completions.iter().enumerate() {
-                    for copy in 0..copies {
-                        let index = first + i + copy;
-                        let extracted = extract_completion(problem, &c.text, options.format);
-                        let value = serde_json::json!({
-                            "task_id": problem.task_id,
-                            "completion": extracted.completion,
-                            "sample": index,
-                            "seed": options.settings.seed + index as u64,
-                            "prompt_format": options.format.name(),
-                            "postprocess": extracted.postprocess,
-                            "raw": c.text,
-                            "stop_reason": c.stop_reason.name(),
-                            "prompt_tokens": c.prompt_tokens,
-                            "completion_tokens": c.completion_tokens,
-                            "decode_secs": (c.decode_secs * 1000.0).round() / 1000.0,
-                        });
-                        let mut line = value.to_string();
-                        line.push('\n');
-                        let serde_json::Value::Object(fields) = value else {
-                            unreachable!("json! of an object")
-                        };
-                        file.write_all(line.as_bytes())
-                            .and_then(|()| file.flush())
-                            .map_err(io(&samples_path))?;
-                        samples.push(Sample {
-                            task_id: problem.task_id.clone(),
-                            completion: extracted.completion,
-                            fields,
-                        });
-                        progress.generated += 1;
-                    }
+                let indexed = completions
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, c)| (0..copies).map(move |copy| (first + i + copy, c)));
+                for (index, c) in indexed {
+                    let sample = sample_of(problem, c, index, options);
+                    let mut line = serde_json::Value::Object(sample.fields.clone()).to_string();
+                    line.push('\n');
+                    file.write_all(line.as_bytes())
+                        .and_then(|()| file.flush())
+                        .map_err(io(&samples_path))?;
+                    samples.push(sample);
+                    progress.generated += 1;
                 }
             }
         }
@@ -247,6 +228,38 @@ pub fn run(
         results_file,
         progress,
     })
+}
+
+/// Sample `index` of `problem` from completion `c`, with the fields its line records.
+fn sample_of(
+    problem: &Problem,
+    c: &arbor_gen::Completion,
+    index: usize,
+    options: &RunOptions,
+) -> Sample {
+    let extracted = extract_completion(problem, &c.text, options.format);
+    let value = serde_json::json!({
+        "task_id": problem.task_id,
+        "completion": extracted.completion,
+        "sample": index,
+        "seed": options.settings.seed + index as u64,
+        "prompt_format": options.format.name(),
+        "postprocess": extracted.postprocess,
+        "raw": c.text,
+        "stop_reason": c.stop_reason.name(),
+        "prompt_tokens": c.prompt_tokens,
+        "completion_tokens": c.completion_tokens,
+        "decode_secs": (c.decode_secs * 1000.0).round() / 1000.0,
+        "mean_logprob": c.mean_logprob.map(|l| (l * 1e6).round() / 1e6),
+    });
+    let serde_json::Value::Object(fields) = value else {
+        unreachable!("json! of an object")
+    };
+    Sample {
+        task_id: problem.task_id.clone(),
+        completion: extracted.completion,
+        fields,
+    }
 }
 
 /// Writes `run.json`, or checks that the one there has the same settings.

@@ -418,10 +418,11 @@ impl Sandbox {
         let request = Request {
             units: &["pass\n"],
             reference: None,
+            want_stdout: false,
         };
         match self.run_on(server, &request, Duration::from_secs(10)) {
-            Ok(Some(Verdict::Passed)) => Ok(protected),
-            Ok(Some(other)) => Err(other),
+            Ok(Some((Verdict::Passed, _))) => Ok(protected),
+            Ok(Some((other, _))) => Err(other),
             Ok(None) => Err(Verdict::Failed(
                 "the sandbox's server died before it ran anything".into(),
             )),
@@ -460,8 +461,9 @@ impl Sandbox {
         let request = Request {
             units: &[&code, &test],
             reference: strict.then_some((reference.as_str(), problem.entry_point.as_str())),
+            want_stdout: false,
         };
-        self.run_request(&request)
+        self.run_request(&request).0
     }
 
     /// Runs `program` (Python source, one unit): it passes if it runs to its end.
@@ -469,13 +471,29 @@ impl Sandbox {
         self.run_request(&Request {
             units: &[program],
             reference: None,
+            want_stdout: false,
+        })
+        .0
+    }
+
+    /// Runs `code` and then `probe` (Python source, one module, as a sample and its test):
+    /// the verdict and the tail of what they printed (at most `output_bytes`, the last
+    /// ones). Programs that report what a sample does on chosen inputs use it.
+    pub fn run_with_output(&self, code: &str, probe: &str) -> (Verdict, Vec<u8>) {
+        self.run_request(&Request {
+            units: &[code, probe],
+            reference: None,
+            want_stdout: true,
         })
     }
 
-    fn run_request(&self, request: &Request<'_>) -> Verdict {
+    fn run_request(&self, request: &Request<'_>) -> (Verdict, Vec<u8>) {
         match self.execute(request) {
-            Ok(verdict) => verdict,
-            Err(e) => Verdict::Failed(format!("the sandbox could not run it: {e}")),
+            Ok(outcome) => outcome,
+            Err(e) => (
+                Verdict::Failed(format!("the sandbox could not run it: {e}")),
+                Vec::new(),
+            ),
         }
     }
 
@@ -648,7 +666,7 @@ impl Sandbox {
 
     /// Runs `request` in a child of a sample server: an idle warm one (started when there is
     /// none) with the fork server, else a new one for this sample alone.
-    fn execute(&self, request: &Request<'_>) -> std::io::Result<Verdict> {
+    fn execute(&self, request: &Request<'_>) -> std::io::Result<(Verdict, Vec<u8>)> {
         let idle = if self.options.fork_server {
             self.idle_servers().pop()
         } else {
@@ -666,10 +684,11 @@ impl Sandbox {
                 Ok(self
                     .run_on(server, request, self.options.timeout)?
                     .unwrap_or_else(|| {
-                        Verdict::Failed("the sandbox's server died before the sample ran".into())
+                        let why = "the sandbox's server died before the sample ran";
+                        (Verdict::Failed(why.into()), Vec::new())
                     }))
             }
-            Some(verdict) => Ok(verdict),
+            Some(outcome) => Ok(outcome),
         }
     }
 
@@ -699,8 +718,8 @@ impl Sandbox {
         mut server: ForkServer,
         request: &Request<'_>,
         timeout: Duration,
-    ) -> std::io::Result<Option<Verdict>> {
-        let finished = match server.run(request, timeout)? {
+    ) -> std::io::Result<Option<(Verdict, Vec<u8>)>> {
+        let mut finished = match server.run(request, timeout)? {
             Reply::Ended(finished) => {
                 if self.options.fork_server {
                     self.idle_servers().push(server);
@@ -709,15 +728,15 @@ impl Sandbox {
                 }
                 finished
             }
-            Reply::TimedOut => return Ok(Some(Verdict::TimedOut)),
+            Reply::TimedOut => return Ok(Some((Verdict::TimedOut, Vec::new()))),
             Reply::NotStarted => return Ok(None),
             Reply::Lost => {
-                return Ok(Some(Verdict::Failed(
-                    "the sample killed the sandbox's server process".into(),
-                )))
+                let why = "the sample killed the sandbox's server process";
+                return Ok(Some((Verdict::Failed(why.into()), Vec::new())));
             }
         };
-        Ok(Some(self.judge(finished)))
+        let stdout = std::mem::take(&mut finished.stdout);
+        Ok(Some((self.judge(finished), stdout)))
     }
 
     /// The verdict on a finished sample: passed when it exited 0 after its runner reported
@@ -1054,8 +1073,9 @@ mod tests {
         let ok = Request {
             units: &["x = 1\n", "assert x == 1\n"],
             reference: None,
+            want_stdout: false,
         };
-        assert_eq!(sandbox.run_request(&ok), Verdict::Passed);
+        assert_eq!(sandbox.run_request(&ok).0, Verdict::Passed);
         // Kill the idle server from outside, as the kernel or an operator might.
         let server = sandbox.idle_servers().pop().expect("an idle server");
         let pid = server.pid();
@@ -1067,11 +1087,34 @@ mod tests {
         assert!(killed.success());
         std::thread::sleep(Duration::from_millis(100));
         sandbox.idle_servers().push(server);
-        assert_eq!(sandbox.run_request(&ok), Verdict::Passed);
+        assert_eq!(sandbox.run_request(&ok).0, Verdict::Passed);
         assert_eq!(
             sandbox.idle_servers().len(),
             1,
             "the dead server was dropped"
         );
+    }
+
+    #[test]
+    fn the_output_of_a_probe_comes_back_in_both_modes() {
+        for fork_server in [true, false] {
+            let sandbox = Sandbox::new(SandboxOptions {
+                fork_server,
+                output_bytes: 64,
+                ..SandboxOptions::default()
+            })
+            .expect("a Python interpreter");
+            let (verdict, out) =
+                sandbox.run_with_output("def f(x):\n    return x * 2\n", "print(f(21))\n");
+            assert_eq!((verdict, out.as_slice()), (Verdict::Passed, &b"42\n"[..]));
+            // Only the tail, and a failing probe still returns what it printed.
+            let (verdict, out) = sandbox
+                .run_with_output("pass\n", "print('x' * 100 + 'end')\nraise SystemExit(3)\n");
+            assert!(!verdict.passed());
+            assert_eq!(out.len(), 64);
+            assert!(out.ends_with(b"xend\n"));
+            // Scoring asks for nothing back.
+            assert_eq!(sandbox.run_program("print('hello')\n"), Verdict::Passed);
+        }
     }
 }

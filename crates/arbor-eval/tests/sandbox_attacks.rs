@@ -334,6 +334,30 @@ fn host_files_processes_and_sockets_are_out_of_reach() {
     );
 }
 
+/// Worker `worker`'s six rounds, vandals and correct samples in turn: the correct samples
+/// that failed (each reported).
+fn vandals_beside_correct_samples(
+    sandbox: &Sandbox,
+    p: &Problem,
+    vandal: &str,
+    worker: usize,
+) -> usize {
+    let slow_correct = "    import time, os\n    open('mine', 'w').write('x')\n    time.sleep(0.05)\n    assert open('mine').read() == 'x'\n    return a + b\n";
+    let mut failed = 0;
+    for round in 0..6 {
+        if (worker + round).is_multiple_of(2) {
+            assert!(!sandbox.run_sample(p, vandal).passed());
+            continue;
+        }
+        let verdict = sandbox.run_sample(p, slow_correct);
+        if !verdict.passed() {
+            eprintln!("a correct sample: {}", verdict.result_text());
+            failed += 1;
+        }
+    }
+    failed
+}
+
 #[test]
 fn a_sample_cannot_harm_samples_running_beside_it() {
     // Each vandal deletes everything it can find and kills what it can see; correct samples
@@ -350,18 +374,8 @@ fn a_sample_cannot_harm_samples_running_beside_it() {
                 let sandbox = sandbox.clone();
                 let (p, failures) = (&p, &failures);
                 scope.spawn(move || {
-                    for round in 0..6 {
-                        if (worker + round) % 2 == 0 {
-                            assert!(!sandbox.run_sample(p, vandal).passed());
-                        } else {
-                            let slow_correct = "    import time, os\n    open('mine', 'w').write('x')\n    time.sleep(0.05)\n    assert open('mine').read() == 'x'\n    return a + b\n";
-                            let verdict = sandbox.run_sample(p, slow_correct);
-                            if !verdict.passed() {
-                                eprintln!("{mode}: a correct sample: {}", verdict.result_text());
-                                failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            }
-                        }
-                    }
+                    let failed = vandals_beside_correct_samples(&sandbox, p, vandal, worker);
+                    failures.fetch_add(failed, std::sync::atomic::Ordering::Relaxed);
                 });
             }
         });

@@ -165,6 +165,10 @@ pub struct Completion {
     pub prefill_secs: f64,
     /// Seconds from the end of the prefill until this sample ended.
     pub decode_secs: f64,
+    /// The mean log-probability of the generated tokens under the model itself (softmax of
+    /// the raw logits, before temperature, top-p, top-k and repeat penalty), as Codex ranks
+    /// samples; `None` when the model does not give it or nothing was generated.
+    pub mean_logprob: Option<f64>,
 }
 
 /// An error of a model behind [`Generate`], kept whole (its message and source chain).

@@ -264,10 +264,27 @@ impl LlamaModel {
                     stop_reason: s.end.unwrap_or(StopReason::MaxTokens),
                     prefill_secs,
                     decode_secs: s.decode_secs,
+                    mean_logprob: (s.sampled > 0).then(|| s.logprob_sum / s.sampled as f64),
                 })
             })
             .collect()
     }
+}
+
+/// `ln softmax(logits)[token]`, computed in f64 over the vocabulary (max-shifted).
+fn log_probability(logits: &Tensor, token: u32) -> Result<f64, LmError> {
+    let values = logits
+        .to_dtype(candle_core::DType::F32)
+        .and_then(|t| t.flatten_all())
+        .and_then(|t| t.to_vec1::<f32>())
+        .map_err(model_error)?;
+    let max = values.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let sum: f64 = values.iter().map(|&v| (v as f64 - max).exp()).sum();
+    let chosen = values
+        .get(token as usize)
+        .copied()
+        .unwrap_or(f32::NEG_INFINITY) as f64;
+    Ok(chosen - max - sum.ln())
 }
 
 /// `params.n` samples, each with its own seed; already ended when `params.max_tokens` is 0.
@@ -283,6 +300,8 @@ fn new_samples(params: &GenerationParams, sampling: &Sampling) -> Vec<Sample> {
             emitted: 0,
             end: (params.max_tokens == 0).then_some(StopReason::MaxTokens),
             decode_secs: 0.0,
+            sampled: 0,
+            logprob_sum: 0.0,
         })
         .collect()
 }
@@ -387,6 +406,10 @@ struct Sample {
     emitted: usize,
     end: Option<StopReason>,
     decode_secs: f64,
+    /// Tokens sampled (with the one that ended the sample, which `tokens` leaves out).
+    sampled: usize,
+    /// The sum of the model's log-probabilities of the sampled tokens.
+    logprob_sum: f64,
 }
 
 impl Sample {
@@ -396,6 +419,7 @@ impl Sample {
         prompt: &[u32],
         params: &GenerationParams,
     ) -> Result<u32, LmError> {
+        let raw = logits.clone();
         let logits = if params.repeat_penalty != 1.0 {
             // The last `repeat_last_n` tokens of prompt + completion.
             let from_completion = self.tokens.len().min(params.repeat_last_n);
@@ -411,7 +435,10 @@ impl Sample {
         } else {
             logits
         };
-        self.sampler.sample(&logits).map_err(model_error)
+        let token = self.sampler.sample(&logits).map_err(model_error)?;
+        self.logprob_sum += log_probability(&raw, token)?;
+        self.sampled += 1;
+        Ok(token)
     }
 
     /// Hands the text that can no longer turn into a stop sequence to `on_text`; all of it

@@ -242,3 +242,54 @@ fn streaming_holds_back_a_possible_stop_sequence() {
         );
     }
 }
+
+#[test]
+fn the_mean_log_probability_is_the_models_own() {
+    let (_dir, mut model) = tiny_model();
+    let prompt = "def add(a, b):\n";
+    let ids = model.tokenizer().encode(prompt).unwrap();
+    let last = model.logits_all(&ids).unwrap().pop().unwrap();
+    let max = last.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let log_sum: f64 = last
+        .iter()
+        .map(|&v| (v as f64 - max).exp())
+        .sum::<f64>()
+        .ln();
+    // Greedy, one token: the arg max, whose log-probability is -log_sum.
+    let params = GenerationParams {
+        max_tokens: 1,
+        ..GenerationParams::default()
+    };
+    let c = one(&mut model, prompt, &params);
+    let got = c.mean_logprob.expect("a log-probability");
+    assert!((got + log_sum).abs() < 1e-3, "{got} vs {}", -log_sum);
+    // More tokens at a high temperature: a mean of log-probabilities, below 0, and the same
+    // again for the same seed.
+    let mut sampled = || {
+        one(
+            &mut model,
+            prompt,
+            &GenerationParams {
+                max_tokens: 10,
+                temperature: 1.5,
+                repeat_penalty: 1.1,
+                seed: 3,
+                ..GenerationParams::default()
+            },
+        )
+    };
+    let a = sampled();
+    let mean = a.mean_logprob.unwrap();
+    assert!(mean < 0.0 && mean.is_finite());
+    assert_eq!(sampled().mean_logprob, Some(mean));
+    // Nothing generated: no mean.
+    let none = one(
+        &mut model,
+        prompt,
+        &GenerationParams {
+            max_tokens: 0,
+            ..GenerationParams::default()
+        },
+    );
+    assert_eq!(none.mean_logprob, None);
+}
