@@ -6,6 +6,7 @@
 # screenshot or an almost empty one.
 #
 #   benchmarks/report_screenshot.sh [OUT.png]     (default docs/eval-report.png)
+#   RUNS=dir1:dir2 benchmarks/report_screenshot.sh   (real `eval run` directories instead)
 #
 # The report comes from `$ARBOR eval report DIR... -o FILE` (ARBOR defaults to
 # target/debug/arbor, built first) when that binary has the command, else from arbor-eval's
@@ -28,6 +29,9 @@ fi
 
 # Two run directories as `arbor eval run` writes them, with made-up but consistent numbers:
 # each task has a difficulty, each sample passes with the model's chance on it.
+if [ -n "${RUNS:-}" ]; then
+    IFS=: read -ra runs <<< "$RUNS"
+else
 python3 - "$work" <<'PY'
 import json, math, random, sys
 from pathlib import Path
@@ -116,8 +120,8 @@ selection = {
 }
 (a / "selection.json").write_text(json.dumps(selection, indent=2) + "\n")
 PY
-
 runs=("$work/humaneval-smollm2-135m" "$work/humaneval-gemma3-270m")
+fi
 report="$work/report.html"
 # The `arbor` binary: $ARBOR as it is, else target/debug/arbor built now.
 arbor=${ARBOR:-}

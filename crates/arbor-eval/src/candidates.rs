@@ -417,13 +417,6 @@ pub fn select_run(
 
 /// Writes `selection.json` into `dir`, atomically.
 fn write_selection(dir: &Path, report: &SelectionReport) -> Result<(), EvalError> {
-    let path = dir.join(SELECTION_FILE);
-    let io = |source| EvalError::Io {
-        path: path.clone(),
-        source,
-    };
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    writeln!(file, "{:#}", report.to_json()).map_err(io)?;
-    file.persist(&path).map_err(|e| io(e.error))?;
-    Ok(())
+    let text = format!("{:#}\n", report.to_json());
+    crate::atomic::write_file(&dir.join(SELECTION_FILE), text.as_bytes())
 }

@@ -8,7 +8,6 @@
 //! its size times the tests it passes.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
 use arbor_gen::{Generate, GenerationParams, PromptFormat};
@@ -176,20 +175,18 @@ pub fn generate_tests(
 
 /// Writes the tests into `dir`, atomically: one line per task, `{task_id, tests}`.
 pub fn write_tests(dir: &Path, tests: &HashMap<String, Vec<String>>) -> Result<(), EvalError> {
-    let path = dir.join(TESTS_FILE);
-    let io = |source| EvalError::Io {
-        path: path.clone(),
-        source,
-    };
     let mut ids: Vec<&String> = tests.keys().collect();
     ids.sort();
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    for id in ids {
-        let line = serde_json::json!({"task_id": id, "tests": tests[id]});
-        writeln!(file, "{line}").map_err(io)?;
-    }
-    file.persist(&path).map_err(|e| io(e.error))?;
-    Ok(())
+    let text: String = ids
+        .into_iter()
+        .map(|id| {
+            format!(
+                "{}\n",
+                serde_json::json!({"task_id": id, "tests": tests[id]})
+            )
+        })
+        .collect();
+    crate::atomic::write_file(&dir.join(TESTS_FILE), text.as_bytes())
 }
 
 /// The tests kept in `dir`, as examples per task; `None` when there is no tests file.

@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
@@ -114,30 +113,8 @@ pub fn write_report(dirs: &[PathBuf], out: &Path) -> Result<ReportSummary, EvalE
         skipped: runs.iter().flat_map(|r| r.skipped.clone()).collect(),
         bytes: page.html.len(),
     };
-    write_atomically(out, page.html.as_bytes())?;
+    crate::atomic::write_file(out, page.html.as_bytes())?;
     Ok(summary)
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it to `path`.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
-    let io = |source| EvalError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut file = tempfile::Builder::new()
-        .prefix(".arbor-report")
-        .suffix(".partial")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    file.write_all(bytes)
-        .and_then(|()| file.flush())
-        .map_err(io)?;
-    file.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
 }
 
 /// One run directory, read.

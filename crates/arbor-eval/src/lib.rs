@@ -5,6 +5,7 @@
 //! Samples come from any tool (`arbor eval score`) or from Arbor's own model ([`run`]), which
 //! puts each problem to the model in its prompt format ([`prompting`]).
 
+mod atomic;
 pub mod candidates;
 pub mod codet;
 pub mod data;

