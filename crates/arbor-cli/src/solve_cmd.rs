@@ -91,7 +91,8 @@ pub fn solve(args: SolveArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         }
         eprintln!("arbor: {}: {}", args.function, solution.summary());
         if let Some(example) = solution.failed_example() {
-            eprintln!("arbor: fails line {}: {}", example.line, example.source);
+            let source: Vec<&str> = example.source.lines().map(str::trim).collect();
+            eprintln!("arbor: fails line {}: {}", example.line, source.join(" → "));
         }
     }
     if solution.verdict == Verdict::NoneSatisfies {

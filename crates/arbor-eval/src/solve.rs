@@ -116,6 +116,35 @@ fn python_body(parsed: &ParsedFile, block: Node<'_>) -> (usize, Range<usize>) {
     (line_end, line_end..end)
 }
 
+/// A Python body without the docstring it opens with (a chat model repeats the stub's),
+/// up to the end of that line; the body unchanged when it opens otherwise.
+pub fn without_docstring(body: &str) -> String {
+    let wrapped = format!("def f():\n{body}");
+    let Ok(parsed) = ParsedFile::parse("<body>", Language::Python, wrapped.clone()) else {
+        return body.to_string();
+    };
+    let first = parsed
+        .root()
+        .named_child(0)
+        .and_then(|f| f.child_by_field_name("body"))
+        .and_then(|b| b.named_child(0));
+    let Some(doc) = first.filter(|n| {
+        n.kind() == "expression_statement" && n.named_child(0).is_some_and(|s| s.kind() == "string")
+    }) else {
+        return body.to_string();
+    };
+    let rest = wrapped[doc.end_byte()..]
+        .find('\n')
+        .map_or("", |i| &wrapped[doc.end_byte() + i + 1..]);
+    // Keep the body's leading lines before the docstring (blank or comments).
+    let before =
+        &wrapped["def f():\n".len()..arbor_syntax::node::line_start(&wrapped, doc.start_byte())];
+    if rest.trim().is_empty() {
+        return body.to_string();
+    }
+    format!("{before}{rest}")
+}
+
 /// How `solve` runs.
 #[derive(Debug, Clone)]
 pub struct SolveOptions {
@@ -279,7 +308,12 @@ pub fn solve(
         };
         for c in model.generate(&prompt.text, &params)? {
             let extracted = extract_completion(problem, &c.text, options.format);
-            drawn.push((extracted.completion, c.mean_logprob));
+            let body = match problem.language() {
+                // The stub keeps its docstring: a chat answer's own copy is left out.
+                Language::Python => without_docstring(&extracted.completion),
+                _ => extracted.completion,
+            };
+            drawn.push((body, c.mean_logprob));
         }
         progress(&format!(
             "{} of {} candidates drawn",
@@ -426,4 +460,26 @@ pub fn write_body(stub: &Stub, completion: &str) -> Result<(), EvalError> {
         )));
     }
     crate::atomic::write_file(&stub.path, with_body(stub, completion).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_docstring_is_left_out_of_the_body() {
+        let body = "    \"\"\"Whether it is.\n\n    >>> f(1)\n    True\n    \"\"\"\n    x = 1\n    return x\n";
+        assert_eq!(without_docstring(body), "    x = 1\n    return x\n");
+        let plain = "    # a comment\n    return 1\n";
+        assert_eq!(without_docstring(plain), plain);
+        // A body that is only a docstring stays (nothing else would be left).
+        assert_eq!(
+            without_docstring("    \"\"\"Doc.\"\"\"\n"),
+            "    \"\"\"Doc.\"\"\"\n"
+        );
+        assert_eq!(
+            without_docstring("    'x'; return 2\n"),
+            "    'x'; return 2\n"
+        );
+    }
 }
