@@ -63,6 +63,19 @@ pub fn find_stub(path: &Path, source: String, name: &str) -> Result<Stub, EvalEr
                     .is_some_and(|id| parsed.text(id) == name)
         })
         .ok_or_else(|| mismatch(format!("no function `{name}`")))?;
+    // Examples call the function by its name: a method or a nested function cannot be run so.
+    let top_level = function
+        .parent()
+        .map(|p| match p.kind() {
+            "decorated_definition" => p.parent(),
+            _ => Some(p),
+        })
+        .is_some_and(|p| p.is_some_and(|p| matches!(p.kind(), "module" | "source_file")));
+    if !top_level {
+        return Err(mismatch(format!(
+            "`{name}` is a method or a nested function; solve writes top-level functions"
+        )));
+    }
     let block = function
         .child_by_field_name("body")
         .ok_or_else(|| mismatch(format!("`{name}` has no body")))?;

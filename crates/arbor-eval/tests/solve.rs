@@ -180,3 +180,21 @@ fn rust_bodies_are_checked_with_doc_asserts_and_written_through_the_closing_brac
         source.replace("\n    todo!()\n}", "    x + x\n}")
     );
 }
+
+#[test]
+fn methods_and_missing_functions_are_refused_by_name() {
+    let source = "class A:\n    def area(self):\n        \"\"\"1.\"\"\"\n\n\ndef outer():\n    def inner():\n        pass\n";
+    let path = std::path::Path::new("shapes.py");
+    for (name, expected) in [
+        ("area", "`area` is a method or a nested function"),
+        ("inner", "`inner` is a method or a nested function"),
+        ("volume", "no function `volume`"),
+    ] {
+        let err = solve::find_stub(path, source.to_string(), name).unwrap_err();
+        assert!(err.to_string().contains(expected), "{name}: {err}");
+    }
+    assert!(solve::find_stub(path, source.to_string(), "outer").is_ok());
+    let rust = "struct S;\nimpl S {\n    fn get(&self) -> i32 {\n        0\n    }\n}\n";
+    let err = solve::find_stub(std::path::Path::new("s.rs"), rust.to_string(), "get").unwrap_err();
+    assert!(err.to_string().contains("method"), "{err}");
+}
