@@ -136,6 +136,38 @@ fn test_prompt(
     Ok((text, stop.iter().map(|s| s.to_string()).collect()))
 }
 
+/// The model's tests of one Python problem (none for another language).
+fn task_tests(
+    model: &mut dyn Generate,
+    problem: &Problem,
+    options: &TestOptions,
+) -> Result<Vec<String>, EvalError> {
+    let mut found: Vec<String> = Vec::new();
+    if problem.language() != Language::Python {
+        return Ok(found);
+    }
+    let (prompt, stop) = test_prompt(problem, model, options.format)?;
+    let params = GenerationParams {
+        max_tokens: options.max_tokens,
+        temperature: options.temperature,
+        top_p: 0.95,
+        seed: options.seed,
+        stop,
+        n: options.generations,
+        ..GenerationParams::default()
+    };
+    let start = format!("assert {}(", problem.entry_point);
+    for c in model.generate(&prompt, &params)? {
+        let text = format!("{start}{}", c.text);
+        for statement in parse_asserts(&text, &problem.entry_point) {
+            if !found.contains(&statement) && found.len() < MAX_TESTS {
+                found.push(statement);
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Draws tests for every Python problem from `model`; `progress` hears the tasks done.
 pub fn generate_tests(
     model: &mut dyn Generate,
@@ -145,29 +177,10 @@ pub fn generate_tests(
 ) -> Result<HashMap<String, Vec<String>>, EvalError> {
     let mut tests = HashMap::new();
     for (done, problem) in problems.iter().enumerate() {
-        let mut found: Vec<String> = Vec::new();
-        if problem.language() == Language::Python {
-            let (prompt, stop) = test_prompt(problem, model, options.format)?;
-            let params = GenerationParams {
-                max_tokens: options.max_tokens,
-                temperature: options.temperature,
-                top_p: 0.95,
-                seed: options.seed,
-                stop,
-                n: options.generations,
-                ..GenerationParams::default()
-            };
-            let start = format!("assert {}(", problem.entry_point);
-            for c in model.generate(&prompt, &params)? {
-                for statement in parse_asserts(&format!("{start}{}", c.text), &problem.entry_point)
-                {
-                    if !found.contains(&statement) && found.len() < MAX_TESTS {
-                        found.push(statement);
-                    }
-                }
-            }
-        }
-        tests.insert(problem.task_id.clone(), found);
+        tests.insert(
+            problem.task_id.clone(),
+            task_tests(model, problem, options)?,
+        );
         progress(done + 1, problems.len());
     }
     Ok(tests)
