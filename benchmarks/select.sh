@@ -5,6 +5,7 @@
 #
 #   benchmarks/select.sh                      # smollm2-135m, N=20, max 512 tokens
 #   MODEL=gemma3-270m N=20 benchmarks/select.sh
+#   STRATEGIES=all benchmarks/select.sh       # codet too (the model writes tests first)
 #
 # The run directory (target/bench-select/...) is resumable: a killed run picks up where it
 # stopped. Prints the table of `arbor eval select` and one summary line.
@@ -22,9 +23,9 @@ started=$(date +%s.%N)
 "$arbor" eval run --dataset humaneval --model "$MODEL" -n "$N" --temperature "$TEMPERATURE" \
     --top-p 0.95 --max-tokens "$MAX_TOKENS" --out "$DIR" --json > "$DIR/run-summary.json"
 generated=$(date +%s.%N)
-"$arbor" eval select "$DIR" --json > "$DIR/select-summary.json"
-"$arbor" eval select "$DIR"
+"$arbor" eval select "$DIR" ${STRATEGIES:+--strategy "$STRATEGIES"}
 selected=$(date +%s.%N)
+cp "$DIR/selection.json" "$DIR/select-summary.json"
 python3 - "$DIR" "$started" "$generated" "$selected" <<'PY'
 import json, sys
 d, started, generated, selected = sys.argv[1], *map(float, sys.argv[2:])

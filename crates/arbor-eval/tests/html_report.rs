@@ -225,7 +225,7 @@ fn one_run_gives_settings_charts_heat_map_and_robustness() {
     assert!(html.contains("\n 0.75\n</text>"), "the nominal bar's value");
 
     // Footer: decode time of 12 samples × 0.5 s, the version.
-    assert!(html.contains("generation time 6.0 s over 12 samples (0.50 s per sample)"));
+    assert!(html.contains("per-sample decode time 6.0 s summed over 12 samples (0.50 s each"));
     assert!(html.contains(&format!("Arbor {}", env!("CARGO_PKG_VERSION"))));
 
     // Written atomically: nothing but the report beside it.
