@@ -9,7 +9,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// The server's source, run with `python3 -I -S -c`.
@@ -146,12 +146,53 @@ fn read_messages(stdout: impl Read, cap: usize, tx: mpsc::Sender<Message>) {
     }
 }
 
+/// A request to the spawner thread: the command, and where its child goes.
+type Spawn = (Command, mpsc::Sender<std::io::Result<Child>>);
+
+/// Spawns `command` from one thread that lives as long as the process.
+///
+/// bubblewrap's `--die-with-parent` (`PR_SET_PDEATHSIG`) fires when the *thread* that
+/// spawned it ends, not the process: a warm server started by a worker of a thread pool that
+/// is dropped afterwards would be killed while idle, or, worse, just after it took the next
+/// sample, which would then fail for nothing it did. Started from this thread, a server dies
+/// with the process and only with it.
+fn spawn_on_a_lasting_thread(mut command: Command) -> std::io::Result<Child> {
+    static SPAWNER: OnceLock<Option<Mutex<mpsc::Sender<Spawn>>>> = OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Spawn>();
+        std::thread::Builder::new()
+            .name("arbor-sandbox-spawner".into())
+            .spawn(move || {
+                for (mut command, reply) in rx {
+                    let _ = reply.send(command.spawn());
+                }
+            })
+            .ok()
+            .map(|_| Mutex::new(tx))
+    });
+    let Some(spawner) = spawner else {
+        // No thread could be made: a server that dies with this thread is still a server.
+        return command.spawn();
+    };
+    let (reply, child) = mpsc::channel();
+    let sent = spawner
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send((command, reply));
+    match sent {
+        Ok(()) => child
+            .recv()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the spawner thread is gone"))),
+        Err(mpsc::SendError((mut command, _))) => command.spawn(),
+    }
+}
+
 impl ForkServer {
     /// Starts `command` (the sandbox's interpreter chain, ending in `python3 -I -S -c
     /// SOURCE …`) and waits up to `startup` for it to be ready; `cap` is the most bytes of
     /// stderr it may send.
-    pub fn start(mut command: Command, startup: Duration, cap: usize) -> std::io::Result<Self> {
-        let mut child = command.spawn()?;
+    pub fn start(command: Command, startup: Duration, cap: usize) -> std::io::Result<Self> {
+        let mut child = spawn_on_a_lasting_thread(command)?;
         let requests = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
         let (tx, replies) = mpsc::channel();
@@ -172,6 +213,11 @@ impl ForkServer {
             Ok(_) => Err(std::io::Error::other("the sample server did not say ready")),
             Err(_) => Err(std::io::Error::other("the sample server did not start")),
         }
+    }
+
+    /// Whether the server process is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// The server's process id (outside any namespace).

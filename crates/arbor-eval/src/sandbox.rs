@@ -1096,6 +1096,37 @@ mod tests {
     }
 
     #[test]
+    fn a_warm_server_started_by_a_thread_that_ended_stays_warm() {
+        // bubblewrap's --die-with-parent follows the thread that spawned it: a server that a
+        // thread pool's worker started must outlive the pool, or the next sample it takes
+        // fails for nothing it did (the CI failure of stop 25).
+        let sandbox = Sandbox::new(SandboxOptions {
+            fork_server: true,
+            ..SandboxOptions::default()
+        })
+        .expect("a Python interpreter");
+        let ok = || Request {
+            units: &["x = 1\n", "assert x == 1\n"],
+            reference: None,
+            want_stdout: false,
+        };
+        // No warm server yet: the thread starts the one it uses.
+        sandbox.idle_servers().clear();
+        let on_a_thread = sandbox.clone();
+        let verdict = std::thread::spawn(move || on_a_thread.run_request(&ok()).0)
+            .join()
+            .expect("the thread ran");
+        assert_eq!(verdict, Verdict::Passed);
+        std::thread::sleep(Duration::from_millis(300));
+        let mut server = sandbox.idle_servers().pop().expect("an idle server");
+        assert!(server.running(), "the server died with the thread");
+        let pid = server.pid();
+        sandbox.idle_servers().push(server);
+        assert_eq!(sandbox.run_request(&ok()).0, Verdict::Passed);
+        assert_eq!(sandbox.idle_servers()[0].pid(), pid, "the same warm server");
+    }
+
+    #[test]
     fn the_output_of_a_probe_comes_back_in_both_modes() {
         for fork_server in [true, false] {
             let sandbox = Sandbox::new(SandboxOptions {

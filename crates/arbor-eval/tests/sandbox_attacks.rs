@@ -386,23 +386,3 @@ fn a_sample_cannot_harm_samples_running_beside_it() {
         );
     }
 }
-
-#[test]
-fn a_warm_server_outlives_the_thread_that_started_it() {
-    // bubblewrap's --die-with-parent follows the thread that spawned it: a server started
-    // on a worker thread that has ended since must still serve the other workers.
-    let p = problem();
-    for (mode, sandbox) in modes(false) {
-        let started_on_a_thread = sandbox.clone();
-        let p2 = p.clone();
-        std::thread::spawn(move || started_on_a_thread.run_sample(&p2, &p2.canonical_solution))
-            .join()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(200));
-        assert_eq!(
-            sandbox.run_sample(&p, &p.canonical_solution),
-            Verdict::Passed,
-            "{mode}"
-        );
-    }
-}
