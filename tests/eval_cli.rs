@@ -563,7 +563,7 @@ fn solve_keeps_the_file_when_no_candidate_passes() {
         std::fs::read_to_string(dir.path().join("m.py")).unwrap(),
         source
     );
-    // A function that is not there, and a language the sandbox cannot run.
+    // A function that is not there, and a module the sandbox cannot run.
     let out = arbor(
         dir.path(),
         &[
@@ -577,11 +577,45 @@ fn solve_keeps_the_file_when_no_candidate_passes() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no function `triple`"));
-    std::fs::write(dir.path().join("m.js"), "function f() {}\n").unwrap();
+    std::fs::write(
+        dir.path().join("m.js"),
+        "import fs from 'node:fs';\n\nfunction f() {}\n",
+    )
+    .unwrap();
     let out = arbor(
         dir.path(),
         &["solve", "m.js", "--function", "f", "--model", "tiny.gguf"],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("JavaScript"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ES module"));
+    // JavaScript runs in node: the JSDoc example fails random weights' bodies too.
+    let source = "/**\n * Twice x.\n * @example\n * twice(2) // => 4\n */\nfunction twice(x) {\n  return 0;\n}\n";
+    std::fs::write(dir.path().join("m.js"), source).unwrap();
+    let out = arbor(
+        dir.path(),
+        &[
+            "solve",
+            "m.js",
+            "--function",
+            "twice",
+            "--model",
+            "tiny.gguf",
+            "-n",
+            "2",
+            "--max-tokens",
+            "5",
+            "--write",
+            "--json",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"], "none-satisfies");
+    assert_eq!(report["examples"], 1);
+    assert_eq!(report["failed_example"]["line"], 4);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("m.js")).unwrap(),
+        source
+    );
 }

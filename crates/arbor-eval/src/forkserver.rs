@@ -216,6 +216,7 @@ impl ForkServer {
     }
 
     /// Whether the server process is still running.
+    #[cfg(test)]
     pub fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }

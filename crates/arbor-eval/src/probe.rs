@@ -7,8 +7,10 @@
 //! Behaviour inputs are the examples' own calls, the same calls with one argument mutated
 //! (an integer moved, a character dropped, a list shortened or shuffled) and values drawn
 //! from the parameters' annotations (`List[int]`, `str`, `Tuple[int, int]`, …), made from the
-//! prompt alone under a seed, so every sample of a task gets the same inputs. Rust problems
-//! have example checks only (their tests compile per sample; behaviour digests are Python's).
+//! prompt alone under a seed, so every sample of a task gets the same inputs. Rust and
+//! JavaScript problems have example checks only (behaviour digests are Python's); a Rust
+//! sample's examples hold or fail together (one compiled test program), a JavaScript
+//! sample's one by one (the harness reports each).
 
 use std::hash::{Hash, Hasher};
 
@@ -21,6 +23,10 @@ const SOURCE: &str = include_str!("probe.py");
 
 /// How many inputs beyond the examples' own calls a behaviour probe makes.
 pub const BEHAVIOUR_INPUTS: usize = 20;
+
+/// A report line of the probe: kind (`e` example, `b` behaviour input), index, whether it
+/// held, digest.
+type ReportLine = (String, usize, bool, String);
 
 /// What a probe learned of one sample.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +98,15 @@ impl<'a> TaskProbe<'a> {
                 verdict: Verdict::Passed,
             };
         }
+        if self.problem.language() == arbor_syntax::Language::JavaScript {
+            let code = format!("{}{}\n", self.problem.prompt, completion);
+            let test = examples::javascript_test_source(&self.examples, Some(&self.nonce));
+            let (verdict, stdout) = sandbox.run_javascript(&code, &test);
+            return ExampleOutcome {
+                held: self.held(&self.report_lines(&stdout)),
+                verdict,
+            };
+        }
         if !self.python() {
             let problem = examples::example_problem(self.problem, &self.examples);
             let verdict = sandbox.run_sample(&problem, completion);
@@ -101,15 +116,23 @@ impl<'a> TaskProbe<'a> {
             };
         }
         let (verdict, lines) = self.run(sandbox, completion, "examples");
+        ExampleOutcome {
+            held: self.held(&lines),
+            verdict,
+        }
+    }
+
+    /// Per example, whether a report line says it held.
+    fn held(&self, lines: &[ReportLine]) -> Vec<bool> {
         let mut held = vec![false; self.examples.len()];
-        for (kind, index, ok, _) in &lines {
+        for (kind, index, ok, _) in lines {
             if kind == "e" {
                 if let Some(slot) = held.get_mut(*index) {
                     *slot = *ok;
                 }
             }
         }
-        ExampleOutcome { held, verdict }
+        held
     }
 
     /// A digest of what `completion` returns (or raises) on the behaviour inputs; samples
@@ -135,16 +158,15 @@ impl<'a> TaskProbe<'a> {
     }
 
     /// Runs the probe in `mode` on `completion`: its verdict and report lines.
-    fn run(
-        &self,
-        sandbox: &Sandbox,
-        completion: &str,
-        mode: &str,
-    ) -> (Verdict, Vec<(String, usize, bool, String)>) {
+    fn run(&self, sandbox: &Sandbox, completion: &str, mode: &str) -> (Verdict, Vec<ReportLine>) {
         let code = format!("{}{}\n", self.problem.prompt, completion);
         let (verdict, stdout) = sandbox.run_with_output(&code, &self.source(mode));
-        let text = String::from_utf8_lossy(&stdout);
-        let lines = text
+        (verdict, self.report_lines(&stdout))
+    }
+
+    /// The lines of `stdout` marked with this probe's nonce.
+    fn report_lines(&self, stdout: &[u8]) -> Vec<ReportLine> {
+        String::from_utf8_lossy(stdout)
             .lines()
             .filter_map(|line| {
                 let mut words = line.split(' ');
@@ -157,8 +179,7 @@ impl<'a> TaskProbe<'a> {
                 let digest = words.next()?.to_string();
                 Some((kind, index, ok, digest))
             })
-            .collect();
-        (verdict, lines)
+            .collect()
     }
 
     /// The probe program for `mode` (`examples` or `behaviour`).

@@ -92,10 +92,12 @@ pub struct Extracted {
 /// Reads a model's answer (`raw`, already cut at the stop sequences) back as a completion
 /// of `problem.prompt`, in the problem's language.
 pub fn extract_completion(problem: &Problem, raw: &str, format: PromptFormat) -> Extracted {
-    let rust = problem.language() == Language::Rust;
+    let language = problem.language();
+    let braces = language != Language::Python;
     if !format.is_chat() {
-        // A Rust prompt ends with the function's `{`; the stop sequence took its `}`.
-        let completion = if rust {
+        // A Rust or JavaScript prompt ends with the function's `{`; the stop sequence took
+        // its `}`.
+        let completion = if braces {
             format!("{raw}\n}}\n")
         } else {
             raw.to_string()
@@ -105,7 +107,7 @@ pub fn extract_completion(problem: &Problem, raw: &str, format: PromptFormat) ->
             postprocess: "stop-sequences",
         };
     }
-    if !rust && prompt_has_code(problem) {
+    if !braces && prompt_has_code(problem) {
         // Partial code in the prompt: the answer's whole function is defined again after
         // it (the later definition is the one the test calls).
         if let Some(completion) = redefinition(problem, raw) {
@@ -115,10 +117,10 @@ pub fn extract_completion(problem: &Problem, raw: &str, format: PromptFormat) ->
             };
         }
     }
-    let body = if rust {
-        rust_function_body(problem, raw)
-    } else {
-        function_body(problem, raw)
+    let body = match language {
+        Language::Rust => rust_function_body(problem, raw),
+        Language::JavaScript => javascript_function_body(problem, raw),
+        Language::Python => function_body(problem, raw),
     };
     match body {
         Some(completion) => Extracted {
@@ -175,6 +177,53 @@ fn rust_function_body(problem: &Problem, code: &str) -> Option<String> {
             out.push('\n');
         }
         attributes.clear();
+    }
+    Some(out)
+}
+
+/// For a JavaScript prompt ending with `function entry_point(…) {`: the rest of the entry
+/// point's block in `code` (after its `{`, through its `}`), then the code's other top-level
+/// declarations (functions, classes, `const`/`let`/`var`, exported or not); statements such
+/// as a demonstration's `console.log(…)` are left out.
+fn javascript_function_body(problem: &Problem, code: &str) -> Option<String> {
+    let parsed = ParsedFile::parse("<sample>", Language::JavaScript, code.to_string()).ok()?;
+    let root = parsed.root();
+    let mut cursor = root.walk();
+    // Top-level declarations, an `export`'s own declaration in its place.
+    let items: Vec<Node<'_>> = root
+        .named_children(&mut cursor)
+        .filter_map(|n| match n.kind() {
+            "export_statement" => n.child_by_field_name("declaration"),
+            _ => Some(n),
+        })
+        .collect();
+    let is_entry = |n: &Node<'_>| {
+        matches!(
+            n.kind(),
+            "function_declaration" | "generator_function_declaration"
+        ) && n
+            .child_by_field_name("name")
+            .is_some_and(|id| parsed.text(id) == problem.entry_point)
+    };
+    let entry = items.iter().find(|n| is_entry(n))?;
+    let block = parsed.text(entry.child_by_field_name("body")?);
+    let mut out = block.strip_prefix('{')?.to_string();
+    out.push('\n');
+    for item in &items {
+        let keep = !is_entry(item)
+            && matches!(
+                item.kind(),
+                "function_declaration"
+                    | "generator_function_declaration"
+                    | "class_declaration"
+                    | "lexical_declaration"
+                    | "variable_declaration"
+            );
+        if keep {
+            out.push('\n');
+            out.push_str(parsed.text(*item));
+            out.push('\n');
+        }
     }
     Some(out)
 }
@@ -355,6 +404,30 @@ mod tests {
 
     fn prompter(format: PromptFormat) -> Turns {
         Turns(format)
+    }
+
+    #[test]
+    fn a_javascript_answer_keeps_its_declarations_but_not_its_demonstration() {
+        let p = Problem {
+            task_id: "js/0".into(),
+            prompt: "// Add.\nfunction add(a, b) {\n".into(),
+            canonical_solution: String::new(),
+            test: String::new(),
+            entry_point: "add".into(),
+        };
+        assert_eq!(p.language(), Language::JavaScript);
+        let answer = "const { max } = Math;\n\nexport function add(a, b) {\n  return helper(a) + b;\n}\n\nfunction helper(x) {\n  return max(x, x);\n}\n\nconsole.log(add(1, 2));\n";
+        let e = extract_completion(&p, answer, PromptFormat::ChatMl);
+        assert_eq!(e.postprocess, "function-body");
+        assert_eq!(
+            e.completion,
+            "\n  return helper(a) + b;\n}\n\nconst { max } = Math;\n\nfunction helper(x) {\n  return max(x, x);\n}\n"
+        );
+        // A base model's answer was cut at the closing brace, which comes back.
+        let base = extract_completion(&p, "  return a + b;", PromptFormat::Completion);
+        assert_eq!(base.completion, "  return a + b;\n}\n");
+        let prompt = task_prompt(&p, &prompter(PromptFormat::ChatMl), p.language()).unwrap();
+        assert!(prompt.text.contains("```javascript\n"), "{}", prompt.text);
     }
 
     #[test]

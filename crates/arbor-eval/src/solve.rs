@@ -7,8 +7,8 @@
 //! examples, the best attempt is shown with the example it fails.
 //!
 //! `--write` replaces only the body (the bytes after the docstring, or after the `{` of a
-//! Rust function, through the function's end), refusing a file that changed since it was
-//! read.
+//! Rust or JavaScript function, through the function's end), refusing a file that changed
+//! since it was read.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -38,27 +38,25 @@ pub struct Stub {
     pub body: Range<usize>,
 }
 
-/// Finds function `name` in `source` (the text of `path`). Python and Rust; a missing
-/// function, another language or a file that does not parse is an error.
+/// Finds function `name` in `source` (the text of `path`): a top-level Python, Rust or
+/// JavaScript function (exported or not); a missing function, a method, another language or
+/// a file that does not parse is an error.
 pub fn find_stub(path: &Path, source: String, name: &str) -> Result<Stub, EvalError> {
     let mismatch = |m: String| EvalError::Mismatch(format!("{}: {m}", path.display()));
-    let language = Language::from_path(path)
-        .ok_or_else(|| mismatch("not a Python or Rust file (by its extension)".into()))?;
-    if language == Language::JavaScript {
-        return Err(mismatch(
-            "JavaScript functions cannot be solved yet: the sandbox runs Python and Rust".into(),
-        ));
-    }
+    let language = Language::from_path(path).ok_or_else(|| {
+        mismatch("not a Python, Rust or JavaScript file (by its extension)".into())
+    })?;
     let parsed = ParsedFile::parse(path, language, source.clone())
         .map_err(|e| mismatch(format!("cannot parse: {e}")))?;
-    let kind = match language {
-        Language::Python => "function_definition",
-        _ => "function_item",
+    let kinds: &[&str] = match language {
+        Language::Python => &["function_definition"],
+        Language::Rust => &["function_item"],
+        Language::JavaScript => &["function_declaration", "generator_function_declaration"],
     };
     let function = arbor_syntax::node::descendants(parsed.root())
         .into_iter()
         .find(|n| {
-            n.kind() == kind
+            kinds.contains(&n.kind())
                 && n.child_by_field_name("name")
                     .is_some_and(|id| parsed.text(id) == name)
         })
@@ -67,10 +65,12 @@ pub fn find_stub(path: &Path, source: String, name: &str) -> Result<Stub, EvalEr
     let top_level = function
         .parent()
         .map(|p| match p.kind() {
-            "decorated_definition" => p.parent(),
+            "decorated_definition" | "export_statement" => p.parent(),
             _ => Some(p),
         })
-        .is_some_and(|p| p.is_some_and(|p| matches!(p.kind(), "module" | "source_file")));
+        .is_some_and(|p| {
+            p.is_some_and(|p| matches!(p.kind(), "module" | "source_file" | "program"))
+        });
     if !top_level {
         return Err(mismatch(format!(
             "`{name}` is a method or a nested function; solve writes top-level functions"
@@ -81,18 +81,19 @@ pub fn find_stub(path: &Path, source: String, name: &str) -> Result<Stub, EvalEr
         .ok_or_else(|| mismatch(format!("`{name}` has no body")))?;
     let (prompt_end, body) = match language {
         Language::Python => python_body(&parsed, block),
-        _ => (
-            block.start_byte() + 1,
-            block.start_byte() + 1..block.end_byte(),
-        ),
+        _ => braced_body(&source, block),
     };
     let mut prompt = source[..prompt_end].to_string();
+    if language == Language::JavaScript {
+        prompt = javascript_script(&parsed, function, prompt).map_err(mismatch)?;
+    }
     if !prompt.ends_with('\n') {
         prompt.push('\n');
     }
     let test = match language {
         Language::Rust => "#[cfg(test)]\nmod tests {\n    #[test]\n    fn none() {}\n}\n".into(),
-        _ => "def check(candidate):\n    pass\n".into(),
+        Language::JavaScript => String::new(),
+        Language::Python => "def check(candidate):\n    pass\n".into(),
     };
     Ok(Stub {
         path: path.to_path_buf(),
@@ -106,6 +107,48 @@ pub fn find_stub(path: &Path, source: String, name: &str) -> Result<Stub, EvalEr
         },
         body,
     })
+}
+
+/// A Rust or JavaScript function's prompt end and body: after the `{` and the rest of its
+/// line when that is blank, else right after the `{`; through the block's end.
+fn braced_body(source: &str, block: Node<'_>) -> (usize, Range<usize>) {
+    let after = block.start_byte() + 1;
+    let start = match source[after..].find('\n') {
+        Some(i) if source[after..after + i].trim().is_empty() => after + i + 1,
+        _ => after,
+    };
+    (start, start..block.end_byte())
+}
+
+/// A JavaScript prompt as the sandbox runs it (a script, not a module): the `export` before
+/// the function left out; a module's `import` declarations cannot run there and are refused.
+fn javascript_script(
+    parsed: &ParsedFile,
+    function: Node<'_>,
+    prompt: String,
+) -> Result<String, String> {
+    let root = parsed.root();
+    let mut cursor = root.walk();
+    let imports = root
+        .named_children(&mut cursor)
+        .any(|n| n.kind() == "import_statement" && n.start_byte() < prompt.len());
+    if imports {
+        return Err(
+            "an ES module (`import` before the function): the sandbox runs JavaScript as \
+                    a script; use `require` or move the function to a file without imports"
+                .into(),
+        );
+    }
+    Ok(
+        match function.parent().filter(|p| p.kind() == "export_statement") {
+            Some(export) => format!(
+                "{}{}",
+                &prompt[..export.start_byte()],
+                &prompt[function.start_byte()..]
+            ),
+            None => prompt,
+        },
+    )
 }
 
 /// A Python function's prompt end (after its docstring's line, else after the `:` line) and
@@ -449,6 +492,10 @@ pub fn choose(
 /// The file's text with the stub's body replaced by `completion`.
 pub fn with_body(stub: &Stub, completion: &str) -> String {
     let mut text = stub.original[..stub.body.start].to_string();
+    // The prompt was given a line end that the file lacks there (`{ return 0; }`).
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
     let suffix = &stub.original[stub.body.end..];
     text.push_str(completion.trim_end_matches(['\n', ' ', '\t', '\r']));
     if !suffix.starts_with('\n') {

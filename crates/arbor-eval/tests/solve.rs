@@ -1,5 +1,5 @@
 //! `solve` with a model that answers from a list (so the right choice is known): a stub found
-//! in Python and Rust files, the candidates run on the documented examples in the sandbox,
+//! in Python, Rust and JavaScript files, the candidates run on the documented examples in the sandbox,
 //! the chosen body written back with the rest of the file byte for byte.
 
 use arbor_eval::solve::{self, SolveOptions, Verdict};
@@ -177,7 +177,7 @@ fn rust_bodies_are_checked_with_doc_asserts_and_written_through_the_closing_brac
     solve::write_body(&stub, &solution.best().completion).unwrap();
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
-        source.replace("\n    todo!()\n}", "    x + x\n}")
+        source.replace("    todo!()\n}", "    x + x\n}")
     );
 }
 
@@ -197,4 +197,49 @@ fn methods_and_missing_functions_are_refused_by_name() {
     let rust = "struct S;\nimpl S {\n    fn get(&self) -> i32 {\n        0\n    }\n}\n";
     let err = solve::find_stub(std::path::Path::new("s.rs"), rust.to_string(), "get").unwrap_err();
     assert!(err.to_string().contains("method"), "{err}");
+}
+
+#[test]
+fn javascript_bodies_are_checked_with_jsdoc_examples_one_by_one() {
+    let source = "'use strict';\nconst { max } = Math;\n\n/**\n * Clamps x to [lo, hi].\n * @example\n * clamp(5, 0, 3) // => 3\n * clamp(-1, 0, 3) // => 0\n */\nexport function clamp(x, lo, hi) {\n  throw new Error('todo');\n}\n\nclamp.doc = 'clamp';\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clamp.js");
+    std::fs::write(&path, source).unwrap();
+    let stub = solve::find_stub(&path, source.to_string(), "clamp").unwrap();
+    // The sandbox runs a script: the prompt has no `export`, and ends after the `{` line.
+    assert!(
+        stub.problem
+            .prompt
+            .ends_with(" */\nfunction clamp(x, lo, hi) {\n"),
+        "{}",
+        stub.problem.prompt
+    );
+    let mut model = Canned {
+        bodies: vec![
+            ("  return Math.min(hi, x);", -0.1),
+            ("  return Math.min(hi, max(lo, x));", -0.5),
+            ("  return x", -0.2),
+        ],
+    };
+    let solution = solve::solve(&mut model, &stub, &sandbox(), &options(3), &|_| {}).unwrap();
+    assert_eq!(solution.verdict, Verdict::Solved, "{:?}", solution.attempts);
+    assert_eq!(
+        solution.best().completion,
+        "  return Math.min(hi, max(lo, x));\n}\n"
+    );
+    // The upper bound alone satisfies the first example, not the second.
+    assert_eq!(solution.attempts[0].examples.held, vec![true, false]);
+    assert!(solution.summary().starts_with("passes 2/2 examples"));
+    solve::write_body(&stub, &solution.best().completion).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        source.replace(
+            "  throw new Error('todo');",
+            "  return Math.min(hi, max(lo, x));"
+        )
+    );
+    // A module with imports cannot run as a script: refused by name.
+    let module = "import fs from 'node:fs';\n\n/** @example f(1) // => 1 */\nfunction f(x) {\n  return x;\n}\n";
+    let err = solve::find_stub(&path, module.to_string(), "f").unwrap_err();
+    assert!(err.to_string().contains("ES module"), "{err}");
 }
