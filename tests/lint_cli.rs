@@ -49,7 +49,7 @@ fn exit_codes_follow_fail_on() {
         text(&out.stdout),
         "a.py:1:8: warning[py/unused-import] `os` imported but unused\n"
     );
-    assert!(text(&out.stderr).contains("1 findings (0 errors, 1 warnings, 0 info) in 1 files"));
+    assert!(text(&out.stderr).contains("1 finding (0 errors, 1 warning, 0 info) in 1 file;"));
     assert_eq!(
         lint(dir.path(), &["a.py", "--fail-on", "error"])
             .status

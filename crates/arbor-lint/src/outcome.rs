@@ -134,12 +134,23 @@ pub fn summary_line(report: &LintReport, fix: bool) -> String {
         String::new()
     };
     format!(
-        "{} findings ({errors} errors, {warnings} warnings, {infos} info) in {} files; {} suppressed{fixed}{}",
-        report.findings.len(),
-        report.files,
+        "{} ({}, {}, {infos} info) in {}; {} suppressed{fixed}{}",
+        counted(report.findings.len(), "finding"),
+        counted(errors, "error"),
+        counted(warnings, "warning"),
+        counted(report.files, "file"),
         report.suppressed,
         report.hidden
     )
+}
+
+/// `1 file`, `2 files`.
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// Whether a finding at `threshold` or worse is among `findings` (never, for `None`).

@@ -142,9 +142,18 @@ impl ListingTotals {
 
     /// One line: the totals, with `skipped` files and the `seconds` taken.
     pub fn summary(&self, skipped: usize, seconds: f64) -> String {
+        let counted = |n: usize, noun: &str| {
+            if n == 1 {
+                format!("1 {noun}")
+            } else {
+                format!("{n} {noun}s")
+            }
+        };
         format!(
-            "{} files, {} symbols, {} with syntax errors, {skipped} skipped, in {seconds:.2}s",
-            self.files, self.symbols, self.with_errors
+            "{}, {}, {} with syntax errors, {skipped} skipped, in {seconds:.2}s",
+            counted(self.files, "file"),
+            counted(self.symbols, "symbol"),
+            self.with_errors
         )
     }
 }
@@ -229,7 +238,7 @@ mod tests {
         totals.add(&symbols);
         assert_eq!(
             totals.summary(1, 0.5),
-            "1 files, 2 symbols, 0 with syntax errors, 1 skipped, in 0.50s"
+            "1 file, 2 symbols, 0 with syntax errors, 1 skipped, in 0.50s"
         );
     }
 
