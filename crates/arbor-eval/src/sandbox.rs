@@ -35,6 +35,11 @@
 //! user; bubblewrap shows it the sysroot read-only), and its tests run one at a time as
 //! nobody through `prlimit`; a last test prints a per-run nonce. Native code can read its own
 //! binary, so a Rust sample written against Arbor could still fake that nonce.
+//!
+//! A JavaScript sample is one program run by node in the same isolation, read from stdin
+//! under node's permission model (no file system, no child processes, no workers), after a
+//! harness that takes the functions the checks use before the sample runs; its last line
+//! prints the nonce, which the sample cannot read (see `sandbox/javascript.rs`).
 
 use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -485,6 +490,18 @@ impl Sandbox {
             want_stdout: false,
         };
         self.run_request(&request).0
+    }
+
+    /// Whether samples in `language` can run here: Python always (the sandbox has an
+    /// interpreter), Rust with a toolchain, JavaScript with node. The error says what is
+    /// missing.
+    pub fn can_run(&self, language: Language) -> Result<(), EvalError> {
+        let found = match language {
+            Language::Python => Ok(()),
+            Language::Rust => self.rustc().map(|_| ()),
+            Language::JavaScript => self.node().map(|_| ()),
+        };
+        found.map_err(EvalError::Sandbox)
     }
 
     /// Runs `code` and then `test` as one JavaScript program (node, after

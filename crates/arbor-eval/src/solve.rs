@@ -350,6 +350,8 @@ pub fn solve(
         return Err(EvalError::Mismatch("at least one candidate".into()));
     }
     let problem = &stub.problem;
+    // Before the model runs: a candidate nobody can run is not worth drawing.
+    sandbox.can_run(problem.language())?;
     let started = std::time::Instant::now();
     let prompter = model.conversation(options.format)?;
     let prompt = task_prompt(problem, prompter.as_ref(), problem.language())?;

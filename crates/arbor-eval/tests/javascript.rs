@@ -124,3 +124,25 @@ fn jsdoc_examples_hold_one_by_one() {
     );
     assert_eq!(throws.held, vec![true, false, true, true]);
 }
+
+#[test]
+fn without_node_the_sandbox_says_so() {
+    let sandbox = Sandbox::new(SandboxOptions {
+        node: Some("/nonexistent/bin/node".into()),
+        ..SandboxOptions::default()
+    })
+    .expect("a sandbox");
+    let err = sandbox
+        .can_run(arbor_syntax::Language::JavaScript)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("no node at /nonexistent/bin/node"),
+        "{err}"
+    );
+    assert!(sandbox.can_run(arbor_syntax::Language::Python).is_ok());
+    let p = problem();
+    match sandbox.run_sample(&p, &p.canonical_solution) {
+        Verdict::Failed(why) => assert!(why.contains("no node at"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}

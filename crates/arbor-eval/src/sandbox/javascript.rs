@@ -109,7 +109,7 @@ pub(super) fn failure_reason(stderr: &str, code: Option<i32>) -> String {
 
 impl Sandbox {
     /// node, found on first use.
-    fn node(&self) -> Result<Node, String> {
+    pub(super) fn node(&self) -> Result<Node, String> {
         self.node
             .get_or_init(|| find_node(self.options.node.as_deref()))
             .clone()
