@@ -20,6 +20,7 @@ pub mod prompting;
 pub mod report;
 pub mod robust;
 pub mod run;
+pub mod rust_probe;
 pub mod sandbox;
 pub mod score;
 pub mod select;

@@ -7,15 +7,16 @@
 //! Behaviour inputs are the examples' own calls, the same calls with one argument mutated
 //! (an integer moved, a character dropped, a list shortened or shuffled) and values drawn
 //! from the parameters' annotations (`List[int]`, `str`, `Tuple[int, int]`, …), made from the
-//! prompt alone under a seed, so every sample of a task gets the same inputs. Rust and
-//! JavaScript problems have example checks only (behaviour digests are Python's); a Rust
-//! sample's examples hold or fail together (one compiled test program), a JavaScript
-//! sample's one by one (the harness reports each).
+//! prompt alone under a seed, so every sample of a task gets the same inputs. Rust problems
+//! get the same kinds of inputs from their examples' calls and parameter types (see
+//! `rust_probe`; one compiled test program per sample, whose examples hold or fail
+//! together). JavaScript problems have example checks only, judged one by one.
 
 use std::hash::{Hash, Hasher};
 
 use crate::data::Problem;
 use crate::examples::{self, Example, Expected};
+use crate::rust_probe;
 use crate::sandbox::{Sandbox, Verdict};
 
 /// The probe's source, run after the sample's code.
@@ -135,15 +136,16 @@ impl<'a> TaskProbe<'a> {
         held
     }
 
-    /// A digest of what `completion` returns (or raises) on the behaviour inputs; samples
-    /// with the same digest behave alike on every input tried. `None` for Rust problems, and
-    /// when the prompt gave no inputs to try (no literal examples, no annotations) and the
-    /// sample ran.
+    /// A digest of what `completion` returns (or raises, or panics on) on the behaviour
+    /// inputs; samples with the same digest behave alike on every input tried. `None` for
+    /// JavaScript problems, and when the prompt gave no inputs to try (no literal examples,
+    /// no annotations or types values can be made for) and the sample ran.
     pub fn behaviour(&self, sandbox: &Sandbox, completion: &str) -> Option<u64> {
-        if !self.python() {
-            return None;
-        }
-        let (verdict, lines) = self.run(sandbox, completion, "behaviour");
+        let (verdict, lines) = match self.problem.language() {
+            arbor_syntax::Language::Python => self.run(sandbox, completion, "behaviour"),
+            arbor_syntax::Language::Rust => self.run_rust(sandbox, completion)?,
+            arbor_syntax::Language::JavaScript => return None,
+        };
         let tried = lines.iter().any(|(kind, ..)| kind == "b");
         if !tried && verdict.passed() {
             return None;
@@ -155,6 +157,33 @@ impl<'a> TaskProbe<'a> {
             _ => (verdict.passed(), lines).hash(&mut hasher),
         }
         Some(hasher.finish())
+    }
+
+    /// Runs a Rust problem's behaviour probe (see `rust_probe`) on `completion`: its verdict
+    /// and report lines, floats rounded; `None` when there is no input to try.
+    fn run_rust(&self, sandbox: &Sandbox, completion: &str) -> Option<(Verdict, Vec<ReportLine>)> {
+        let entry = &self.problem.entry_point;
+        let inputs = rust_probe::inputs(
+            &self.problem.prompt,
+            entry,
+            &self.examples,
+            self.seed,
+            BEHAVIOUR_INPUTS,
+        );
+        if inputs.is_empty() {
+            return None;
+        }
+        let problem = Problem {
+            test: rust_probe::test_module(entry, &inputs, &self.nonce),
+            ..self.problem.clone()
+        };
+        let (verdict, stdout) = sandbox.run_rust(&problem, completion);
+        let lines = self
+            .report_lines(&stdout)
+            .into_iter()
+            .map(|(kind, index, ok, text)| (kind, index, ok, rust_probe::canonical_floats(&text)))
+            .collect();
+        Some((verdict, lines))
     }
 
     /// Runs the probe in `mode` on `completion`: its verdict and report lines.
@@ -176,7 +205,8 @@ impl<'a> TaskProbe<'a> {
                 let kind = words.next()?.to_string();
                 let index = words.next()?.parse().ok()?;
                 let ok = words.next()? == "1";
-                let digest = words.next()?.to_string();
+                // The rest of the line: a digest (Python) or a result's `Debug` text (Rust).
+                let digest = words.collect::<Vec<_>>().join(" ");
                 Some((kind, index, ok, digest))
             })
             .collect()

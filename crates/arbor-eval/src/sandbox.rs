@@ -220,6 +220,15 @@ pub struct Sandbox {
     node: Arc<OnceLock<Result<javascript::Node, String>>>,
 }
 
+/// The verdict on a sample the sandbox could not run (it is not the sample's fault, but it
+/// did not pass).
+fn could_not_run(e: std::io::Error) -> (Verdict, Vec<u8>) {
+    (
+        Verdict::Failed(format!("the sandbox could not run it: {e}")),
+        Vec::new(),
+    )
+}
+
 fn random_nonce() -> Result<String, EvalError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| EvalError::Sandbox(format!("no randomness: {e}")))?;
@@ -465,14 +474,8 @@ impl Sandbox {
     /// JavaScript (MultiPL-E's form: `prompt + completion`, then a test that calls `assert`):
     /// one program run by node (see [`Sandbox::run_javascript`]).
     pub fn run_sample(&self, problem: &Problem, completion: &str) -> Verdict {
-        let could_not =
-            |e: std::io::Error| Verdict::Failed(format!("the sandbox could not run it: {e}"));
         match problem.language() {
-            Language::Rust => {
-                return self
-                    .execute_rust(problem, completion)
-                    .unwrap_or_else(could_not)
-            }
+            Language::Rust => return self.run_rust(problem, completion).0,
             Language::JavaScript => {
                 return self
                     .run_javascript(&format!("{}{completion}\n", problem.prompt), &problem.test)
@@ -504,16 +507,19 @@ impl Sandbox {
         found.map_err(EvalError::Sandbox)
     }
 
+    /// Runs a Rust sample as [`Sandbox::run_sample`] does: the verdict and the tail of what
+    /// its tests printed (with `--nocapture`).
+    pub fn run_rust(&self, problem: &Problem, completion: &str) -> (Verdict, Vec<u8>) {
+        self.execute_rust(problem, completion)
+            .unwrap_or_else(could_not_run)
+    }
+
     /// Runs `code` and then `test` as one JavaScript program (node, after
     /// [`JAVASCRIPT_HARNESS`]): it passes if it runs to its end and exits 0. The verdict and
     /// the tail of what it printed.
     pub fn run_javascript(&self, code: &str, test: &str) -> (Verdict, Vec<u8>) {
-        self.execute_javascript(code, test).unwrap_or_else(|e| {
-            (
-                Verdict::Failed(format!("the sandbox could not run it: {e}")),
-                Vec::new(),
-            )
-        })
+        self.execute_javascript(code, test)
+            .unwrap_or_else(could_not_run)
     }
 
     /// Runs `program` (Python source, one unit): it passes if it runs to its end.
@@ -538,13 +544,7 @@ impl Sandbox {
     }
 
     fn run_request(&self, request: &Request<'_>) -> (Verdict, Vec<u8>) {
-        match self.execute(request) {
-            Ok(outcome) => outcome,
-            Err(e) => (
-                Verdict::Failed(format!("the sandbox could not run it: {e}")),
-                Vec::new(),
-            ),
-        }
+        self.execute(request).unwrap_or_else(could_not_run)
     }
 
     /// The RLIMIT_NPROC value, where one applies. It is counted per user: as nobody only the
@@ -840,7 +840,11 @@ impl Sandbox {
     /// one at a time in the sandbox (as nobody where possible, rlimits through `prlimit`; with
     /// bubblewrap the binary alone is shown, read-only). It passes if every test passed and
     /// the nonce was printed.
-    fn execute_rust(&self, problem: &Problem, completion: &str) -> std::io::Result<Verdict> {
+    fn execute_rust(
+        &self,
+        problem: &Problem,
+        completion: &str,
+    ) -> std::io::Result<(Verdict, Vec<u8>)> {
         let (rustc, sysroot) = self.rustc().map_err(std::io::Error::other)?;
         let dir = tempfile::Builder::new().prefix("arbor-eval-").tempdir()?;
         let source = format!(
@@ -889,7 +893,7 @@ impl Sandbox {
         compile.stdin(Stdio::null()).stderr(Stdio::piped());
         let (status, _, err) = self.run_captured(compile, &[], self.options.compile_timeout)?;
         match status {
-            None => return Ok(Verdict::Failed("compile timed out".into())),
+            None => return Ok((Verdict::Failed("compile timed out".into()), Vec::new())),
             Some(status) if !status.success() => {
                 let err = String::from_utf8_lossy(&err);
                 let first = err
@@ -897,7 +901,10 @@ impl Sandbox {
                     .find(|l| l.contains("error"))
                     .unwrap_or("rustc failed");
                 let first: String = first.chars().take(300).collect();
-                return Ok(Verdict::Failed(format!("compile error: {first}")));
+                return Ok((
+                    Verdict::Failed(format!("compile error: {first}")),
+                    Vec::new(),
+                ));
             }
             Some(_) => {}
         }
@@ -942,20 +949,17 @@ impl Sandbox {
         run.stdin(Stdio::null()).stderr(Stdio::piped());
         let (status, out, err) = self.run_captured(run, &[], o.timeout)?;
         let Some(status) = status else {
-            return Ok(Verdict::TimedOut);
+            return Ok((Verdict::TimedOut, out));
         };
         if let Some(signal) = status.signal() {
-            return Ok(Verdict::Crashed(signal_name(signal)));
+            return Ok((Verdict::Crashed(signal_name(signal)), out));
         }
-        let out = String::from_utf8_lossy(&out);
-        if status.success() && out.lines().any(|l| l.trim() == self.nonce) {
-            return Ok(Verdict::Passed);
+        let text = String::from_utf8_lossy(&out);
+        if status.success() && text.lines().any(|l| l.trim() == self.nonce) {
+            return Ok((Verdict::Passed, out));
         }
-        Ok(Verdict::Failed(rust_failure_reason(
-            &String::from_utf8_lossy(&err),
-            &out,
-            status.code(),
-        )))
+        let why = rust_failure_reason(&String::from_utf8_lossy(&err), &text, status.code());
+        Ok((Verdict::Failed(why), out))
     }
 
     /// Spawns `command` (stdout and stderr piped), writes `input` to its stdin when that is

@@ -168,12 +168,28 @@ fn rust_bodies_are_checked_with_doc_asserts_and_written_through_the_closing_brac
     std::fs::write(&path, source).unwrap();
     let stub = solve::find_stub(&path, source.to_string(), "twice").unwrap();
     assert!(stub.problem.prompt.ends_with("-> i64 {\n"));
+    // `8` satisfies the example and is the most likely; the two right answers agree on the
+    // example's call with its argument moved (and on values of the parameter's type).
     let mut model = Canned {
-        bodies: vec![("    x + x", -0.5), ("    x * 3", -0.1)],
+        bodies: vec![
+            ("    x + x", -0.5),
+            ("    x * 3", -0.1),
+            ("    8", -0.05),
+            ("    x * 2", -0.6),
+        ],
     };
-    let solution = solve::solve(&mut model, &stub, &sandbox(), &options(2), &|_| {}).unwrap();
+    let solution = solve::solve(&mut model, &stub, &sandbox(), &options(4), &|_| {}).unwrap();
     assert_eq!(solution.verdict, Verdict::Solved, "{:?}", solution.attempts);
     assert_eq!(solution.best().completion, "    x + x\n}\n");
+    assert_eq!(solution.agree, 2);
+    assert_eq!(
+        solution.summary(),
+        "passes 1/1 examples, 2 of 4 candidates agree"
+    );
+    let behaviour = |i: usize| solution.attempts[i].behaviour;
+    assert!(behaviour(0).is_some());
+    assert_eq!(behaviour(0), behaviour(3));
+    assert_ne!(behaviour(0), behaviour(2));
     solve::write_body(&stub, &solution.best().completion).unwrap();
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
