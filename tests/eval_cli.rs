@@ -453,6 +453,85 @@ fn select_run_dir(dir: &Path) {
 }
 
 #[test]
+fn eval_select_clusters_rust_samples_by_what_they_return() {
+    // One Rust task: the doc example `double(2) == 4` is also satisfied by `4`, `x * x` and
+    // `x + 2`, each wrong in its own way; the three right answers agree on the mutated calls
+    // and on values of the parameter's type, so clustering submits one of them first.
+    let dir = tempfile::tempdir().unwrap();
+    let problem = serde_json::json!({
+        "task_id": "R/0",
+        "prompt": "/// Twice x.\n///\n/// ```\n/// assert_eq!(double(2), 4);\n/// ```\nfn double(x: i64) -> i64 {\n",
+        "canonical_solution": "    x * 2\n}\n",
+        "test": "#[cfg(test)]\nmod tests {\n    use super::*;\n    #[test]\n    fn t() {\n        assert_eq!(double(5), 10);\n        assert_eq!(double(-3), -6);\n    }\n}\n",
+        "entry_point": "double",
+    });
+    std::fs::write(
+        dir.path().join("problems.jsonl"),
+        problem.to_string() + "\n",
+    )
+    .unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    let settings = serde_json::json!({
+        "dataset": "problems.jsonl", "model": "hand-made", "prompt_format": "completion",
+        "temperature": 0.8, "top_p": 0.95, "top_k": 0, "repeat_penalty": 1.0,
+        "max_tokens": 100, "seed": 3,
+    });
+    std::fs::write(run.join("run.json"), settings.to_string()).unwrap();
+    let bodies = [
+        "x * 2", "x + x", "2 * x", "4", "x * x", "x + 2", "x + 1", "0",
+    ];
+    let lines: Vec<String> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            serde_json::json!({
+                "task_id": "R/0", "completion": format!("    {body}\n}}\n"), "sample": i,
+                "mean_logprob": -1.0,
+            })
+            .to_string()
+        })
+        .collect();
+    std::fs::write(run.join("samples.jsonl"), lines.join("\n") + "\n").unwrap();
+    let out = arbor(
+        dir.path(),
+        &[
+            "eval",
+            "select",
+            "run",
+            "--strategy",
+            "random,examples,examples+cluster",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["survivors"], 6, "{report}");
+    let one_at_8 = |name: &str| {
+        report["strategies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()["n_at_k"]["1"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_f64()
+            .unwrap()
+    };
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    assert!(close(one_at_8("random"), 3.0 / 8.0), "{report}");
+    assert!(close(one_at_8("examples"), 0.5), "{report}");
+    assert!(close(one_at_8("examples+cluster"), 1.0), "{report}");
+}
+
+#[test]
 fn eval_select_compares_strategies_on_a_run_whose_answer_is_known() {
     let dir = tempfile::tempdir().unwrap();
     select_run_dir(dir.path());
