@@ -913,16 +913,6 @@ impl Sandbox {
         if self.isolation.as_nobody {
             std::os::unix::fs::chown(dir.path(), Some(NOBODY), Some(NOBODY))?;
         }
-        let o = &self.options;
-        let mut limits = vec![
-            format!("--as={}", o.memory_bytes),
-            format!("--cpu={}", o.timeout.as_secs() + 1),
-            format!("--fsize={}", o.file_size_bytes),
-            "--core=0".to_string(),
-        ];
-        if let Some(processes) = self.process_limit() {
-            limits.push(format!("--nproc={processes}"));
-        }
         let host_binary = dir.path().join("solution_test");
         let (binary, run_view) = if bubblewrap {
             let view = View {
@@ -937,17 +927,52 @@ impl Sandbox {
             };
             (format!("{host_dir}/solution_test"), view)
         };
+        self.run_limited(
+            &[&binary, "--test-threads=1", "--nocapture"],
+            &run_view,
+            &env,
+            None,
+            rust_failure_reason,
+        )
+    }
+
+    /// Runs `command` (a program and its arguments) as a sample: through `prlimit` with the
+    /// sandbox's limits, in the isolation showing `view`, `input` on its stdin (else none).
+    /// It passes when it exits 0 after printing the nonce on a line of its own; otherwise
+    /// `reason(stderr, stdout, exit code)` says why. The verdict and the tail of its stdout.
+    fn run_limited(
+        &self,
+        command: &[&str],
+        view: &View<'_>,
+        env: &[(&str, &str)],
+        input: Option<&[u8]>,
+        reason: fn(&str, &str, Option<i32>) -> String,
+    ) -> std::io::Result<(Verdict, Vec<u8>)> {
+        let o = &self.options;
+        let mut limits = vec![
+            format!("--as={}", o.memory_bytes),
+            format!("--cpu={}", o.timeout.as_secs() + 1),
+            format!("--fsize={}", o.file_size_bytes),
+            "--core=0".to_string(),
+        ];
+        if let Some(processes) = self.process_limit() {
+            limits.push(format!("--nproc={processes}"));
+        }
         let mut args: Vec<&str> = limits.iter().map(String::as_str).collect();
-        args.extend(["--", &binary, "--test-threads=1", "--nocapture"]);
+        args.push("--");
+        args.extend_from_slice(command);
         let mut run = self.isolated(
             Path::new("prlimit"),
             &args,
-            &run_view,
-            &env,
+            view,
+            env,
             self.isolation.as_nobody,
         );
-        run.stdin(Stdio::null()).stderr(Stdio::piped());
-        let (status, out, err) = self.run_captured(run, &[], o.timeout)?;
+        if input.is_none() {
+            run.stdin(Stdio::null());
+        }
+        run.stderr(Stdio::piped());
+        let (status, out, err) = self.run_captured(run, input.unwrap_or_default(), o.timeout)?;
         let Some(status) = status else {
             return Ok((Verdict::TimedOut, out));
         };
@@ -958,7 +983,7 @@ impl Sandbox {
         if status.success() && text.lines().any(|l| l.trim() == self.nonce) {
             return Ok((Verdict::Passed, out));
         }
-        let why = rust_failure_reason(&String::from_utf8_lossy(&err), &text, status.code());
+        let why = reason(&String::from_utf8_lossy(&err), &text, status.code());
         Ok((Verdict::Failed(why), out))
     }
 

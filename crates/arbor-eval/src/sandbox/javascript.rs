@@ -11,11 +11,10 @@
 //! harness, so a `"use strict"` directive at the top of the sample is an expression (the
 //! code runs sloppy unless its functions say otherwise), and a `#!` line is made a comment.
 
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{signal_name, Jail, Sandbox, Verdict, View, NOBODY, WORK};
+use super::{Jail, Sandbox, Verdict, View, NOBODY, WORK};
 
 /// The harness, put before the sample's code.
 pub const HARNESS: &str = include_str!("../harness.js");
@@ -90,7 +89,7 @@ pub(super) fn program(code: &str, test: &str, nonce: &str) -> String {
 /// Why a JavaScript program failed, from what node printed: the uncaught error's line
 /// (`TypeError: x is not a function`, `Error: line 4: add(1, 2) // 3: got 4`), else the
 /// exit status.
-pub(super) fn failure_reason(stderr: &str, code: Option<i32>) -> String {
+pub(super) fn failure_reason(stderr: &str, _stdout: &str, code: Option<i32>) -> String {
     let error = stderr.lines().map(str::trim).find(|line| {
         let head = line.split([':', ' ']).next().unwrap_or("");
         (head.ends_with("Error") || head == "Uncaught")
@@ -136,49 +135,18 @@ impl Sandbox {
         } else {
             host_dir
         };
-        let o = &self.options;
-        let mut args = vec![
-            format!("--as={}", o.memory_bytes),
-            format!("--cpu={}", o.timeout.as_secs() + 1),
-            format!("--fsize={}", o.file_size_bytes),
-            "--core=0".to_string(),
-        ];
-        if let Some(processes) = self.process_limit() {
-            args.push(format!("--nproc={processes}"));
-        }
-        args.push("--".into());
-        args.push(node.program.to_string_lossy().into_owned());
-        args.extend(node.permission.map(String::from));
-        args.extend(["--no-warnings".into(), "-".into()]);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let program_path = node.program.to_string_lossy();
+        let mut args: Vec<&str> = vec![&program_path];
+        args.extend(node.permission);
+        args.extend(["--no-warnings", "-"]);
         let view = View {
             read_only: node.prefix.iter().map(PathBuf::as_path).collect(),
             work: Some(dir.path()),
             ..View::default()
         };
         let env = [("HOME", home), ("TMPDIR", home)];
-        let mut run = self.isolated(
-            Path::new("prlimit"),
-            &args,
-            &view,
-            &env,
-            self.isolation.as_nobody,
-        );
-        run.stderr(Stdio::piped());
         let source = program(code, test, &self.nonce);
-        let (status, out, err) = self.run_captured(run, source.as_bytes(), o.timeout)?;
-        let Some(status) = status else {
-            return Ok((Verdict::TimedOut, out));
-        };
-        if let Some(signal) = status.signal() {
-            return Ok((Verdict::Crashed(signal_name(signal)), out));
-        }
-        let text = String::from_utf8_lossy(&out);
-        if status.success() && text.lines().any(|l| l.trim() == self.nonce) {
-            return Ok((Verdict::Passed, out));
-        }
-        let why = failure_reason(&String::from_utf8_lossy(&err), status.code());
-        Ok((Verdict::Failed(why), out))
+        self.run_limited(&args, &view, &env, Some(source.as_bytes()), failure_reason)
     }
 }
 
@@ -198,18 +166,18 @@ mod tests {
     fn the_reason_is_the_uncaught_error() {
         let stderr = "[stdin]:120\n    throw new ErrorClass(first);\n    ^\n\nError: line 4: add(1, 2) // 3: got 4\n    at examples ([stdin]:120:11)\n";
         assert_eq!(
-            failure_reason(stderr, Some(1)),
+            failure_reason(stderr, "", Some(1)),
             "Error: line 4: add(1, 2) // 3: got 4"
         );
         let stderr = "[stdin]:3\nfoo(;\n    ^\n\nSyntaxError: Unexpected token ';'\n";
         assert_eq!(
-            failure_reason(stderr, Some(1)),
+            failure_reason(stderr, "", Some(1)),
             "SyntaxError: Unexpected token ';'"
         );
         assert_eq!(
-            failure_reason("", Some(0)),
+            failure_reason("", "", Some(0)),
             "the program ended before its last line ran"
         );
-        assert_eq!(failure_reason("x\n", Some(3)), "exit status 3");
+        assert_eq!(failure_reason("x\n", "", Some(3)), "exit status 3");
     }
 }
