@@ -45,7 +45,9 @@ const __arbor = (() => {
       const a = keys(got);
       const b = keys(expected);
       if (a.length !== b.length) return false;
-      for (const k of b) {
+      // Indexed loops, not iterators: a sample may have replaced Array.prototype's.
+      for (let i = 0; i < b.length; i++) {
+        const k = b[i];
         if (!(k in got) || !same(got[k], expected[k], depth + 1)) return false;
       }
       return true;
@@ -98,8 +100,8 @@ const __arbor = (() => {
   function examples(list, marker) {
     let first = null;
     for (let i = 0; i < list.length; i++) {
-      const [what, kind, call, expected] = list[i];
-      const why = judge(what, kind, call, expected);
+      const example = list[i];
+      const why = judge(example[0], example[1], example[2], example[3]);
       if (marker !== null) write(`${marker} e ${i} ${why === null ? 1 : 0} -\n`);
       if (why !== null && first === null) first = why;
     }

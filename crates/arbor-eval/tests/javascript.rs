@@ -117,6 +117,21 @@ fn jsdoc_examples_hold_one_by_one() {
         "  return 0;\n}\nArray.isArray = () => true; Number.isNaN = () => true; Math.abs = () => 0;\n",
     );
     assert_eq!(sneaky.held, vec![false, true, false, false]);
+    // Nor does one that empties every iterator (an object with the expected keys' count
+    // would otherwise equal any other).
+    let counts = Problem {
+        prompt: "/**\n * Counts.\n * @example\n * tally('ab') // => {a: 1, b: 1}\n */\nfunction tally(s) {\n".into(),
+        entry_point: "tally".into(),
+        ..p.clone()
+    };
+    let tally = TaskProbe::new(&counts, 1);
+    assert_eq!(tally.examples.len(), 1, "{:?}", tally.examples);
+    let right =
+        "  const c = {};\n  for (const ch of s) c[ch] = (c[ch] || 0) + 1;\n  return c;\n}\n";
+    assert!(tally.examples(&sandbox, right).all_held());
+    let emptied =
+        "  return {x: 0, y: 0};\n}\nArray.prototype[Symbol.iterator] = function* () {};\n";
+    assert!(!tally.examples(&sandbox, emptied).all_held());
     // Throwing in one example fails that one only.
     let throws = probe.examples(
         &sandbox,
