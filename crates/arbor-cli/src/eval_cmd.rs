@@ -388,10 +388,10 @@ fn ensure_tests(
         "{spinner} tests {pos}/{len} tasks [{bar:30}] {eta}",
     );
     let mut progress = |done: usize, _: usize| bar.iter().for_each(|b| b.set_position(done as u64));
-    let tests = arbor_eval::codet::generate_tests(model, problems, &options, &mut progress);
+    let drawn =
+        arbor_eval::codet::generate_tests_into(dir, model, problems, &options, &mut progress);
     crate::finish(bar);
-    arbor_eval::codet::write_tests(dir, &tests?)?;
-    Ok(())
+    Ok(drawn?)
 }
 
 /// Runs the selection with a progress bar.

@@ -8,6 +8,7 @@
 //! its size times the tests it passes.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::Path;
 
 use arbor_gen::{Generate, GenerationParams, PromptFormat};
@@ -186,6 +187,68 @@ pub fn generate_tests(
     Ok(tests)
 }
 
+/// Where [`generate_tests_into`] keeps each task's tests as soon as they are drawn, one line
+/// `{task_id, tests}` per task, until every task has its tests.
+pub const PARTIAL_FILE: &str = "codet-tests.jsonl.partial";
+
+/// Draws tests for every problem into `dir` (see [`generate_tests`]), resumably: the tasks
+/// already in `dir`'s partial file are not drawn again, each new task's tests are appended to
+/// it at once, and when all are drawn [`TESTS_FILE`] is written whole and the partial file
+/// removed. A run killed half-way loses at most the task it was drawing.
+pub fn generate_tests_into(
+    dir: &Path,
+    model: &mut dyn Generate,
+    problems: &[Problem],
+    options: &TestOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(), EvalError> {
+    let path = dir.join(PARTIAL_FILE);
+    let io = |source| EvalError::Io {
+        path: path.clone(),
+        source,
+    };
+    let mut text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(io(e)),
+    };
+    // A line cut short by a kill is dropped (its task is drawn again).
+    text.truncate(text.rfind('\n').map_or(0, |i| i + 1));
+    std::fs::write(&path, &text).map_err(io)?;
+    let mut tests: HashMap<String, Vec<String>> = HashMap::new();
+    for line in text.lines() {
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| EvalError::Format {
+                path: path.clone(),
+                line: 0,
+                message: format!("not a line of drawn tests: {e}"),
+            })?;
+        if let (Some(id), Ok(drawn)) = (
+            value["task_id"].as_str(),
+            serde_json::from_value::<Vec<String>>(value["tests"].clone()),
+        ) {
+            tests.insert(id.to_string(), drawn);
+        }
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .map_err(io)?;
+    for (done, problem) in problems.iter().enumerate() {
+        if !tests.contains_key(&problem.task_id) {
+            let drawn = task_tests(model, problem, options)?;
+            let line = serde_json::json!({"task_id": problem.task_id, "tests": drawn});
+            writeln!(file, "{line}")
+                .and_then(|()| file.flush())
+                .map_err(io)?;
+            tests.insert(problem.task_id.clone(), drawn);
+        }
+        progress(done + 1, problems.len());
+    }
+    write_tests(dir, &tests)?;
+    std::fs::remove_file(&path).map_err(io)
+}
+
 /// Writes the tests into `dir`, atomically: one line per task, `{task_id, tests}`.
 pub fn write_tests(dir: &Path, tests: &HashMap<String, Vec<String>>) -> Result<(), EvalError> {
     let mut ids: Vec<&String> = tests.keys().collect();
@@ -251,6 +314,88 @@ pub fn load_tests(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arbor_gen::{Completion, Conversation, GenerateError, StopReason};
+
+    /// Answers `1) == 2` to every prompt, counting the prompts.
+    struct Counting(usize);
+
+    struct Plain;
+
+    impl Conversation for Plain {
+        fn format(&self) -> PromptFormat {
+            PromptFormat::Completion
+        }
+        fn conversation(&self, message: &str, start: &str) -> Result<String, GenerateError> {
+            Ok(format!("{message}{start}"))
+        }
+    }
+
+    impl Generate for Counting {
+        fn conversation(&self, _: PromptFormat) -> Result<Box<dyn Conversation>, GenerateError> {
+            Ok(Box::new(Plain))
+        }
+        fn generate(
+            &mut self,
+            _prompt: &str,
+            params: &GenerationParams,
+        ) -> Result<Vec<Completion>, GenerateError> {
+            self.0 += 1;
+            Ok((0..params.n)
+                .map(|_| Completion {
+                    text: "1) == 2\n".into(),
+                    prompt_tokens: 1,
+                    completion_tokens: 1,
+                    stop_reason: StopReason::StopSequence,
+                    prefill_secs: 0.0,
+                    decode_secs: 0.0,
+                    mean_logprob: None,
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn drawing_tests_resumes_after_the_last_whole_task() {
+        let problem = |id: &str, entry: &str| Problem {
+            task_id: id.into(),
+            prompt: format!("def {entry}(x):\n    \"\"\"Doc.\"\"\"\n"),
+            canonical_solution: String::new(),
+            test: "def check(c):\n    pass\n".into(),
+            entry_point: entry.into(),
+        };
+        let problems = [
+            problem("T/0", "inc"),
+            problem("T/1", "dec"),
+            problem("T/2", "neg"),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        // T/0 was drawn before a kill, which cut T/1's line short.
+        std::fs::write(
+            dir.path().join(PARTIAL_FILE),
+            "{\"task_id\": \"T/0\", \"tests\": [\"assert inc(0) == 1\"]}\n{\"task_id\": \"T/1\", \"te",
+        )
+        .unwrap();
+        let options = TestOptions {
+            generations: 2,
+            max_tokens: 8,
+            temperature: 0.8,
+            seed: 1,
+            format: PromptFormat::Completion,
+        };
+        let mut model = Counting(0);
+        let mut seen = Vec::new();
+        generate_tests_into(dir.path(), &mut model, &problems, &options, &mut |d, n| {
+            seen.push((d, n))
+        })
+        .unwrap();
+        assert_eq!(model.0, 2, "T/1 and T/2 drawn, T/0 kept");
+        assert_eq!(seen, [(1, 3), (2, 3), (3, 3)]);
+        assert!(!dir.path().join(PARTIAL_FILE).exists());
+        let kept = load_tests(dir.path(), &problems).unwrap().unwrap();
+        assert_eq!(kept["T/0"][0].call, "inc(0)");
+        assert_eq!(kept["T/1"][0].call, "dec(1)");
+        assert_eq!(kept["T/2"][0].call, "neg(1)");
+    }
 
     #[test]
     fn asserts_are_read_from_the_models_text() {
