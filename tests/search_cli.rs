@@ -642,3 +642,67 @@ fn a_read_only_index_is_searched_as_it_is() {
     );
     assert!(!stderr.contains("corrupt"), "{stderr}");
 }
+
+#[test]
+fn serve_answers_searches_over_http_until_interrupted() {
+    use std::io::{BufRead, Read, Write};
+    let repo = fixture_copy();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_arbor"))
+        .args(["serve", "--port", "0", "--no-watch", "--repo"])
+        .arg(repo.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("arbor: serving on http://")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+    let request = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        reply
+    };
+    let updated = request("/api/index");
+    assert!(updated.starts_with("HTTP/1.1 200"), "{updated}");
+    // A GET of the search API (sent by hand: the test needs no HTTP client).
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "GET /api/search?q=kind:function HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let body = &reply[reply.find("\r\n\r\n").unwrap() + 4..];
+    let found: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert!(found["count"].as_u64().unwrap() > 0, "{found}");
+    // Ctrl-C stops it cleanly.
+    let pid = server.id().to_string();
+    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "still serving after SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}

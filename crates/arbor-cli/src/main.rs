@@ -10,6 +10,7 @@ mod index_cmd;
 mod lint_cmd;
 mod parse_cmd;
 mod search_cmd;
+mod serve_cmd;
 mod solve_cmd;
 mod symbols_cmd;
 
@@ -63,6 +64,8 @@ enum Command {
     /// The model catalog: list the models, fetch one into the cache.
     #[command(subcommand)]
     Model(generate_cmd::ModelCommand),
+    /// A local HTTP server: the search page and API, the lint API, the index kept up to date.
+    Serve(serve_cmd::ServeArgs),
 }
 
 /// Options shared by commands that read source files.
@@ -137,6 +140,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Eval(EvalCommand::Score(args)) => eval_cmd::score(args, &mut out)?,
         Command::Eval(EvalCommand::Run(args)) => eval_cmd::generate_and_score(args, &mut out)?,
         Command::Solve(args) => solve_cmd::solve(args, &mut out)?,
+        Command::Serve(args) => serve_cmd::run(args)?,
         Command::Eval(EvalCommand::Select(args)) => eval_cmd::select_samples(args, &mut out)?,
         Command::Eval(EvalCommand::Report(args)) => eval_cmd::write_report(args, &mut out)?,
         Command::Augment(args) => augment_cmd::run(args, &mut out)?,

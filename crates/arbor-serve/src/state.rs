@@ -1,0 +1,146 @@
+//! What the server loads once and shares: the index, the linter, the settings; and the
+//! updates of the index (at start, when files change, on request), one at a time.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use arbor_index::{CodeIndex, IndexError, IndexSettings, UpdateOptions, UpdateStats};
+use arbor_lint::Linter;
+use notify::Watcher;
+
+use crate::error::ServeError;
+use crate::ServeOptions;
+
+/// How long the files must be quiet after a change before the index is updated.
+const QUIET: Duration = Duration::from_millis(300);
+
+/// The server's shared state.
+pub(crate) struct AppState {
+    /// The repository (canonical path).
+    pub repo: PathBuf,
+    /// Its index directory (canonical path).
+    pub index_dir: PathBuf,
+    /// The index, searched while it is updated.
+    pub index: CodeIndex,
+    /// The repository's linter (its `arbor.toml` or `pyproject.toml`).
+    pub linter: Linter,
+    /// The API key, when one is required.
+    pub api_key: Option<String>,
+    /// Whether an update is running.
+    updating: AtomicBool,
+    /// Held by the update that runs.
+    update_lock: Mutex<()>,
+    /// The last update's summary (JSON), or its error.
+    pub last_update: Mutex<Option<Result<serde_json::Value, String>>>,
+    /// The file watcher, kept alive with the state.
+    watcher: Mutex<Option<notify::RecommendedWatcher>>,
+}
+
+impl AppState {
+    /// Opens (or creates) the index of `options.repo` and reads its lint configuration.
+    pub fn open(options: &ServeOptions) -> Result<AppState, ServeError> {
+        let repo = std::fs::canonicalize(&options.repo)
+            .map_err(|e| ServeError::Server(format!("{}: {e}", options.repo.display())))?;
+        if !repo.is_dir() {
+            return Err(ServeError::Server(format!(
+                "{}: not a directory",
+                options.repo.display()
+            )));
+        }
+        let index = CodeIndex::open_or_create(&options.index_dir, IndexSettings::default(), false)?;
+        arbor_index::ignore_cache_dir(&options.index_dir);
+        let index_dir =
+            std::fs::canonicalize(&options.index_dir).unwrap_or_else(|_| options.index_dir.clone());
+        let config = arbor_lint::outcome::load_config(None, std::slice::from_ref(&repo), &[], &[])?;
+        let linter = Linter::new(config)?;
+        Ok(AppState {
+            repo,
+            index_dir,
+            index,
+            linter,
+            api_key: options.api_key.clone(),
+            updating: AtomicBool::new(false),
+            update_lock: Mutex::new(()),
+            last_update: Mutex::new(None),
+            watcher: Mutex::new(None),
+        })
+    }
+
+    /// Whether an update is running.
+    pub fn updating(&self) -> bool {
+        self.updating.load(Ordering::SeqCst)
+    }
+
+    /// Brings the index up to date (after any update already running); blocking.
+    pub fn update(&self) -> Result<UpdateStats, IndexError> {
+        let _one_at_a_time = self.update_lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.updating.store(true, Ordering::SeqCst);
+        let result = self
+            .index
+            .update(&self.repo, &UpdateOptions::default(), &|_| {});
+        self.updating.store(false, Ordering::SeqCst);
+        *self.last_update.lock().unwrap_or_else(|e| e.into_inner()) = Some(match &result {
+            Ok(stats) => Ok(arbor_index::render::update_json(&self.index_dir, stats)),
+            Err(e) => Err(e.to_string()),
+        });
+        result
+    }
+
+    /// Whether a change at `path` can change the index (not the index's own files, nor git's).
+    fn relevant(&self, path: &Path) -> bool {
+        !path.starts_with(&self.index_dir)
+            && !path
+                .strip_prefix(&self.repo)
+                .is_ok_and(|p| p.starts_with(".git") || p.starts_with(".arbor"))
+    }
+}
+
+/// Updates the index now (on a thread) and, with `watch`, whenever files of the repository
+/// change (once they have been quiet for a moment).
+pub(crate) fn start_updates(state: &Arc<AppState>, watch: bool) -> Result<(), ServeError> {
+    let (changed, changes) = mpsc::channel::<()>();
+    if watch {
+        let watched = Arc::downgrade(state);
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                let Ok(event) = event else { return };
+                let Some(state) = watched.upgrade() else {
+                    return;
+                };
+                if event.paths.iter().any(|p| state.relevant(p)) {
+                    let _ = changed.send(());
+                }
+            })
+            .map_err(|e| ServeError::Server(format!("cannot watch the repository: {e}")))?;
+        watcher
+            .watch(&state.repo, notify::RecursiveMode::Recursive)
+            .map_err(|e| ServeError::Server(format!("cannot watch the repository: {e}")))?;
+        *state.watcher.lock().unwrap_or_else(|e| e.into_inner()) = Some(watcher);
+    }
+    let state = Arc::downgrade(state);
+    std::thread::Builder::new()
+        .name("arbor-serve-index".into())
+        .spawn(move || {
+            let update = |state: &std::sync::Weak<AppState>| match state.upgrade() {
+                Some(state) => {
+                    let _ = state.update();
+                    true
+                }
+                None => false,
+            };
+            if !update(&state) {
+                return;
+            }
+            // Each burst of changes: wait until quiet, then one update.
+            while changes.recv().is_ok() {
+                while changes.recv_timeout(QUIET).is_ok() {}
+                if !update(&state) {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| ServeError::Server(format!("no index thread: {e}")))?;
+    Ok(())
+}
