@@ -124,3 +124,14 @@ mod tests {
         assert_eq!((p.max_tokens, p.stop.len()), (16, 1));
     }
 }
+
+/// How many samples are decoded, and how long each may grow (`eval run`, `solve`).
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// At most this many new tokens per sample.
+    #[arg(long, default_value_t = 512, value_parser = at_least_one)]
+    pub max_tokens: usize,
+    /// Samples decoded together.
+    #[arg(long, default_value_t = 8, value_parser = at_least_one)]
+    pub batch: usize,
+}

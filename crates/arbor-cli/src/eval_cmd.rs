@@ -140,12 +140,8 @@ pub struct RunArgs {
     samples: usize,
     #[command(flatten)]
     sampling: SamplingArgs,
-    /// At most this many new tokens per sample.
-    #[arg(long, default_value_t = 512, value_parser = at_least_one)]
-    max_tokens: usize,
-    /// Samples of one task decoded together.
-    #[arg(long, default_value_t = 8, value_parser = at_least_one)]
-    batch: usize,
+    #[command(flatten)]
+    decode: crate::args::DecodeArgs,
     /// The run's directory (samples, results, settings); default
     /// `arbor-eval/<dataset>-<model>` (`-partial` added with --partial-code). A re-run with
     /// the same settings resumes it.
@@ -451,13 +447,13 @@ fn run_options(args: &RunArgs, model: &arbor_lm::LlamaModel) -> RunOptions {
         .unwrap_or_else(|| model.prompt_format());
     let params = args
         .sampling
-        .params(args.samples, 0.95, args.max_tokens, Vec::new());
+        .params(args.samples, 0.95, args.decode.max_tokens, Vec::new());
     let (name, partial) = (&args.model.model, args.partial_code);
     RunOptions {
         settings: report::run_settings(common.dataset(), name, format, &params, partial),
         format,
         n: args.samples,
-        batch: args.batch,
+        batch: args.decode.batch,
         workers: common.workers(),
     }
 }

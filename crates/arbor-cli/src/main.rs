@@ -64,7 +64,8 @@ enum Command {
     /// The model catalog: list the models, fetch one into the cache.
     #[command(subcommand)]
     Model(generate_cmd::ModelCommand),
-    /// A local HTTP server: the search page and API, the lint API, the index kept up to date.
+    /// A local HTTP server: the search page and API, the lint API, the index kept up to date,
+    /// and with --model OpenAI's completion routes.
     Serve(serve_cmd::ServeArgs),
 }
 

@@ -1,9 +1,11 @@
-//! `arbor serve`: the local HTTP server (search page and API, lint API), until Ctrl-C.
+//! `arbor serve`: the local HTTP server (search page and API, lint API, OpenAI's routes over
+//! a model), until Ctrl-C.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::generate_cmd::ModelArgs;
 use crate::index_cmd::IndexLocation;
 use crate::Outcome;
 
@@ -28,18 +30,47 @@ pub struct ServeArgs {
     /// Do not update the index when files change (only at start and on POST /api/index).
     #[arg(long)]
     no_watch: bool,
+    /// Serve this model on OpenAI's routes (a catalog name, fetched on first use, or a GGUF
+    /// file); without it, search and lint only.
+    #[arg(long, value_name = "NAME|PATH")]
+    model: Option<String>,
+    /// Threads for the model (default: all cores).
+    #[arg(long, value_name = "N", value_parser = crate::args::at_least_one)]
+    threads: Option<usize>,
 }
 
 /// `arbor serve`: serves until interrupted.
 pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
-    let server = arbor_serve::start(arbor_serve::ServeOptions {
-        index_dir: args.location.dir(&args.repo),
-        repo: args.repo,
-        host: args.host,
-        port: args.port,
-        api_key: args.api_key,
-        watch: !args.no_watch,
-    })?;
+    let model = match &args.model {
+        Some(name) => {
+            let options = ModelArgs {
+                threads: args.threads,
+                ..ModelArgs::for_run(name)
+            };
+            options.apply_threads()?;
+            let model = options.load()?;
+            let format = arbor_lm::catalog::entry(name)
+                .and_then(|e| e.prompt_format)
+                .unwrap_or_else(|| model.prompt_format());
+            Some(arbor_serve::ServedModel {
+                name: name.clone(),
+                model: Box::new(model),
+                format,
+            })
+        }
+        None => None,
+    };
+    let server = arbor_serve::start(
+        arbor_serve::ServeOptions {
+            index_dir: args.location.dir(&args.repo),
+            repo: args.repo,
+            host: args.host,
+            port: args.port,
+            api_key: args.api_key,
+            watch: !args.no_watch,
+        },
+        model,
+    )?;
     eprintln!(
         "arbor: serving on http://{} (Ctrl-C stops)",
         server.address()

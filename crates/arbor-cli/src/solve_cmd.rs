@@ -32,12 +32,8 @@ pub struct SolveArgs {
     model: ModelArgs,
     #[command(flatten)]
     sampling: SamplingArgs,
-    /// At most this many new tokens per candidate.
-    #[arg(long, default_value_t = 512, value_parser = at_least_one)]
-    max_tokens: usize,
-    /// Candidates decoded together.
-    #[arg(long, default_value_t = 8, value_parser = at_least_one)]
-    batch: usize,
+    #[command(flatten)]
+    decode: crate::args::DecodeArgs,
     /// Seconds each candidate may run on the examples.
     #[arg(long, default_value_t = 3.0, value_parser = seconds)]
     timeout: f64,
@@ -63,10 +59,10 @@ pub fn solve(args: SolveArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let model = &mut args.model.load()?;
     let options = SolveOptions {
         n: args.candidates,
-        batch: args.batch,
+        batch: args.decode.batch,
         params: args
             .sampling
-            .params(args.candidates, 0.95, args.max_tokens, Vec::new()),
+            .params(args.candidates, 0.95, args.decode.max_tokens, Vec::new()),
         format: arbor_lm::catalog::entry(&args.model.model)
             .and_then(|e| e.prompt_format)
             .unwrap_or_else(|| model.prompt_format()),

@@ -209,6 +209,19 @@ pub trait Conversation {
     /// [`PromptFormat::Completion`] the message and the answer's start simply follow each
     /// other.
     fn conversation(&self, message: &str, answer_start: &str) -> Result<String, GenerateError>;
+
+    /// A whole conversation, `(role, content)` turns in order (`system`, `user`,
+    /// `assistant`), with the assistant's next turn opened. The default joins the turns'
+    /// contents with blank lines (a base model reads a conversation as text).
+    fn messages(&self, turns: &[(String, String)]) -> Result<String, GenerateError> {
+        Ok(plain_conversation(turns))
+    }
+}
+
+/// A conversation as a base model reads it: the turns' contents, blank lines between.
+pub fn plain_conversation(turns: &[(String, String)]) -> String {
+    let text: Vec<&str> = turns.iter().map(|(_, content)| content.as_str()).collect();
+    text.join("\n\n")
 }
 
 /// A model that completes prompts.
@@ -223,6 +236,35 @@ pub trait Generate {
         prompt: &str,
         params: &GenerationParams,
     ) -> Result<Vec<Completion>, GenerateError>;
+
+    /// Generates one completion of `prompt` (`params.n` is ignored), handing its text to
+    /// `on_text` piece by piece; the pieces add up to the completion's text. When `on_text`
+    /// returns `Break`, generation ends there ([`StopReason::Stopped`]). The default
+    /// generates the whole completion, then hands it over in one piece.
+    fn generate_streaming(
+        &mut self,
+        prompt: &str,
+        params: &GenerationParams,
+        on_text: &mut dyn FnMut(&str) -> std::ops::ControlFlow<()>,
+    ) -> Result<Completion, GenerateError> {
+        let params = GenerationParams {
+            n: 1,
+            ..params.clone()
+        };
+        let completion = self
+            .generate(prompt, &params)?
+            .pop()
+            .ok_or_else(|| GenerateError::new("the model returned no completion"))?;
+        if !completion.text.is_empty() {
+            let _ = on_text(&completion.text);
+        }
+        Ok(completion)
+    }
+
+    /// The model's context length in tokens, when known (longer prompts are refused).
+    fn context_length(&self) -> Option<usize> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -21,4 +21,17 @@ impl Generate for LlamaModel {
     ) -> Result<Vec<Completion>, GenerateError> {
         LlamaModel::generate(self, prompt, params).map_err(GenerateError::new)
     }
+
+    fn generate_streaming(
+        &mut self,
+        prompt: &str,
+        params: &GenerationParams,
+        on_text: &mut dyn FnMut(&str) -> std::ops::ControlFlow<()>,
+    ) -> Result<Completion, GenerateError> {
+        LlamaModel::generate_streaming(self, prompt, params, on_text).map_err(GenerateError::new)
+    }
+
+    fn context_length(&self) -> Option<usize> {
+        Some(self.config().context_length)
+    }
 }

@@ -65,6 +65,21 @@ impl arbor_gen::Conversation for Prompter {
     ) -> Result<String, arbor_gen::GenerateError> {
         Prompter::conversation(self, message, answer_start).map_err(arbor_gen::GenerateError::new)
     }
+
+    fn messages(&self, turns: &[(String, String)]) -> Result<String, arbor_gen::GenerateError> {
+        match &self.template {
+            None => Ok(arbor_gen::plain_conversation(turns)),
+            Some(template) => {
+                let messages: Vec<ChatMessage> = turns
+                    .iter()
+                    .map(|(role, content)| ChatMessage::new(role.as_str(), content.as_str()))
+                    .collect();
+                template
+                    .prompt(&messages)
+                    .map_err(arbor_gen::GenerateError::new)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

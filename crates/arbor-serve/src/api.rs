@@ -25,7 +25,11 @@ pub(crate) async fn health(State(state): State<Arc<AppState>>) -> Json<serde_jso
     } else {
         "ready"
     };
-    Json(serde_json::json!({ "status": "ok", "index": index }))
+    let generating = state
+        .model
+        .as_ref()
+        .map(|m| m.pending.load(std::sync::atomic::Ordering::SeqCst));
+    Json(serde_json::json!({ "status": "ok", "index": index, "generating": generating }))
 }
 
 /// Requests without the server's API key (when it has one) get 401.

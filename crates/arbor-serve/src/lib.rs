@@ -9,7 +9,9 @@
 //! - `POST /api/lint` with `{"path", "text"}`: the findings of `arbor lint --format json`;
 //! - `POST /api/index`: brings the index up to date now (the update's summary);
 //! - `GET /?q=…`: a search page rendered on the server (no script, no external assets);
-//! - `GET /file/PATH`: a file of the repository, syntax-coloured, lines anchored `#Lnn`.
+//! - `GET /file/PATH`: a file of the repository, syntax-coloured, lines anchored `#Lnn`;
+//! - with a model: OpenAI's `GET /v1/models`, `POST /v1/completions` and
+//!   `POST /v1/chat/completions` (streaming as server-sent events), one request at a time.
 //!
 //! Errors are JSON objects shaped as OpenAI's (`{"error": {"message", "type", "param",
 //! "code"}}`) with a 4xx status for anything the client sent wrong; the server keeps serving.
@@ -19,6 +21,8 @@
 mod api;
 mod error;
 mod highlight;
+mod model;
+mod openai;
 mod page;
 mod state;
 
@@ -30,6 +34,8 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub use error::ServeError;
+pub use model::ServedModel;
+pub use openai::MAX_N;
 use state::AppState;
 
 /// The largest request body accepted (a file to lint, a prompt): larger ones get 413.
@@ -97,10 +103,14 @@ impl Drop for RunningServer {
     }
 }
 
-/// Opens the index, binds the address and starts serving on a thread of its own; returns
-/// once connections are accepted. The index is brought up to date in the background.
-pub fn start(options: ServeOptions) -> Result<RunningServer, ServeError> {
-    let state = Arc::new(AppState::open(&options)?);
+/// Opens the index, binds the address and starts serving on a thread of its own (with
+/// `model`, its worker too); returns once connections are accepted. The index is brought up
+/// to date in the background.
+pub fn start(
+    options: ServeOptions,
+    model: Option<ServedModel>,
+) -> Result<RunningServer, ServeError> {
+    let state = Arc::new(AppState::open(&options, model)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("arbor-serve")
@@ -153,6 +163,9 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/api/search", get(api::search))
         .route("/api/lint", post(api::lint))
         .route("/api/index", post(api::index))
+        .route("/v1/models", get(openai::models))
+        .route("/v1/completions", post(openai::completions))
+        .route("/v1/chat/completions", post(openai::chat_completions))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             api::require_key,

@@ -36,11 +36,16 @@ pub(crate) struct AppState {
     pub last_update: Mutex<Option<Result<serde_json::Value, String>>>,
     /// The file watcher, kept alive with the state.
     watcher: Mutex<Option<notify::RecommendedWatcher>>,
+    /// The served model's worker, when the server has a model.
+    pub model: Option<crate::model::ModelHandle>,
 }
 
 impl AppState {
     /// Opens (or creates) the index of `options.repo` and reads its lint configuration.
-    pub fn open(options: &ServeOptions) -> Result<AppState, ServeError> {
+    pub fn open(
+        options: &ServeOptions,
+        model: Option<crate::model::ServedModel>,
+    ) -> Result<AppState, ServeError> {
         let repo = std::fs::canonicalize(&options.repo)
             .map_err(|e| ServeError::Server(format!("{}: {e}", options.repo.display())))?;
         if !repo.is_dir() {
@@ -55,7 +60,12 @@ impl AppState {
             std::fs::canonicalize(&options.index_dir).unwrap_or_else(|_| options.index_dir.clone());
         let config = arbor_lint::outcome::load_config(None, std::slice::from_ref(&repo), &[], &[])?;
         let linter = Linter::new(config)?;
+        let model = model
+            .map(crate::model::ModelHandle::start)
+            .transpose()
+            .map_err(|e| ServeError::Server(format!("no model thread: {e}")))?;
         Ok(AppState {
+            model,
             repo,
             index_dir,
             index,

@@ -33,14 +33,17 @@ fn repo() -> tempfile::TempDir {
 }
 
 fn start(repo: &Path, key: Option<&str>, watch: bool) -> RunningServer {
-    arbor_serve::start(ServeOptions {
-        repo: repo.to_path_buf(),
-        index_dir: repo.join(".arbor/index"),
-        host: "127.0.0.1".into(),
-        port: 0,
-        api_key: key.map(String::from),
-        watch,
-    })
+    arbor_serve::start(
+        ServeOptions {
+            repo: repo.to_path_buf(),
+            index_dir: repo.join(".arbor/index"),
+            host: "127.0.0.1".into(),
+            port: 0,
+            api_key: key.map(String::from),
+            watch,
+        },
+        None,
+    )
     .expect("the server starts")
 }
 

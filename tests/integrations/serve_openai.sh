@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# `arbor serve --model` driven by a client nobody here wrote: the official `openai` Python
+# package (from PyPI, in a venv in the cache) lists the model, asks for completions and chat
+# completions, streamed and not, and gets OpenAI's errors for bad requests and a wrong key.
+# Greedy decoding makes the streamed text comparable with the whole one. Uses the default
+# model (fetched with pip into the cache on first use, ~98 MB).
+#
+#   tests/integrations/serve_openai.sh
+#
+# Set CARGO_TARGET_DIR to share builds.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+cache="${ARBOR_CACHE:-$HOME/.cache/arbor}"
+venv="$cache/openai-venv"
+if ! "$venv/bin/python" -c "import openai" 2>/dev/null; then
+    echo "installing openai 3.51.0 from PyPI into $venv..." >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "openai==3.51.0"
+fi
+cargo build -q --release
+arbor="${CARGO_TARGET_DIR:-target}/release/arbor"
+work=$(mktemp -d)
+server=
+cleanup() {
+    [ -n "$server" ] && kill -INT "$server" 2>/dev/null && wait "$server" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir "$work/repo"
+"$arbor" serve --port 0 --no-watch --repo "$work/repo" --model smollm2-135m \
+    --api-key test-key 2> "$work/serve.log" &
+server=$!
+for _ in $(seq 600); do
+    grep -q "serving on" "$work/serve.log" 2>/dev/null && break
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.2
+done
+address=$(sed -n 's|^arbor: serving on \(http://[^ ]*\).*|\1|p' "$work/serve.log")
+[ -n "$address" ] || { cat "$work/serve.log" >&2; echo "the server did not start" >&2; exit 1; }
+"$venv/bin/python" - "$address" <<'PY'
+import sys
+import openai
+
+base = sys.argv[1] + "/v1"
+client = openai.OpenAI(base_url=base, api_key="test-key", max_retries=0, timeout=300)
+model = client.models.list().data[0].id
+assert model == "smollm2-135m", model
+
+prompt = "def fibonacci(n):\n    "
+whole = client.completions.create(model=model, prompt=prompt, max_tokens=24, temperature=0, seed=1)
+text = whole.choices[0].text
+assert text and whole.choices[0].finish_reason in ("stop", "length"), whole
+assert whole.usage.completion_tokens > 0 and whole.usage.prompt_tokens > 0, whole.usage
+streamed = "".join(
+    chunk.choices[0].text
+    for chunk in client.completions.create(
+        model=model, prompt=prompt, max_tokens=24, temperature=0, seed=1, stream=True
+    )
+)
+assert streamed == text, (streamed, text)
+
+chat = client.chat.completions.create(
+    model=model,
+    messages=[{"role": "system", "content": "You write Python."},
+              {"role": "user", "content": "Write a function that reverses a string."}],
+    max_tokens=32, temperature=0,
+)
+reply = chat.choices[0].message
+assert reply.role == "assistant" and reply.content, chat
+pieces = [
+    chunk.choices[0].delta.content or ""
+    for chunk in client.chat.completions.create(
+        model=model,
+        messages=[{"role": "system", "content": "You write Python."},
+                  {"role": "user", "content": "Write a function that reverses a string."}],
+        max_tokens=32, temperature=0, stream=True,
+    )
+    if chunk.choices
+]
+assert "".join(pieces) == reply.content, ("".join(pieces), reply.content)
+
+try:
+    client.completions.create(model=model, prompt="x", temperature=-1)
+    raise AssertionError("a negative temperature was accepted")
+except openai.BadRequestError as e:
+    assert e.body["param"] == "temperature", e.body
+try:
+    openai.OpenAI(base_url=base, api_key="wrong", max_retries=0).models.list()
+    raise AssertionError("a wrong key was accepted")
+except openai.AuthenticationError:
+    pass
+print(f"openai {openai.__version__}: models, completions (whole = streamed, {len(text)} chars), "
+      f"chat (whole = streamed), 400 and 401 errors")
+PY
