@@ -444,3 +444,56 @@ fn without_a_model_the_model_routes_say_so() {
     assert_eq!(json(&text)["error"]["code"], "model_not_found");
     server.shutdown().unwrap();
 }
+
+#[test]
+fn many_clients_that_leave_leave_no_generation_running() {
+    let (server, produced, _repo) = start(2000, Duration::from_millis(2));
+    let body = r#"{"prompt": "x", "stream": true, "max_tokens": 2000}"#;
+    // 60 streams opened at once, all dropped a moment later: the first is running, the
+    // others are queued behind it.
+    let streams: Vec<std::net::TcpStream> = (0..60)
+        .map(|_| {
+            let mut stream = std::net::TcpStream::connect(server.address()).unwrap();
+            write!(
+                stream,
+                "POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            stream
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    drop(streams);
+    let health = || {
+        let url = format!("http://{}/health", server.address());
+        json(
+            &agent()
+                .get(&url)
+                .call()
+                .unwrap()
+                .body_mut()
+                .read_to_string()
+                .unwrap(),
+        )
+    };
+    let until = Instant::now() + Duration::from_secs(20);
+    while health()["generating"] != 0 {
+        assert!(Instant::now() < until, "generations went on: {}", health());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Far less than one whole answer, let alone 60.
+    let total = produced.load(Ordering::SeqCst);
+    assert!(
+        total < 2000,
+        "{total} pieces generated for clients that had left"
+    );
+    // And the server still answers.
+    let (status, _) = post(
+        &server,
+        "/v1/completions",
+        &serde_json::json!({"prompt": "x", "max_tokens": 3}),
+    );
+    assert_eq!(status, 200);
+    server.shutdown().unwrap();
+}
