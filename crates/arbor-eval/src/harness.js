@@ -1,4 +1,4 @@
-// Arbor's JavaScript harness: the first line of every JavaScript program the sandbox runs,
+// Arbor's JavaScript harness: the start of every JavaScript program the sandbox runs,
 // before the sample's code (node reads the program from stdin, under its permission model:
 // no file system, no child processes, no workers). What the checks use is taken here, before
 // the sample can replace it: the comparison and printing functions are captured in a closure
