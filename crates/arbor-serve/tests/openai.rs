@@ -177,6 +177,40 @@ fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
+/// A connection that has asked for a long streamed completion (2,000 pieces).
+fn long_stream(server: &RunningServer) -> std::net::TcpStream {
+    let mut stream = std::net::TcpStream::connect(server.address()).unwrap();
+    let body = r#"{"prompt": "x", "stream": true, "max_tokens": 2000}"#;
+    write!(
+        stream,
+        "POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    stream
+}
+
+/// Waits (at most 20 s) until `/health` counts no generation queued or running.
+fn wait_until_idle(server: &RunningServer) {
+    let url = format!("http://{}/health", server.address());
+    let health = || {
+        json(
+            &agent()
+                .get(&url)
+                .call()
+                .unwrap()
+                .body_mut()
+                .read_to_string()
+                .unwrap(),
+        )
+    };
+    let until = Instant::now() + Duration::from_secs(20);
+    while health()["generating"] != 0 {
+        assert!(Instant::now() < until, "generations went on: {}", health());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The `data:` payloads of an event stream.
 fn events(text: &str) -> Vec<String> {
     text.lines()
@@ -372,15 +406,7 @@ fn bad_requests_get_openai_errors_and_the_server_keeps_serving() {
 #[test]
 fn a_client_that_leaves_mid_stream_stops_its_generation() {
     let (server, produced, _repo) = start(2000, Duration::from_millis(2));
-    let mut stream = std::net::TcpStream::connect(server.address()).unwrap();
-    let body = r#"{"prompt": "x", "stream": true, "max_tokens": 2000}"#;
-    write!(
-        stream,
-        "POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut reader = BufReader::new(stream);
+    let mut reader = BufReader::new(long_stream(&server));
     let mut seen = 0;
     let mut line = String::new();
     while seen < 3 {
@@ -389,27 +415,7 @@ fn a_client_that_leaves_mid_stream_stops_its_generation() {
         seen += usize::from(line.starts_with("data:"));
     }
     drop(reader);
-    let health = || {
-        let url = format!("http://{}/health", server.address());
-        json(
-            &agent()
-                .get(&url)
-                .call()
-                .unwrap()
-                .body_mut()
-                .read_to_string()
-                .unwrap(),
-        )
-    };
-    let until = Instant::now() + Duration::from_secs(10);
-    while health()["generating"] != 0 {
-        assert!(
-            Instant::now() < until,
-            "the generation went on: {}",
-            health()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_idle(&server);
     let stopped_at = produced.load(Ordering::SeqCst);
     assert!(
         stopped_at < 2000,
@@ -448,40 +454,12 @@ fn without_a_model_the_model_routes_say_so() {
 #[test]
 fn many_clients_that_leave_leave_no_generation_running() {
     let (server, produced, _repo) = start(2000, Duration::from_millis(2));
-    let body = r#"{"prompt": "x", "stream": true, "max_tokens": 2000}"#;
     // 60 streams opened at once, all dropped a moment later: the first is running, the
     // others are queued behind it.
-    let streams: Vec<std::net::TcpStream> = (0..60)
-        .map(|_| {
-            let mut stream = std::net::TcpStream::connect(server.address()).unwrap();
-            write!(
-                stream,
-                "POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                body.len()
-            )
-            .unwrap();
-            stream
-        })
-        .collect();
+    let streams: Vec<std::net::TcpStream> = (0..60).map(|_| long_stream(&server)).collect();
     std::thread::sleep(Duration::from_millis(200));
     drop(streams);
-    let health = || {
-        let url = format!("http://{}/health", server.address());
-        json(
-            &agent()
-                .get(&url)
-                .call()
-                .unwrap()
-                .body_mut()
-                .read_to_string()
-                .unwrap(),
-        )
-    };
-    let until = Instant::now() + Duration::from_secs(20);
-    while health()["generating"] != 0 {
-        assert!(Instant::now() < until, "generations went on: {}", health());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_idle(&server);
     // Far less than one whole answer, let alone 60.
     let total = produced.load(Ordering::SeqCst);
     assert!(
