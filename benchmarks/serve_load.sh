@@ -49,6 +49,11 @@ for _ in $(seq 600); do
 done
 arbor_url=$(sed -n 's|^arbor: serving on \(http://[^ ]*\).*|\1|p' "$work/arbor.log")
 [ -n "$arbor_url" ] || { cat "$work/arbor.log" >&2; exit 1; }
+# The model loads after the server starts listening: /health answers 503 until it has.
+for _ in $(seq 600); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$arbor_url/health")" = 200 ] && break
+    sleep 0.2
+done
 grep -q "Uvicorn running" "$work/llama.log" || { cat "$work/llama.log" >&2; exit 1; }
 # The index, up to date before the search is timed.
 curl -s -X POST "$arbor_url/api/index" > /dev/null

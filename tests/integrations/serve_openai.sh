@@ -38,6 +38,11 @@ for _ in $(seq 600); do
 done
 address=$(sed -n 's|^arbor: serving on \(http://[^ ]*\).*|\1|p' "$work/serve.log")
 [ -n "$address" ] || { cat "$work/serve.log" >&2; echo "the server did not start" >&2; exit 1; }
+# The model loads after the server starts listening: /health answers 503 until it has.
+for _ in $(seq 600); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$address/health")" = 200 ] && break
+    sleep 0.2
+done
 "$venv/bin/python" - "$address" <<'PY'
 import sys
 import openai

@@ -41,22 +41,30 @@ pub struct ServeArgs {
 
 /// `arbor serve`: serves until interrupted.
 pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
-    let model = match &args.model {
+    // The name is resolved (and the model fetched) now, so a wrong one fails at once; the
+    // weights load in the background while the server already answers (/health: 503).
+    let model: Option<arbor_serve::ModelLoader> = match &args.model {
         Some(name) => {
             let options = ModelArgs {
                 threads: args.threads,
                 ..ModelArgs::for_run(name)
             };
             options.apply_threads()?;
-            let model = options.load()?;
-            let format = arbor_lm::catalog::entry(name)
-                .and_then(|e| e.prompt_format)
-                .unwrap_or_else(|| model.prompt_format());
-            Some(arbor_serve::ServedModel {
-                name: name.clone(),
-                model: Box::new(model),
-                format,
-            })
+            let path = arbor_lm::catalog::resolve(name, &|m| eprintln!("arbor: {m}"))?;
+            let name = name.clone();
+            Some(Box::new(move || {
+                let mut model = arbor_lm::LlamaModel::load(&path).map_err(|e| e.to_string())?;
+                model.set_kv_type(options.kv_cache);
+                let format = arbor_lm::catalog::entry(&name)
+                    .and_then(|e| e.prompt_format)
+                    .unwrap_or_else(|| model.prompt_format());
+                eprintln!("arbor: model {name} loaded");
+                Ok(arbor_serve::ServedModel {
+                    name,
+                    model: Box::new(model),
+                    format,
+                })
+            }))
         }
         None => None,
     };

@@ -18,18 +18,33 @@ use serde::Deserialize;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// `GET /health`.
-pub(crate) async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+/// `GET /health`: 200 `{"status": "ok", "index", "generating"}`; 503 `{"status":
+/// "loading"}` while the model loads, 500 `{"status": "error", "error"}` when it did not load.
+pub(crate) async fn health(State(state): State<Arc<AppState>>) -> Response {
     let index = if state.updating() {
         "updating"
     } else {
         "ready"
     };
+    if let crate::model::ModelSlot::Configured(slot) = &state.model {
+        match slot.get() {
+            None => {
+                let body = serde_json::json!({ "status": "loading", "index": index });
+                return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+            }
+            Some(Err(why)) => {
+                let body = serde_json::json!({ "status": "error", "error": why, "index": index });
+                return (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response();
+            }
+            Some(Ok(_)) => {}
+        }
+    }
     let generating = state
         .model
-        .as_ref()
+        .loaded()
         .map(|m| m.pending.load(std::sync::atomic::Ordering::SeqCst));
     Json(serde_json::json!({ "status": "ok", "index": index, "generating": generating }))
+        .into_response()
 }
 
 /// Requests without the server's API key (when it has one) get 401.

@@ -34,7 +34,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub use error::ServeError;
-pub use model::ServedModel;
+pub use model::{ModelLoader, ServedModel};
 pub use openai::MAX_N;
 use state::AppState;
 
@@ -103,14 +103,17 @@ impl Drop for RunningServer {
     }
 }
 
-/// Opens the index, binds the address and starts serving on a thread of its own (with
-/// `model`, its worker too); returns once connections are accepted. The index is brought up
-/// to date in the background.
+/// Opens the index, binds the address and starts serving on a thread of its own; returns
+/// once connections are accepted. The index is brought up to date in the background, and
+/// `model`, when given, is loaded in the background too (`/health` answers 503 until it is).
 pub fn start(
     options: ServeOptions,
-    model: Option<ServedModel>,
+    model: Option<ModelLoader>,
 ) -> Result<RunningServer, ServeError> {
-    let state = Arc::new(AppState::open(&options, model)?);
+    let state = Arc::new(AppState::open(&options, model.is_some())?);
+    if let Some(loader) = model {
+        state::load_model(&state, loader)?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("arbor-serve")

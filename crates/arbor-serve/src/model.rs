@@ -23,6 +23,27 @@ pub struct ServedModel {
     pub format: PromptFormat,
 }
 
+/// Loads the model to serve (on a thread of its own, while the server already answers).
+pub type ModelLoader = Box<dyn FnOnce() -> Result<ServedModel, String> + Send>;
+
+/// The server's model: none, loading, loaded, or failed to load.
+pub(crate) enum ModelSlot {
+    /// The server was started without a model.
+    None,
+    /// Loading; then loaded or failed.
+    Configured(std::sync::OnceLock<Result<ModelHandle, String>>),
+}
+
+impl ModelSlot {
+    /// The model's worker, when loaded.
+    pub fn loaded(&self) -> Option<&ModelHandle> {
+        match self {
+            ModelSlot::Configured(slot) => slot.get().and_then(|r| r.as_ref().ok()),
+            ModelSlot::None => None,
+        }
+    }
+}
+
 /// What to generate from.
 #[derive(Debug)]
 pub(crate) enum JobPrompt {

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ApiError;
-use crate::model::{Job, JobPrompt, ModelHandle};
+use crate::model::{Job, JobPrompt, ModelHandle, ModelSlot};
 use crate::state::AppState;
 
 /// The most samples one request may ask for.
@@ -211,21 +211,32 @@ impl Sampling {
     }
 }
 
-/// The served model, or 404 when the server has none.
+/// The served model: 404 when the server has none, 503 while it loads, 500 when it did not
+/// load.
 fn model(state: &AppState) -> Result<&ModelHandle, ApiError> {
-    state.model.as_ref().ok_or_else(|| {
-        ApiError::not_found(
+    match &state.model {
+        ModelSlot::None => Err(ApiError::not_found(
             "this server has no model: start it with `arbor serve --model NAME|PATH`",
         )
-        .with_code("model_not_found")
-    })
+        .with_code("model_not_found")),
+        ModelSlot::Configured(slot) => match slot.get() {
+            None => Err(
+                ApiError::internal("the model is loading; try again in a moment")
+                    .with_status(StatusCode::SERVICE_UNAVAILABLE)
+                    .with_code("model_loading"),
+            ),
+            Some(Err(why)) => Err(ApiError::internal(format!("the model did not load: {why}"))),
+            Some(Ok(handle)) => Ok(handle),
+        },
+    }
 }
 
 /// `GET /v1/models`.
 pub(crate) async fn models(State(state): State<Arc<AppState>>) -> Json<Value> {
     let data: Vec<Value> = state
         .model
-        .iter()
+        .loaded()
+        .into_iter()
         .map(|m| json!({"id": m.name, "object": "model", "created": 0, "owned_by": "arbor", "context_length": m.context}))
         .collect();
     Json(json!({"object": "list", "data": data}))

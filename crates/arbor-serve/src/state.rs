@@ -36,16 +36,13 @@ pub(crate) struct AppState {
     pub last_update: Mutex<Option<Result<serde_json::Value, String>>>,
     /// The file watcher, kept alive with the state.
     watcher: Mutex<Option<notify::RecommendedWatcher>>,
-    /// The served model's worker, when the server has a model.
-    pub model: Option<crate::model::ModelHandle>,
+    /// The served model: none, loading, its worker, or why it did not load.
+    pub model: crate::model::ModelSlot,
 }
 
 impl AppState {
     /// Opens (or creates) the index of `options.repo` and reads its lint configuration.
-    pub fn open(
-        options: &ServeOptions,
-        model: Option<crate::model::ServedModel>,
-    ) -> Result<AppState, ServeError> {
+    pub fn open(options: &ServeOptions, model: bool) -> Result<AppState, ServeError> {
         let repo = std::fs::canonicalize(&options.repo)
             .map_err(|e| ServeError::Server(format!("{}: {e}", options.repo.display())))?;
         if !repo.is_dir() {
@@ -60,10 +57,11 @@ impl AppState {
             std::fs::canonicalize(&options.index_dir).unwrap_or_else(|_| options.index_dir.clone());
         let config = arbor_lint::outcome::load_config(None, std::slice::from_ref(&repo), &[], &[])?;
         let linter = Linter::new(config)?;
-        let model = model
-            .map(crate::model::ModelHandle::start)
-            .transpose()
-            .map_err(|e| ServeError::Server(format!("no model thread: {e}")))?;
+        let model = if model {
+            crate::model::ModelSlot::Configured(std::sync::OnceLock::new())
+        } else {
+            crate::model::ModelSlot::None
+        };
         Ok(AppState {
             model,
             repo,
@@ -152,5 +150,27 @@ pub(crate) fn start_updates(state: &Arc<AppState>, watch: bool) -> Result<(), Se
             }
         })
         .map_err(|e| ServeError::Server(format!("no index thread: {e}")))?;
+    Ok(())
+}
+
+/// Loads the model with `loader` on a thread of its own; its worker (or the error) lands in
+/// the state's model slot.
+pub(crate) fn load_model(
+    state: &Arc<AppState>,
+    loader: crate::model::ModelLoader,
+) -> Result<(), ServeError> {
+    let state = state.clone();
+    std::thread::Builder::new()
+        .name("arbor-serve-load".into())
+        .spawn(move || {
+            let loaded = loader().and_then(|served| {
+                crate::model::ModelHandle::start(served)
+                    .map_err(|e| format!("no model thread: {e}"))
+            });
+            if let crate::model::ModelSlot::Configured(slot) = &state.model {
+                let _ = slot.set(loaded);
+            }
+        })
+        .map_err(|e| ServeError::Server(format!("no loading thread: {e}")))?;
     Ok(())
 }

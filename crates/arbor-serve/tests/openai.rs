@@ -136,19 +136,32 @@ fn start(words: usize, pause: Duration) -> (RunningServer, Arc<AtomicUsize>, tem
         }),
         format: PromptFormat::ChatMl,
     };
-    let server = arbor_serve::start(
+    let server = serve(repo.path(), Some(Box::new(move || Ok(model))));
+    wait_until_idle(&server);
+    (server, produced, repo)
+}
+
+fn serve(repo: &std::path::Path, loader: Option<arbor_serve::ModelLoader>) -> RunningServer {
+    arbor_serve::start(
         ServeOptions {
-            repo: repo.path().to_path_buf(),
-            index_dir: repo.path().join(".arbor/index"),
+            repo: repo.to_path_buf(),
+            index_dir: repo.join(".arbor/index"),
             host: "127.0.0.1".into(),
             port: 0,
             api_key: None,
             watch: false,
         },
-        Some(model),
+        loader,
     )
-    .unwrap();
-    (server, produced, repo)
+    .unwrap()
+}
+
+/// `(status, JSON body)` of a GET.
+fn get(server: &RunningServer, path: &str) -> (u16, serde_json::Value) {
+    let url = format!("http://{}{path}", server.address());
+    let mut response = agent().get(&url).call().unwrap();
+    let status = response.status().as_u16();
+    (status, json(&response.body_mut().read_to_string().unwrap()))
 }
 
 fn agent() -> ureq::Agent {
@@ -190,20 +203,10 @@ fn long_stream(server: &RunningServer) -> std::net::TcpStream {
     stream
 }
 
-/// Waits (at most 20 s) until `/health` counts no generation queued or running.
+/// Waits (at most 20 s) until `/health` says the model is loaded and counts no generation
+/// queued or running.
 fn wait_until_idle(server: &RunningServer) {
-    let url = format!("http://{}/health", server.address());
-    let health = || {
-        json(
-            &agent()
-                .get(&url)
-                .call()
-                .unwrap()
-                .body_mut()
-                .read_to_string()
-                .unwrap(),
-        )
-    };
+    let health = || get(server, "/health").1;
     let until = Instant::now() + Duration::from_secs(20);
     while health()["generating"] != 0 {
         assert!(Instant::now() < until, "generations went on: {}", health());
@@ -427,20 +430,9 @@ fn a_client_that_leaves_mid_stream_stops_its_generation() {
 }
 
 #[test]
-fn without_a_model_the_model_routes_say_so() {
+fn without_a_model_the_model_routes_say_so_and_while_it_loads_health_is_503() {
     let repo = tempfile::tempdir().unwrap();
-    let server = arbor_serve::start(
-        ServeOptions {
-            repo: repo.path().to_path_buf(),
-            index_dir: repo.path().join(".arbor/index"),
-            host: "127.0.0.1".into(),
-            port: 0,
-            api_key: None,
-            watch: false,
-        },
-        None,
-    )
-    .unwrap();
+    let server = serve(repo.path(), None);
     let (status, text) = post(
         &server,
         "/v1/completions",
@@ -448,6 +440,74 @@ fn without_a_model_the_model_routes_say_so() {
     );
     assert_eq!(status, 404);
     assert_eq!(json(&text)["error"]["code"], "model_not_found");
+    assert_eq!(get(&server, "/health").0, 200);
+    server.shutdown().unwrap();
+    // A model that takes a moment to load: 503 until it has.
+    let produced = Arc::new(AtomicUsize::new(0));
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let model = Scripted {
+        words: 2,
+        pause: Duration::ZERO,
+        produced,
+    };
+    let server = serve(
+        repo.path(),
+        Some(Box::new(move || {
+            let _ = wait.recv();
+            Ok(ServedModel {
+                name: "slow".into(),
+                model: Box::new(model),
+                format: PromptFormat::ChatMl,
+            })
+        })),
+    );
+    let (status, health) = get(&server, "/health");
+    assert_eq!((status, health["status"].clone()), (503, "loading".into()));
+    let (status, text) = post(
+        &server,
+        "/v1/completions",
+        &serde_json::json!({"prompt": "x"}),
+    );
+    assert_eq!(
+        (status, json(&text)["error"]["code"].clone()),
+        (503, "model_loading".into())
+    );
+    // Search still answers meanwhile.
+    assert_eq!(get(&server, "/api/search?q=x").0, 200);
+    release.send(()).unwrap();
+    wait_until_idle(&server);
+    let (status, text) = post(
+        &server,
+        "/v1/completions",
+        &serde_json::json!({"prompt": "x"}),
+    );
+    assert_eq!(
+        (status, json(&text)["choices"][0]["text"].clone()),
+        (200, " w0 w1".into())
+    );
+    server.shutdown().unwrap();
+    // A model that does not load: 500 with the reason, on /health and on the model routes.
+    let server = serve(
+        repo.path(),
+        Some(Box::new(|| Err("no such file: m.gguf".into()))),
+    );
+    let until = Instant::now() + Duration::from_secs(10);
+    while get(&server, "/health").0 == 503 {
+        assert!(Instant::now() < until);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (status, health) = get(&server, "/health");
+    assert_eq!(
+        (status, health["error"].clone()),
+        (500, "no such file: m.gguf".into())
+    );
+    let (status, text) = post(
+        &server,
+        "/v1/completions",
+        &serde_json::json!({"prompt": "x"}),
+    );
+    assert_eq!(status, 500);
+    assert!(text.contains("no such file: m.gguf"), "{text}");
     server.shutdown().unwrap();
 }
 
