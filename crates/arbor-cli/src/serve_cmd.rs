@@ -83,6 +83,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         "arbor: serving on http://{} (Ctrl-C stops)",
         server.address()
     );
+    for note in server.notes() {
+        eprintln!("arbor: warning: {note}");
+    }
     server.wait()?;
     Ok(Outcome::Ok)
 }

@@ -43,8 +43,15 @@ pub(crate) async fn health(State(state): State<Arc<AppState>>) -> Response {
         .model
         .loaded()
         .map(|m| m.pending.load(std::sync::atomic::Ordering::SeqCst));
-    Json(serde_json::json!({ "status": "ok", "index": index, "generating": generating }))
-        .into_response()
+    let watch = state
+        .watch_error
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    Json(serde_json::json!({
+        "status": "ok", "index": index, "generating": generating, "watch_error": watch,
+    }))
+    .into_response()
 }
 
 /// Requests without the server's API key (when it has one) get 401.

@@ -60,6 +60,7 @@ pub struct ServeOptions {
 
 /// A server that is accepting connections.
 pub struct RunningServer {
+    notes: Vec<String>,
     address: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<Result<(), ServeError>>>,
@@ -69,6 +70,11 @@ impl RunningServer {
     /// The address it listens on.
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// What the server could not do but serves without (watching the repository).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// Blocks until the server stops (Ctrl-C, or an error).
@@ -132,6 +138,13 @@ pub fn start(
         .local_addr()
         .map_err(|e| ServeError::Server(e.to_string()))?;
     state::start_updates(&state, options.watch)?;
+    let notes = state
+        .watch_error
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .cloned()
+        .collect();
     let app = router(state);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
@@ -152,6 +165,7 @@ pub fn start(
         })
         .map_err(|e| ServeError::Server(format!("no server thread: {e}")))?;
     Ok(RunningServer {
+        notes,
         address,
         shutdown: Some(stop),
         thread: Some(thread),

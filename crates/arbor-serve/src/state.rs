@@ -34,8 +34,12 @@ pub(crate) struct AppState {
     update_lock: Mutex<()>,
     /// The last update's summary (JSON), or its error.
     pub last_update: Mutex<Option<Result<serde_json::Value, String>>>,
+    /// The repository's top `.gitignore` (changes it leaves out start no update).
+    ignored: ignore::gitignore::Gitignore,
     /// The file watcher, kept alive with the state.
     watcher: Mutex<Option<notify::RecommendedWatcher>>,
+    /// Why the repository is not watched, when watching failed.
+    pub watch_error: Mutex<Option<String>>,
     /// The served model: none, loading, its worker, or why it did not load.
     pub model: crate::model::ModelSlot,
 }
@@ -62,7 +66,9 @@ impl AppState {
         } else {
             crate::model::ModelSlot::None
         };
+        let (ignored, _) = ignore::gitignore::Gitignore::new(repo.join(".gitignore"));
         Ok(AppState {
+            ignored,
             model,
             repo,
             index_dir,
@@ -73,6 +79,7 @@ impl AppState {
             update_lock: Mutex::new(()),
             last_update: Mutex::new(None),
             watcher: Mutex::new(None),
+            watch_error: Mutex::new(None),
         })
     }
 
@@ -96,12 +103,27 @@ impl AppState {
         result
     }
 
-    /// Whether a change at `path` can change the index (not the index's own files, nor git's).
+    /// Whether a change at `path` can change the index: a source file (by its extension) or
+    /// a directory (a removed one may have held sources), not in the index's own files, nor
+    /// git's, nor a path the repository's top `.gitignore` leaves out (a build's output
+    /// changing under `target/` starts no update).
     fn relevant(&self, path: &Path) -> bool {
-        !path.starts_with(&self.index_dir)
-            && !path
-                .strip_prefix(&self.repo)
-                .is_ok_and(|p| p.starts_with(".git") || p.starts_with(".arbor"))
+        let Ok(inside) = path.strip_prefix(&self.repo) else {
+            return false;
+        };
+        if path.starts_with(&self.index_dir)
+            || inside.starts_with(".git")
+            || inside.starts_with(".arbor")
+        {
+            return false;
+        }
+        let source = arbor_syntax::Language::from_path(path).is_some();
+        let directory = path.extension().is_none();
+        (source || directory)
+            && !self
+                .ignored
+                .matched_path_or_any_parents(inside, directory && path.is_dir())
+                .is_ignore()
     }
 }
 
@@ -122,10 +144,15 @@ pub(crate) fn start_updates(state: &Arc<AppState>, watch: bool) -> Result<(), Se
                 }
             })
             .map_err(|e| ServeError::Server(format!("cannot watch the repository: {e}")))?;
-        watcher
-            .watch(&state.repo, notify::RecursiveMode::Recursive)
-            .map_err(|e| ServeError::Server(format!("cannot watch the repository: {e}")))?;
-        *state.watcher.lock().unwrap_or_else(|e| e.into_inner()) = Some(watcher);
+        // A repository too big for the system's watch limit is served without watching
+        // (updates at start and on POST /api/index): said in /health, not fatal.
+        match watcher.watch(&state.repo, notify::RecursiveMode::Recursive) {
+            Ok(()) => *state.watcher.lock().unwrap_or_else(|e| e.into_inner()) = Some(watcher),
+            Err(e) => {
+                *state.watch_error.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(format!("not watching the repository for changes: {e}"));
+            }
+        }
     }
     let state = Arc::downgrade(state);
     std::thread::Builder::new()
@@ -173,4 +200,44 @@ pub(crate) fn load_model(
         })
         .map_err(|e| ServeError::Server(format!("no loading thread: {e}")))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_changes_that_can_change_the_index_start_an_update() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::write(repo.join(".gitignore"), "target/\n*.log\n").unwrap();
+        std::fs::create_dir_all(repo.join("target/debug")).unwrap();
+        std::fs::create_dir_all(repo.join("src")).unwrap();
+        let state = AppState::open(
+            &ServeOptions {
+                repo: repo.clone(),
+                index_dir: repo.join(".arbor/index"),
+                host: "127.0.0.1".into(),
+                port: 0,
+                api_key: None,
+                watch: false,
+            },
+            false,
+        )
+        .unwrap();
+        for (path, relevant) in [
+            ("src/lib.rs", true),
+            ("src/app.py", true),
+            ("src", true),
+            ("README.md", false),
+            ("target/debug/build.rs", false),
+            ("target/debug", false),
+            ("src/run.log", false),
+            (".git/index", false),
+            (".arbor/index/meta.json", false),
+        ] {
+            assert_eq!(state.relevant(&repo.join(path)), relevant, "{path}");
+        }
+        assert!(!state.relevant(Path::new("/elsewhere/x.py")));
+    }
 }
