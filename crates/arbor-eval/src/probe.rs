@@ -100,9 +100,8 @@ impl<'a> TaskProbe<'a> {
             };
         }
         if self.problem.language() == arbor_syntax::Language::JavaScript {
-            let code = format!("{}{}\n", self.problem.prompt, completion);
             let test = examples::javascript_test_source(&self.examples, Some(&self.nonce));
-            let (verdict, stdout) = sandbox.run_javascript(&code, &test);
+            let (verdict, stdout) = sandbox.run_javascript(&self.code(completion), &test);
             return ExampleOutcome {
                 held: self.held(&self.report_lines(&stdout)),
                 verdict,
@@ -188,9 +187,13 @@ impl<'a> TaskProbe<'a> {
 
     /// Runs the probe in `mode` on `completion`: its verdict and report lines.
     fn run(&self, sandbox: &Sandbox, completion: &str, mode: &str) -> (Verdict, Vec<ReportLine>) {
-        let code = format!("{}{}\n", self.problem.prompt, completion);
-        let (verdict, stdout) = sandbox.run_with_output(&code, &self.source(mode));
+        let (verdict, stdout) = sandbox.run_with_output(&self.code(completion), &self.source(mode));
         (verdict, self.report_lines(&stdout))
+    }
+
+    /// The sample's program: the prompt, then `completion`.
+    fn code(&self, completion: &str) -> String {
+        format!("{}{}\n", self.problem.prompt, completion)
     }
 
     /// The lines of `stdout` marked with this probe's nonce.

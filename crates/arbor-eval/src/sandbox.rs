@@ -220,6 +220,12 @@ pub struct Sandbox {
     node: Arc<OnceLock<Result<javascript::Node, String>>>,
 }
 
+/// A temporary working directory's path as text (for arguments and the environment).
+fn work_path(dir: &Path) -> std::io::Result<&str> {
+    dir.to_str()
+        .ok_or_else(|| std::io::Error::other("a temporary directory with an odd name"))
+}
+
 /// The verdict on a sample the sandbox could not run (it is not the sample's fault, but it
 /// did not pass).
 fn could_not_run(e: std::io::Error) -> (Verdict, Vec<u8>) {
@@ -561,19 +567,29 @@ impl Sandbox {
         })
     }
 
-    /// The resource limits of a sample, as the server takes them.
-    fn limits(&self) -> String {
+    /// The resource limits of a sample: `(resource, value)` with the resource as `prlimit`
+    /// names it (`as`, `cpu`, `fsize`, `core`, `nproc`).
+    fn limit_values(&self) -> Vec<(&'static str, u64)> {
         let o = &self.options;
-        let mut limits = format!(
-            "RLIMIT_AS={},RLIMIT_CPU={},RLIMIT_FSIZE={},RLIMIT_CORE=0",
-            o.memory_bytes,
-            o.timeout.as_secs() + 1,
-            o.file_size_bytes
-        );
+        let mut limits = vec![
+            ("as", o.memory_bytes),
+            ("cpu", o.timeout.as_secs() + 1),
+            ("fsize", o.file_size_bytes),
+            ("core", 0),
+        ];
         if let Some(processes) = self.process_limit() {
-            limits.push_str(&format!(",RLIMIT_NPROC={processes}"));
+            limits.push(("nproc", processes));
         }
         limits
+    }
+
+    /// The resource limits of a sample, as the server takes them (`RLIMIT_AS=…,…`).
+    fn limits(&self) -> String {
+        self.limit_values()
+            .iter()
+            .map(|(name, value)| format!("RLIMIT_{}={value}", name.to_uppercase()))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// A new sample server in the isolation (`serve` with the fork server, else `once`).
@@ -853,11 +869,8 @@ impl Sandbox {
         );
         std::fs::write(dir.path().join("solution.rs"), source)?;
         let bubblewrap = self.jail == Jail::Bubblewrap;
-        let host_dir = dir
-            .path()
-            .to_str()
-            .ok_or_else(|| std::io::Error::other("a temporary directory with an odd name"))?;
-        let home = if bubblewrap { WORK } else { host_dir };
+        let host_dir = work_path(dir.path())?;
+        let home = self.home(dir.path())?;
         let env = [("HOME", home), ("TMPDIR", home)];
         let mut read_only = vec![sysroot.as_path()];
         if let Some(bin) = rustc.parent().filter(|b| !b.starts_with(&sysroot)) {
@@ -936,6 +949,16 @@ impl Sandbox {
         )
     }
 
+    /// The sample's home for a working directory `dir` bound into the isolation: where
+    /// bubblewrap shows it (`/sandbox`), else `dir` itself.
+    fn home<'a>(&self, dir: &'a Path) -> std::io::Result<&'a str> {
+        if self.jail == Jail::Bubblewrap {
+            Ok(WORK)
+        } else {
+            work_path(dir)
+        }
+    }
+
     /// Runs `command` (a program and its arguments) as a sample: through `prlimit` with the
     /// sandbox's limits, in the isolation showing `view`, `input` on its stdin (else none).
     /// It passes when it exits 0 after printing the nonce on a line of its own; otherwise
@@ -948,16 +971,11 @@ impl Sandbox {
         input: Option<&[u8]>,
         reason: fn(&str, &str, Option<i32>) -> String,
     ) -> std::io::Result<(Verdict, Vec<u8>)> {
-        let o = &self.options;
-        let mut limits = vec![
-            format!("--as={}", o.memory_bytes),
-            format!("--cpu={}", o.timeout.as_secs() + 1),
-            format!("--fsize={}", o.file_size_bytes),
-            "--core=0".to_string(),
-        ];
-        if let Some(processes) = self.process_limit() {
-            limits.push(format!("--nproc={processes}"));
-        }
+        let limits: Vec<String> = self
+            .limit_values()
+            .iter()
+            .map(|(name, value)| format!("--{name}={value}"))
+            .collect();
         let mut args: Vec<&str> = limits.iter().map(String::as_str).collect();
         args.push("--");
         args.extend_from_slice(command);
@@ -972,7 +990,8 @@ impl Sandbox {
             run.stdin(Stdio::null());
         }
         run.stderr(Stdio::piped());
-        let (status, out, err) = self.run_captured(run, input.unwrap_or_default(), o.timeout)?;
+        let (status, out, err) =
+            self.run_captured(run, input.unwrap_or_default(), self.options.timeout)?;
         let Some(status) = status else {
             return Ok((Verdict::TimedOut, out));
         };

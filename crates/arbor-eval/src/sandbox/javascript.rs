@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{Jail, Sandbox, Verdict, View, NOBODY, WORK};
+use super::{Sandbox, Verdict, View, NOBODY};
 
 /// The harness, put before the sample's code.
 pub const HARNESS: &str = include_str!("../harness.js");
@@ -126,15 +126,7 @@ impl Sandbox {
         if self.isolation.as_nobody {
             std::os::unix::fs::chown(dir.path(), Some(NOBODY), Some(NOBODY))?;
         }
-        let host_dir = dir
-            .path()
-            .to_str()
-            .ok_or_else(|| std::io::Error::other("a temporary directory with an odd name"))?;
-        let home = if self.jail == Jail::Bubblewrap {
-            WORK
-        } else {
-            host_dir
-        };
+        let home = self.home(dir.path())?;
         let program_path = node.program.to_string_lossy();
         let mut args: Vec<&str> = vec![&program_path];
         args.extend(node.permission);
