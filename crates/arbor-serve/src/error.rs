@@ -119,21 +119,26 @@ impl ApiError {
     pub fn message(&self) -> &str {
         &self.0.message
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let this = *self.0;
+    /// The body: `{"error": {"message", "type", "param", "code"}}` (and any extra field).
+    pub fn body(&self) -> serde_json::Value {
+        let this = &self.0;
         let mut error = serde_json::json!({
             "message": this.message,
             "type": this.kind,
             "param": this.param,
             "code": this.code,
         });
-        if let Some((name, value)) = this.extra {
-            error[name] = value;
+        if let Some((name, value)) = &this.extra {
+            error[*name] = value.clone();
         }
-        (this.status, Json(serde_json::json!({ "error": error }))).into_response()
+        serde_json::json!({ "error": error })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0.status, Json(self.body())).into_response()
     }
 }
 

@@ -367,25 +367,40 @@ fn usage(completions: &[Completion]) -> Value {
     json!({"prompt_tokens": prompt, "completion_tokens": generated, "total_tokens": prompt + generated})
 }
 
-fn new_id(kind: Kind) -> String {
-    let mut bytes = [0u8; 12];
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    for (i, b) in bytes.iter_mut().enumerate() {
-        *b = (nanos >> (i * 8 % 128)) as u8 ^ (i as u8).wrapping_mul(37);
-    }
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    match kind {
-        Kind::Text => format!("cmpl-{hex}"),
-        Kind::Chat => format!("chatcmpl-{hex}"),
+/// What every part of one response carries: its kind, id, model name and creation time.
+struct Head {
+    kind: Kind,
+    id: String,
+    name: String,
+    created: u64,
+}
+
+impl Head {
+    /// A new response's head (`cmpl-…` or `chatcmpl-…` and 24 random hex digits).
+    fn new(kind: Kind, name: String) -> Head {
+        let mut bytes = [0u8; 12];
+        // Without randomness the id is only less unique, never wrong.
+        let _ = getrandom::fill(&mut bytes);
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let id = match kind {
+            Kind::Text => format!("cmpl-{hex}"),
+            Kind::Chat => format!("chatcmpl-{hex}"),
+        };
+        let created = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Head {
+            kind,
+            id,
+            name,
+            created,
+        }
     }
 }
 
-fn created() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+/// A generation that ended without an answer (its worker went away).
+fn dropped() -> ApiError {
+    ApiError::internal("the generation was dropped")
 }
 
 /// The model's error as the client sees it.
@@ -421,33 +436,25 @@ async fn respond(
     if !handle.submit(job) {
         return Err(ApiError::internal("the model's worker is gone"));
     }
-    let id = new_id(kind);
-    let name = handle.name.clone();
+    let head = Head::new(kind, handle.name.clone());
     match stream {
         None => {
             let completions = replied
                 .await
-                .map_err(|_| ApiError::internal("the generation was dropped"))?
+                .map_err(|_| dropped())?
                 .map_err(generation_error)?;
-            Ok(Json(whole(kind, &id, &name, &completions)).into_response())
+            Ok(Json(whole(&head, &completions)).into_response())
         }
-        Some(pieces) => Ok(events(
-            kind,
-            id,
-            name,
-            pieces,
-            replied,
-            checked.include_usage,
-        )),
+        Some(pieces) => Ok(events(head, pieces, replied, checked.include_usage)),
     }
 }
 
 /// A non-streamed response.
-fn whole(kind: Kind, id: &str, name: &str, completions: &[Completion]) -> Value {
+fn whole(head: &Head, completions: &[Completion]) -> Value {
     let choices: Vec<Value> = completions
         .iter()
         .enumerate()
-        .map(|(index, c)| match kind {
+        .map(|(index, c)| match head.kind {
             Kind::Text => json!({"text": c.text, "index": index, "logprobs": null,
                                   "finish_reason": finish_reason(c.stop_reason)}),
             Kind::Chat => {
@@ -456,26 +463,20 @@ fn whole(kind: Kind, id: &str, name: &str, completions: &[Completion]) -> Value 
             }
         })
         .collect();
-    let object = match kind {
+    let object = match head.kind {
         Kind::Text => "text_completion",
         Kind::Chat => "chat.completion",
     };
-    json!({"id": id, "object": object, "created": created(), "model": name,
+    json!({"id": head.id, "object": object, "created": head.created, "model": head.name,
            "choices": choices, "usage": usage(completions)})
 }
 
 /// One chunk of a stream.
-fn chunk(
-    kind: Kind,
-    id: &str,
-    name: &str,
-    text: Option<&str>,
-    finish: Option<&str>,
-    first: bool,
-) -> Value {
-    match kind {
+fn chunk(head: &Head, text: Option<&str>, finish: Option<&str>, first: bool) -> Value {
+    let (id, created, name) = (&head.id, head.created, &head.name);
+    match head.kind {
         Kind::Text => {
-            json!({"id": id, "object": "text_completion", "created": created(), "model": name,
+            json!({"id": id, "object": "text_completion", "created": created, "model": name,
             "choices": [{"text": text.unwrap_or(""), "index": 0, "logprobs": null, "finish_reason": finish}]})
         }
         Kind::Chat => {
@@ -486,7 +487,7 @@ fn chunk(
             if let Some(text) = text {
                 delta["content"] = text.into();
             }
-            json!({"id": id, "object": "chat.completion.chunk", "created": created(), "model": name,
+            json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": name,
                 "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]})
         }
     }
@@ -496,9 +497,7 @@ fn chunk(
 /// with the finish reason (and usage, when asked), then `[DONE]`. A client that goes away
 /// drops the stream, and with it the generation.
 fn events(
-    kind: Kind,
-    id: String,
-    name: String,
+    head: Head,
     pieces: mpsc::UnboundedReceiver<String>,
     replied: oneshot::Receiver<Result<Vec<Completion>, (bool, String)>>,
     include_usage: bool,
@@ -512,38 +511,36 @@ fn events(
         Done,
         Over,
     }
+    let head = Arc::new(head);
     let state = Phase::Pieces(pieces, replied, true);
     let stream = futures_util::stream::unfold(state, move |phase| {
-        let (id, name) = (id.clone(), name.clone());
+        let head = head.clone();
         async move {
             match phase {
                 Phase::Pieces(mut pieces, replied, first) => match pieces.recv().await {
                     Some(text) => {
-                        let data = chunk(kind, &id, &name, Some(&text), None, first);
+                        let data = chunk(&head, Some(&text), None, first);
                         Some((
                             Event::default().data(data.to_string()),
                             Phase::Pieces(pieces, replied, false),
                         ))
                     }
                     None => {
+                        // The last event: the finish reason, or the error as a response
+                        // body would carry it.
                         let data = match replied.await {
                             Ok(Ok(completions)) => {
                                 let reason = completions
                                     .first()
                                     .map_or("stop", |c| finish_reason(c.stop_reason));
-                                let mut last = chunk(kind, &id, &name, None, Some(reason), first);
+                                let mut last = chunk(&head, None, Some(reason), first);
                                 if include_usage {
                                     last["usage"] = usage(&completions);
                                 }
                                 last
                             }
-                            Ok(Err(error)) => {
-                                let error = generation_error(error);
-                                json!({"error": {"message": error.message(), "type": "invalid_request_error"}})
-                            }
-                            Err(_) => {
-                                json!({"error": {"message": "the generation was dropped", "type": "server_error"}})
-                            }
+                            Ok(Err(error)) => generation_error(error).body(),
+                            Err(_) => dropped().body(),
                         };
                         Some((Event::default().data(data.to_string()), Phase::Done))
                     }

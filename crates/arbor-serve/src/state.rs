@@ -32,8 +32,6 @@ pub(crate) struct AppState {
     updating: AtomicBool,
     /// Held by the update that runs.
     update_lock: Mutex<()>,
-    /// The last update's summary (JSON), or its error.
-    pub last_update: Mutex<Option<Result<serde_json::Value, String>>>,
     /// The repository's top `.gitignore` (changes it leaves out start no update).
     ignored: ignore::gitignore::Gitignore,
     /// The file watcher, kept alive with the state.
@@ -77,7 +75,6 @@ impl AppState {
             api_key: options.api_key.clone(),
             updating: AtomicBool::new(false),
             update_lock: Mutex::new(()),
-            last_update: Mutex::new(None),
             watcher: Mutex::new(None),
             watch_error: Mutex::new(None),
         })
@@ -96,10 +93,6 @@ impl AppState {
             .index
             .update(&self.repo, &UpdateOptions::default(), &|_| {});
         self.updating.store(false, Ordering::SeqCst);
-        *self.last_update.lock().unwrap_or_else(|e| e.into_inner()) = Some(match &result {
-            Ok(stats) => Ok(arbor_index::render::update_json(&self.index_dir, stats)),
-            Err(e) => Err(e.to_string()),
-        });
         result
     }
 
