@@ -59,6 +59,9 @@ pub struct TaskProbe<'a> {
     /// Seed of the behaviour inputs.
     seed: u64,
     nonce: String,
+    /// A Rust problem's behaviour probe (its test module; `None` without inputs to try),
+    /// made once for all the task's samples.
+    rust_probe: std::sync::OnceLock<Option<String>>,
 }
 
 impl<'a> TaskProbe<'a> {
@@ -82,6 +85,7 @@ impl<'a> TaskProbe<'a> {
             examples,
             seed,
             nonce,
+            rust_probe: std::sync::OnceLock::new(),
         }
     }
 
@@ -161,19 +165,19 @@ impl<'a> TaskProbe<'a> {
     /// Runs a Rust problem's behaviour probe (see `rust_probe`) on `completion`: its verdict
     /// and report lines, floats rounded; `None` when there is no input to try.
     fn run_rust(&self, sandbox: &Sandbox, completion: &str) -> Option<(Verdict, Vec<ReportLine>)> {
-        let entry = &self.problem.entry_point;
-        let inputs = rust_probe::inputs(
-            &self.problem.prompt,
-            entry,
-            &self.examples,
-            self.seed,
-            BEHAVIOUR_INPUTS,
-        );
-        if inputs.is_empty() {
-            return None;
-        }
+        let test = self.rust_probe.get_or_init(|| {
+            let entry = &self.problem.entry_point;
+            let inputs = rust_probe::inputs(
+                &self.problem.prompt,
+                entry,
+                &self.examples,
+                self.seed,
+                BEHAVIOUR_INPUTS,
+            );
+            (!inputs.is_empty()).then(|| rust_probe::test_module(entry, &inputs, &self.nonce))
+        });
         let problem = Problem {
-            test: rust_probe::test_module(entry, &inputs, &self.nonce),
+            test: test.clone()?,
             ..self.problem.clone()
         };
         let (verdict, stdout) = sandbox.run_rust(&problem, completion);
