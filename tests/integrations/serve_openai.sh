@@ -95,6 +95,35 @@ try:
     raise AssertionError("a wrong key was accepted")
 except openai.AuthenticationError:
     pass
+# Tabby's `segments` body (plain HTTP: no Tabby client library exists for it): completed at
+# the cursor and cut at the end of its block. SmolLM2 has no fill-in-the-middle tokens, so
+# llama.cpp's /infill answers 501.
+import json
+import urllib.error
+import urllib.request
+
+def post(path, body):
+    request = urllib.request.Request(
+        sys.argv[1] + path, data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": "Bearer test-key", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+
+status, tabby = post("/v1/completions", {
+    "language": "python",
+    "segments": {"prefix": "def fibonacci(n):\n    ", "suffix": "\n\nprint(fibonacci(10))\n",
+                 "filepath": "fib.py"},
+})
+assert status == 200, tabby
+body = tabby["choices"][0]["text"]
+assert body.strip(), tabby
+assert "\ndef " not in body and "\nprint(" not in body, body
+status, infill = post("/infill", {"input_prefix": "def f():\n", "input_suffix": "", "prompt": "    "})
+assert status == 501 and "fill-in-the-middle" in infill["error"]["message"], infill
 print(f"openai {openai.__version__}: models, completions (whole = streamed, {len(text)} chars), "
-      f"chat (whole = streamed), 400 and 401 errors")
+      f"chat (whole = streamed), 400 and 401 errors; Tabby segments ({len(body)} chars, one "
+      f"block), /infill 501 without fill-in-the-middle tokens")
 PY

@@ -100,7 +100,9 @@ pub fn run(args: CompleteArgs, out: &mut impl Write) -> anyhow::Result<Outcome> 
     let mut model = args.model.load()?;
     let prompt = prompt_for(model.tokenizer())?;
     let params = args.sampling.params(1, 1.0, args.max_tokens, Vec::new());
-    let completion = site.complete(&mut model, &prompt, params)?;
+    let completion = site.complete(&mut model, &prompt, params, &mut |_| {
+        std::ops::ControlFlow::Continue(())
+    })?;
     if args.json {
         let json = arbor_complete::report::completion_with_context(&completion, &prompt);
         writeln!(out, "{json}")?;

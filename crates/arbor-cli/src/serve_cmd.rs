@@ -54,6 +54,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
             let name = name.clone();
             Some(Box::new(move || {
                 let mut model = arbor_lm::LlamaModel::load(&path).map_err(|e| e.to_string())?;
+                // A second copy of the vocabulary, for packing code prompts beside the worker.
+                let tokenizer = arbor_lm::LmTokenizer::load(&path).map_err(|e| e.to_string())?;
                 model.set_kv_type(options.kv_cache);
                 let format = arbor_lm::catalog::entry(&name)
                     .and_then(|e| e.prompt_format)
@@ -63,6 +65,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
                     name,
                     model: Box::new(model),
                     format,
+                    tokenizer: Some(tokenizer),
                 })
             }))
         }

@@ -18,4 +18,7 @@ pub enum CompleteError {
     /// The tokenizer failed.
     #[error(transparent)]
     Model(#[from] arbor_lm::LmError),
+    /// The model failed while generating.
+    #[error(transparent)]
+    Generate(#[from] arbor_gen::GenerateError),
 }

@@ -18,5 +18,7 @@ pub use context::{gather_context, ContextItem, ContextKind, ContextOptions};
 pub use cursor::{heal, split_at_cursor, strip_healed, CursorSplit};
 pub use error::CompleteError;
 pub use prompt::{build_prompt, Prompt, PromptFormat};
-pub use session::{prompt_format, stop_tokens, FimMode, Request, Site};
+pub use session::{
+    guess_language, prompt_format, stop_tokens, FimMode, Request, Site, TextSite, Trimmer,
+};
 pub use trim::BlockEnd;

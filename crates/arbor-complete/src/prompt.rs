@@ -54,6 +54,8 @@ pub struct Prompt {
     pub prefix_lines_dropped: usize,
     /// Whether the suffix is in the prompt (fill-in-the-middle).
     pub uses_suffix: bool,
+    /// Tokens of the vocabulary that end the completion ([`crate::stop_tokens`]).
+    pub stop_tokens: Vec<u32>,
 }
 
 fn comment(language: Language) -> &'static str {
@@ -204,6 +206,7 @@ pub fn build_prompt(
             .collect(),
         prefix_lines_dropped: prefix_lines.len() - prefix_n,
         uses_suffix: format.fim.is_some(),
+        stop_tokens: crate::session::stop_tokens(tokenizer),
     })
 }
 

@@ -48,8 +48,14 @@ pub(crate) async fn health(State(state): State<Arc<AppState>>) -> Response {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
+    let update = state
+        .update_error
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     Json(serde_json::json!({
         "status": "ok", "index": index, "generating": generating, "watch_error": watch,
+        "update_error": update,
     }))
     .into_response()
 }

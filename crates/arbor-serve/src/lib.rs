@@ -4,14 +4,19 @@
 //! up to date in the background, again whenever files change and on `POST /api/index`) and
 //! its linter configuration. Routes:
 //!
-//! - `GET /health`: `{"status": "ok", "index": "ready"|"updating"}` (never behind the API key);
+//! - `GET /health`: `{"status": "ok", "index": "ready"|"updating", "generating", "watch_error",
+//!   "update_error"}` (never behind the API key; `update_error` says why the last index
+//!   update failed);
 //! - `GET /api/search?q=…&limit=…`: the hits of `arbor search --json` with the query's time;
 //! - `POST /api/lint` with `{"path", "text"}`: the findings of `arbor lint --format json`;
 //! - `POST /api/index`: brings the index up to date now (the update's summary);
 //! - `GET /?q=…`: a search page rendered on the server (no script, no external assets);
 //! - `GET /file/PATH`: a file of the repository, syntax-coloured, lines anchored `#Lnn`;
 //! - with a model: OpenAI's `GET /v1/models`, `POST /v1/completions` and
-//!   `POST /v1/chat/completions` (streaming as server-sent events), one request at a time.
+//!   `POST /v1/chat/completions` (streaming as server-sent events), one request at a time;
+//!   code completion at a cursor through llama.cpp's `POST /infill` and Tabby's `segments`
+//!   on `POST /v1/completions`, with the repository's context ([`code`]'s pipeline is
+//!   `arbor complete`'s).
 //!
 //! Errors are JSON objects shaped as OpenAI's (`{"error": {"message", "type", "param",
 //! "code"}}`) with a 4xx status for anything the client sent wrong; the server keeps serving.
@@ -19,6 +24,7 @@
 //! `Authorization: Bearer KEY` (or, for the page a browser opens, `?key=KEY`).
 
 mod api;
+pub mod code;
 mod error;
 mod highlight;
 mod model;
@@ -183,6 +189,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/v1/models", get(openai::models))
         .route("/v1/completions", post(openai::completions))
         .route("/v1/chat/completions", post(openai::chat_completions))
+        .route("/infill", post(code::infill))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             api::require_key,

@@ -8,6 +8,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use arbor_complete::Trimmer;
 use arbor_gen::{Completion, GenerationParams, StopReason};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
@@ -20,7 +21,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ApiError;
-use crate::model::{Job, JobPrompt, ModelHandle, ModelSlot};
+use crate::model::{JobPrompt, ModelHandle, ModelSlot, Reply};
 use crate::state::AppState;
 
 /// The most samples one request may ask for.
@@ -67,7 +68,14 @@ pub(crate) struct Sampling {
 pub(crate) struct CompletionRequest {
     #[allow(dead_code)]
     model: Option<String>,
-    prompt: OneOrMany,
+    /// The prompt; or, as Tabby's clients send it, `segments`.
+    prompt: Option<OneOrMany>,
+    /// Tabby: the text around the cursor and the editor's context (see [`crate::code`]).
+    segments: Option<crate::code::Segments>,
+    /// Tabby: the file's language (VS Code's identifier).
+    language: Option<String>,
+    /// Tabby: `standard` (the only mode served).
+    mode: Option<String>,
     echo: Option<bool>,
     logprobs: Option<Value>,
     best_of: Option<usize>,
@@ -213,7 +221,7 @@ impl Sampling {
 
 /// The served model: 404 when the server has none, 503 while it loads, 500 when it did not
 /// load.
-fn model(state: &AppState) -> Result<&ModelHandle, ApiError> {
+pub(crate) fn model(state: &AppState) -> Result<&ModelHandle, ApiError> {
     match &state.model {
         ModelSlot::None => Err(ApiError::not_found(
             "this server has no model: start it with `arbor serve --model NAME|PATH`",
@@ -258,7 +266,39 @@ pub(crate) async fn completions(
         "suffix",
         request.suffix.as_deref().is_some_and(|s| !s.is_empty()),
     )?;
-    let mut prompts = request.prompt.into_vec();
+    if let Some(segments) = request.segments {
+        if request.prompt.is_some() {
+            return Err(ApiError::invalid(
+                "give `prompt` or `segments`, not both",
+                Some("segments"),
+            ));
+        }
+        if request.mode.as_deref().is_some_and(|m| m != "standard") {
+            return Err(ApiError::invalid(
+                "only the `standard` mode is served",
+                Some("mode"),
+            ));
+        }
+        // Tabby's defaults: a short, near-greedy completion (greedy here).
+        let mut sampling = request.sampling;
+        sampling.temperature = sampling.temperature.or(Some(0.0));
+        let mut checked = sampling.check(64)?;
+        if checked.params.n > 1 {
+            return Err(ApiError::invalid("segments take n = 1", Some("n")));
+        }
+        let handle = model(&state)?;
+        let site = segments.site(&state.repo, request.language.as_deref());
+        let job =
+            crate::code::prepare(&state, handle, site, checked.params.max_tokens, false).await?;
+        checked.params.stop_tokens = job.prompt.stop_tokens;
+        let prompt = JobPrompt::Text(job.prompt.text);
+        return respond(&state, prompt, checked, Kind::Text, Some(job.trim)).await;
+    }
+    unsupported("mode", request.mode.is_some())?;
+    let mut prompts = request
+        .prompt
+        .ok_or_else(|| ApiError::invalid("`prompt` is required", Some("prompt")))?
+        .into_vec();
     if prompts.len() != 1 {
         return Err(ApiError::invalid(
             "one prompt per request on this server",
@@ -267,7 +307,7 @@ pub(crate) async fn completions(
     }
     let checked = request.sampling.check(16)?;
     let prompt = JobPrompt::Text(prompts.remove(0));
-    respond(&state, prompt, checked, Kind::Text).await
+    respond(&state, prompt, checked, Kind::Text, None).await
 }
 
 /// `POST /v1/chat/completions`.
@@ -343,7 +383,7 @@ pub(crate) async fn chat_completions(
     let mut sampling = request.sampling;
     sampling.max_tokens = sampling.max_tokens.or(request.max_completion_tokens);
     let checked = sampling.check(512)?;
-    respond(&state, JobPrompt::Chat(turns), checked, Kind::Chat).await
+    respond(&state, JobPrompt::Chat(turns), checked, Kind::Chat, None).await
 }
 
 /// Which endpoint answers.
@@ -399,12 +439,12 @@ impl Head {
 }
 
 /// A generation that ended without an answer (its worker went away).
-fn dropped() -> ApiError {
+pub(crate) fn dropped() -> ApiError {
     ApiError::internal("the generation was dropped")
 }
 
 /// The model's error as the client sees it.
-fn generation_error((client, message): (bool, String)) -> ApiError {
+pub(crate) fn generation_error((client, message): (bool, String)) -> ApiError {
     if client {
         ApiError::invalid(message, Some("prompt")).with_code("context_length_exceeded")
     } else {
@@ -418,24 +458,12 @@ async fn respond(
     prompt: JobPrompt,
     checked: Checked,
     kind: Kind,
+    trim: Option<Trimmer>,
 ) -> Result<Response, ApiError> {
     let handle = model(state)?;
-    let (reply, replied) = oneshot::channel();
-    let (pieces, stream) = if checked.stream {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Some(tx), Some(rx))
-    } else {
-        (None, None)
-    };
-    let job = Job {
-        prompt,
-        params: checked.params,
-        stream: pieces,
-        reply,
-    };
-    if !handle.submit(job) {
-        return Err(ApiError::internal("the model's worker is gone"));
-    }
+    let (stream, replied) = handle
+        .ask(prompt, checked.params, checked.stream, trim)
+        .map_err(ApiError::internal)?;
     let head = Head::new(kind, handle.name.clone());
     match stream {
         None => {
@@ -499,50 +527,72 @@ fn chunk(head: &Head, text: Option<&str>, finish: Option<&str>, first: bool) -> 
 fn events(
     head: Head,
     pieces: mpsc::UnboundedReceiver<String>,
-    replied: oneshot::Receiver<Result<Vec<Completion>, (bool, String)>>,
+    replied: oneshot::Receiver<Reply>,
     include_usage: bool,
+) -> Response {
+    let head = Arc::new(head);
+    let last_head = head.clone();
+    event_stream(
+        pieces,
+        replied,
+        move |text, first| chunk(&head, Some(text), None, first),
+        move |result, first| match result {
+            Ok(completions) => {
+                let reason = completions
+                    .first()
+                    .map_or("stop", |c| finish_reason(c.stop_reason));
+                let mut last = chunk(&last_head, None, Some(reason), first);
+                if include_usage {
+                    last["usage"] = usage(&completions);
+                }
+                last
+            }
+            // The error as a response body would carry it.
+            Err(error) => error.body(),
+        },
+        true,
+    )
+}
+
+/// A stream of server-sent events over a job: `piece(text, first)` for each piece of text,
+/// `last(result, first)` once the job has answered, then `data: [DONE]` when `done`.
+pub(crate) fn event_stream(
+    pieces: mpsc::UnboundedReceiver<String>,
+    replied: oneshot::Receiver<Reply>,
+    piece: impl Fn(&str, bool) -> Value + Send + Sync + 'static,
+    last: impl Fn(Result<Vec<Completion>, ApiError>, bool) -> Value + Send + Sync + 'static,
+    done: bool,
 ) -> Response {
     enum Phase {
         Pieces(
             mpsc::UnboundedReceiver<String>,
-            oneshot::Receiver<Result<Vec<Completion>, (bool, String)>>,
+            oneshot::Receiver<Reply>,
             bool,
         ),
         Done,
         Over,
     }
-    let head = Arc::new(head);
-    let state = Phase::Pieces(pieces, replied, true);
-    let stream = futures_util::stream::unfold(state, move |phase| {
-        let head = head.clone();
+    let shapes = Arc::new((piece, last));
+    let stream = futures_util::stream::unfold(Phase::Pieces(pieces, replied, true), move |phase| {
+        let shapes = shapes.clone();
         async move {
             match phase {
                 Phase::Pieces(mut pieces, replied, first) => match pieces.recv().await {
                     Some(text) => {
-                        let data = chunk(&head, Some(&text), None, first);
+                        let data = (shapes.0)(&text, first);
                         Some((
                             Event::default().data(data.to_string()),
                             Phase::Pieces(pieces, replied, false),
                         ))
                     }
                     None => {
-                        // The last event: the finish reason, or the error as a response
-                        // body would carry it.
-                        let data = match replied.await {
-                            Ok(Ok(completions)) => {
-                                let reason = completions
-                                    .first()
-                                    .map_or("stop", |c| finish_reason(c.stop_reason));
-                                let mut last = chunk(&head, None, Some(reason), first);
-                                if include_usage {
-                                    last["usage"] = usage(&completions);
-                                }
-                                last
-                            }
-                            Ok(Err(error)) => generation_error(error).body(),
-                            Err(_) => dropped().body(),
+                        let result = match replied.await {
+                            Ok(reply) => reply.map_err(generation_error),
+                            Err(_) => Err(dropped()),
                         };
-                        Some((Event::default().data(data.to_string()), Phase::Done))
+                        let data = (shapes.1)(result, first);
+                        let next = if done { Phase::Done } else { Phase::Over };
+                        Some((Event::default().data(data.to_string()), next))
                     }
                 },
                 Phase::Done => Some((Event::default().data("[DONE]"), Phase::Over)),

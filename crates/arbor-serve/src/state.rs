@@ -38,6 +38,8 @@ pub(crate) struct AppState {
     watcher: Mutex<Option<notify::RecommendedWatcher>>,
     /// Why the repository is not watched, when watching failed.
     pub watch_error: Mutex<Option<String>>,
+    /// Why the last update of the index failed (cleared by one that succeeds).
+    pub update_error: Mutex<Option<String>>,
     /// The served model: none, loading, its worker, or why it did not load.
     pub model: crate::model::ModelSlot,
 }
@@ -77,6 +79,7 @@ impl AppState {
             update_lock: Mutex::new(()),
             watcher: Mutex::new(None),
             watch_error: Mutex::new(None),
+            update_error: Mutex::new(None),
         })
     }
 
@@ -85,13 +88,17 @@ impl AppState {
         self.updating.load(Ordering::SeqCst)
     }
 
-    /// Brings the index up to date (after any update already running); blocking.
+    /// Brings the index up to date (after any update already running); blocking. Its
+    /// error, if any, is kept for `/health` until an update succeeds (the background updates
+    /// have no one else to tell).
     pub fn update(&self) -> Result<UpdateStats, IndexError> {
         let _one_at_a_time = self.update_lock.lock().unwrap_or_else(|e| e.into_inner());
         self.updating.store(true, Ordering::SeqCst);
         let result = self
             .index
             .update(&self.repo, &UpdateOptions::default(), &|_| {});
+        *self.update_error.lock().unwrap_or_else(|e| e.into_inner()) =
+            result.as_ref().err().map(ToString::to_string);
         self.updating.store(false, Ordering::SeqCst);
         result
     }
@@ -153,6 +160,7 @@ pub(crate) fn start_updates(state: &Arc<AppState>, watch: bool) -> Result<(), Se
         .spawn(move || {
             let update = |state: &std::sync::Weak<AppState>| match state.upgrade() {
                 Some(state) => {
+                    // A failure is kept in the state and shown by /health.
                     let _ = state.update();
                     true
                 }

@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 use arbor_gen::{
     Completion, Conversation, Generate, GenerateError, GenerationParams, PromptFormat, StopReason,
 };
-use arbor_serve::{RunningServer, ServeOptions, ServedModel};
+use arbor_serve::{RunningServer, ServedModel};
+
+mod common;
+use common::{agent, events, get, json, post, serve, wait_until_idle};
 
 /// Answers `words` of the prompt's length in tokens (one per word), one piece per word with
 /// a pause, counting the pieces it produced.
@@ -135,59 +138,11 @@ fn start(words: usize, pause: Duration) -> (RunningServer, Arc<AtomicUsize>, tem
             produced: produced.clone(),
         }),
         format: PromptFormat::ChatMl,
+        tokenizer: None,
     };
     let server = serve(repo.path(), Some(Box::new(move || Ok(model))));
     wait_until_idle(&server);
     (server, produced, repo)
-}
-
-fn serve(repo: &std::path::Path, loader: Option<arbor_serve::ModelLoader>) -> RunningServer {
-    arbor_serve::start(
-        ServeOptions {
-            repo: repo.to_path_buf(),
-            index_dir: repo.join(".arbor/index"),
-            host: "127.0.0.1".into(),
-            port: 0,
-            api_key: None,
-            watch: false,
-        },
-        loader,
-    )
-    .unwrap()
-}
-
-/// `(status, JSON body)` of a GET.
-fn get(server: &RunningServer, path: &str) -> (u16, serde_json::Value) {
-    let url = format!("http://{}{path}", server.address());
-    let mut response = agent().get(&url).call().unwrap();
-    let status = response.status().as_u16();
-    (status, json(&response.body_mut().read_to_string().unwrap()))
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
-}
-
-/// `(status, body text)` of a POST of `body`.
-fn post(server: &RunningServer, path: &str, body: &serde_json::Value) -> (u16, String) {
-    let url = format!("http://{}{path}", server.address());
-    let mut response = agent()
-        .post(&url)
-        .header("content-type", "application/json")
-        .send(body.to_string())
-        .unwrap();
-    (
-        response.status().as_u16(),
-        response.body_mut().read_to_string().unwrap(),
-    )
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 /// A connection that has asked for a long streamed completion (2,000 pieces).
@@ -201,25 +156,6 @@ fn long_stream(server: &RunningServer) -> std::net::TcpStream {
     )
     .unwrap();
     stream
-}
-
-/// Waits (at most 20 s) until `/health` says the model is loaded and counts no generation
-/// queued or running.
-fn wait_until_idle(server: &RunningServer) {
-    let health = || get(server, "/health").1;
-    let until = Instant::now() + Duration::from_secs(20);
-    while health()["generating"] != 0 {
-        assert!(Instant::now() < until, "generations went on: {}", health());
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// The `data:` payloads of an event stream.
-fn events(text: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")))
-        .map(|d| d.trim().to_string())
-        .collect()
 }
 
 #[test]
@@ -458,6 +394,7 @@ fn without_a_model_the_model_routes_say_so_and_while_it_loads_health_is_503() {
                 name: "slow".into(),
                 model: Box::new(model),
                 format: PromptFormat::ChatMl,
+                tokenizer: None,
             })
         })),
     );

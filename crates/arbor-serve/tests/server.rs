@@ -289,3 +289,45 @@ fn the_index_follows_the_files() {
     eventually("the removal", || hits("load_config") == 0);
     server.shutdown().unwrap();
 }
+
+#[test]
+fn health_says_when_an_update_of_the_index_failed_until_one_succeeds() {
+    let repo = repo();
+    let server = start(repo.path(), None, false);
+    let health = || json(&get(&server, "/health").1);
+    eventually("the first update", || health()["index"] == "ready");
+    assert_eq!(health()["update_error"], serde_json::Value::Null);
+    // Another process (`arbor index`, say) holds the index's writer lock (tantivy's is a
+    // `flock` on this file, as util-linux's `flock` takes it).
+    let lock = repo.path().join(".arbor/index/.tantivy-writer.lock");
+    let mut holder = std::process::Command::new("flock")
+        .arg("-x")
+        .arg(&lock)
+        .args(["-c", "echo held; read done"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux's flock");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "held\n");
+    let (status, body) = post(&server, "/api/index", "{}");
+    assert!(status >= 400, "{status} {body}");
+    let error = health()["update_error"].clone();
+    assert!(
+        error
+            .as_str()
+            .is_some_and(|e| e.contains("another process")),
+        "{error}"
+    );
+    // The other process finishes (its stdin closes).
+    drop(holder.stdin.take());
+    holder.wait().unwrap();
+    let (status, body) = post(&server, "/api/index", "{}");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(health()["update_error"], serde_json::Value::Null);
+}
