@@ -34,6 +34,10 @@ pub struct ServeArgs {
     /// file); without it, search and lint only.
     #[arg(long, value_name = "NAME|PATH")]
     model: Option<String>,
+    /// Samples the model decodes at once: requests join the batch at the next token while
+    /// there is room (continuous batching), and wait otherwise.
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = crate::args::at_least_one)]
+    slots: usize,
     /// Threads for the model (default: all cores).
     #[arg(long, value_name = "N", value_parser = crate::args::at_least_one)]
     threads: Option<usize>,
@@ -79,6 +83,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
             port: args.port,
             api_key: args.api_key,
             watch: !args.no_watch,
+            slots: args.slots,
         },
         model,
     )?;

@@ -265,6 +265,45 @@ pub trait Generate {
     fn context_length(&self) -> Option<usize> {
         None
     }
+
+    /// A batch that decodes many requests together, each joining and leaving between two
+    /// steps (continuous batching), when the model can; `None` (the default) when each
+    /// request must run alone.
+    fn batch(&mut self) -> Option<Box<dyn Batch + '_>> {
+        None
+    }
+}
+
+/// What a [`Batch`] hands a request's text to, piece by piece; `Break` ends the request.
+pub type OnText = Box<dyn FnMut(&str) -> std::ops::ControlFlow<()> + Send>;
+
+/// What one [`Batch::step`] returns for each request that ended: its id and its completions
+/// (one per sample), or why there are none.
+pub type Finished = (usize, Result<Vec<Completion>, GenerateError>);
+
+/// Requests decoded together: every [`Batch::step`] runs one token of every sample of every
+/// request through the model at once, so the weights are read once for all of them. A
+/// request joins between two steps and leaves as soon as all its samples have ended.
+pub trait Batch {
+    /// Adds a request: its prompt is run through the model now, and its `params.n` samples
+    /// (seeded `seed + i`) join the batch. `on_text` gets the text of its samples as they are
+    /// decoded (interleaved when there are several); its `Break` ends them all
+    /// ([`StopReason::Stopped`]). Returns the request's id, or why it cannot join (a prompt
+    /// too long for the context, say).
+    fn join(
+        &mut self,
+        prompt: &str,
+        params: &GenerationParams,
+        on_text: Option<OnText>,
+    ) -> Result<usize, GenerateError>;
+
+    /// One token for every sample in the batch (nothing to decode: none). Returns the
+    /// requests that ended, this step or when they joined. An error is the whole batch's:
+    /// its requests are lost.
+    fn step(&mut self) -> Result<Vec<Finished>, GenerateError>;
+
+    /// Samples being decoded.
+    fn active(&self) -> usize;
 }
 
 #[cfg(test)]

@@ -2,9 +2,11 @@
 //! callers see of it.
 
 use arbor_gen::{
-    Completion, Conversation, Generate, GenerateError, GenerationParams, PromptFormat,
+    Batch, Completion, Conversation, Finished, Generate, GenerateError, GenerationParams, OnText,
+    PromptFormat,
 };
 
+use crate::batch::BatchDecoder;
 use crate::generate::LlamaModel;
 use crate::prompt::Prompter;
 
@@ -33,5 +35,30 @@ impl Generate for LlamaModel {
 
     fn context_length(&self) -> Option<usize> {
         Some(self.config().context_length)
+    }
+
+    fn batch(&mut self) -> Option<Box<dyn Batch + '_>> {
+        Some(Box::new(self.batch_decoder()))
+    }
+}
+
+impl Batch for BatchDecoder<'_, 'static> {
+    fn join(
+        &mut self,
+        prompt: &str,
+        params: &GenerationParams,
+        on_text: Option<OnText>,
+    ) -> Result<usize, GenerateError> {
+        let on_text = on_text.map(|f| f as crate::batch::OnText<'static>);
+        BatchDecoder::join(self, prompt, params, on_text).map_err(GenerateError::new)
+    }
+
+    fn step(&mut self) -> Result<Vec<Finished>, GenerateError> {
+        let ended = BatchDecoder::step(self).map_err(GenerateError::new)?;
+        Ok(ended.into_iter().map(|(id, c)| (id, Ok(c))).collect())
+    }
+
+    fn active(&self) -> usize {
+        BatchDecoder::active(self)
     }
 }

@@ -1,9 +1,8 @@
 //! Loading a llama-architecture GGUF model and generating text with it.
 
 use std::ops::ControlFlow;
-use std::time::Instant;
 
-use candle_core::{Device, IndexOp, Tensor};
+use candle_core::{Device, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
 
 pub use arbor_gen::{Completion, GenerationParams, StopReason};
@@ -22,9 +21,9 @@ pub type TextCallback<'a> = dyn FnMut(&str) -> ControlFlow<()> + 'a;
 
 /// A loaded model with its tokenizer.
 pub struct LlamaModel {
-    model: Transformer,
+    pub(crate) model: Transformer,
     tokenizer: LmTokenizer,
-    kv_type: KvType,
+    pub(crate) kv_type: KvType,
     /// Tokens that end a sample: EOS, end-of-turn and the like (see [`end_of_generation`]).
     end_of_generation: Vec<u32>,
 }
@@ -127,70 +126,27 @@ impl LlamaModel {
         Ok(completions.remove(0))
     }
 
+    /// One request alone in a batch ([`crate::batch`]): the prompt is run through the
+    /// model once; its samples then decode together.
     fn run(
         &mut self,
         prompt: &str,
         params: &GenerationParams,
-        mut on_text: Option<&mut TextCallback<'_>>,
+        on_text: Option<&mut TextCallback<'_>>,
     ) -> Result<Vec<Completion>, LmError> {
-        let prompt_ids = self.tokenizer.encode(prompt)?;
-        if prompt_ids.is_empty() {
-            return Err(LmError::Tokenizer("the prompt is empty".into()));
-        }
-        if params.n == 0 {
-            return Ok(Vec::new());
-        }
-        let context = self.model.config().context_length;
-        if prompt_ids.len() >= context {
-            return Err(LmError::Model(format!(
-                "the prompt has {} tokens; the model's context holds {context}",
-                prompt_ids.len()
-            )));
-        }
-        let sampling = sampling(params);
-        let started = Instant::now();
-        let (mut cache, mut logits) = self.prefill(&prompt_ids, params)?;
-        let prefill_secs = started.elapsed().as_secs_f64();
-        let started = Instant::now();
-        let mut samples = new_samples(params, &sampling);
-        // Batch row → sample.
-        let mut active: Vec<usize> = (0..params.n)
-            .filter(|&s| samples[s].end.is_none())
-            .collect();
-        let max_stop = params.stop.iter().map(String::len).max().unwrap_or(0);
-        while !active.is_empty() {
-            let mut next = Vec::with_capacity(active.len());
-            for (row, &s) in active.iter().enumerate() {
-                let sample = &mut samples[s];
-                let row_logits = logits
-                    .i(if logits.dims()[0] == 1 { 0 } else { row })
-                    .map_err(model_error)?;
-                let token = sample.next_token(row_logits, &prompt_ids, params)?;
-                self.take_token(
-                    sample,
-                    token,
-                    params,
-                    max_stop,
-                    &cache,
-                    on_text.as_deref_mut(),
-                )?;
-                if sample.end.is_some() {
-                    sample.decode_secs = started.elapsed().as_secs_f64();
-                } else {
-                    next.push(token);
-                }
+        let on_text = on_text.map(|f| Box::new(move |t: &str| f(t)) as Box<TextCallback<'_>>);
+        let mut batch = self.batch_decoder();
+        let id = batch.join(prompt, params, on_text)?;
+        loop {
+            if let Some((_, completions)) = batch.step()?.into_iter().find(|(r, _)| *r == id) {
+                return Ok(completions);
             }
-            if !retain_active(&mut active, &samples, &mut cache)? {
-                break;
-            }
-            logits = forward(&self.model, &next, active.len(), &mut cache)?;
         }
-        self.completions(samples, prompt_ids.len(), prefill_secs)
     }
 
     /// Runs the prompt through the model, [`PREFILL_CHUNK`] tokens at a time: the cache (one
     /// row per sample) and the logits of the prompt's last position.
-    fn prefill(
+    pub(crate) fn prefill(
         &self,
         prompt_ids: &[u32],
         params: &GenerationParams,
@@ -210,16 +166,17 @@ impl LlamaModel {
     }
 
     /// Adds the sampled `token` to `sample`, or ends the sample there (end of generation, a
-    /// stop sequence, the token limit, a full cache), and streams its new text to `on_text`.
-    fn take_token(
+    /// stop sequence, the token limit, no `room` for another position), and streams its new
+    /// text to `on_text`; returns what `on_text` said (a `Break` has ended the sample).
+    pub(crate) fn take_token(
         &self,
         sample: &mut Sample,
         token: u32,
         params: &GenerationParams,
         max_stop: usize,
-        cache: &KvCache,
+        room: bool,
         on_text: Option<&mut TextCallback<'_>>,
-    ) -> Result<(), LmError> {
+    ) -> Result<ControlFlow<()>, LmError> {
         let is_eos = self.end_of_generation.contains(&token) || params.stop_tokens.contains(&token);
         if is_eos && !params.ignore_eos {
             sample.end = Some(StopReason::EndOfSequence);
@@ -232,22 +189,23 @@ impl LlamaModel {
                 sample.end = Some(StopReason::StopSequence);
             } else if sample.tokens.len() >= params.max_tokens {
                 sample.end = Some(StopReason::MaxTokens);
-            } else if cache.len() + 1 > cache.capacity() {
+            } else if !room {
                 sample.end = Some(StopReason::ContextFull);
             }
         }
+        let mut flow = ControlFlow::Continue(());
         if let Some(stream) = on_text {
-            let flow = sample.stream(stream, &params.stop, &self.tokenizer)?;
+            flow = sample.stream(stream, &params.stop, &self.tokenizer)?;
             if flow.is_break() && sample.end.is_none() {
                 sample.end = Some(StopReason::Stopped);
                 sample.text.finish(&self.tokenizer)?;
             }
         }
-        Ok(())
+        Ok(flow)
     }
 
     /// The finished samples as completions.
-    fn completions(
+    pub(crate) fn completions(
         &self,
         samples: Vec<Sample>,
         prompt_tokens: usize,
@@ -288,7 +246,7 @@ fn log_probability(logits: &Tensor, token: u32) -> Result<f64, LmError> {
 }
 
 /// `params.n` samples, each with its own seed; already ended when `params.max_tokens` is 0.
-fn new_samples(params: &GenerationParams, sampling: &Sampling) -> Vec<Sample> {
+pub(crate) fn new_samples(params: &GenerationParams, sampling: &Sampling) -> Vec<Sample> {
     (0..params.n)
         .map(|i| Sample {
             sampler: LogitsProcessor::from_sampling(
@@ -304,34 +262,6 @@ fn new_samples(params: &GenerationParams, sampling: &Sampling) -> Vec<Sample> {
             logprob_sum: 0.0,
         })
         .collect()
-}
-
-/// Drops the batch rows of the samples that have ended from `active` and from the cache;
-/// false when no sample is left.
-fn retain_active(
-    active: &mut Vec<usize>,
-    samples: &[Sample],
-    cache: &mut KvCache,
-) -> Result<bool, LmError> {
-    let still: Vec<usize> = active
-        .iter()
-        .copied()
-        .filter(|&s| samples[s].end.is_none())
-        .collect();
-    if still.is_empty() {
-        return Ok(false);
-    }
-    if still.len() < active.len() {
-        let rows: Vec<u32> = active
-            .iter()
-            .enumerate()
-            .filter(|(_, &s)| samples[s].end.is_none())
-            .map(|(row, _)| row as u32)
-            .collect();
-        cache.retain(&rows).map_err(model_error)?;
-        *active = still;
-    }
-    Ok(true)
 }
 
 /// The tokens that end generation, as llama.cpp's vocabulary marks them (end-of-generation):
@@ -368,7 +298,7 @@ fn end_of_generation(
 /// One forward pass, run on a thread of rayon's pool: candle's element-wise kernels and
 /// Arbor's Q4_1 products use rayon, and each parallel call from outside the pool would wake
 /// a worker and wait for it (12% of decoding time, in futex calls, before this).
-fn forward(
+pub(crate) fn forward(
     model: &Transformer,
     tokens: &[u32],
     batch: usize,
@@ -377,7 +307,7 @@ fn forward(
     rayon::scope(|_| model.forward(tokens, batch, cache)).map_err(model_error)
 }
 
-fn sampling(params: &GenerationParams) -> Sampling {
+pub(crate) fn sampling(params: &GenerationParams) -> Sampling {
     if params.temperature <= 0.0 {
         return Sampling::ArgMax;
     }
@@ -398,14 +328,14 @@ fn sampling(params: &GenerationParams) -> Sampling {
 }
 
 /// One sample of a batch.
-struct Sample {
+pub(crate) struct Sample {
     sampler: LogitsProcessor,
     tokens: Vec<u32>,
-    text: TextStream,
+    pub(crate) text: TextStream,
     /// Bytes of `text` already handed to a streaming callback.
     emitted: usize,
-    end: Option<StopReason>,
-    decode_secs: f64,
+    pub(crate) end: Option<StopReason>,
+    pub(crate) decode_secs: f64,
     /// Tokens sampled (with the one that ended the sample, which `tokens` leaves out).
     sampled: usize,
     /// The sum of the model's log-probabilities of the sampled tokens.
@@ -413,7 +343,7 @@ struct Sample {
 }
 
 impl Sample {
-    fn next_token(
+    pub(crate) fn next_token(
         &mut self,
         logits: Tensor,
         prompt: &[u32],
@@ -471,7 +401,7 @@ impl Sample {
 /// tokens can end inside a UTF-8 character), and earlier text is never decoded again beyond
 /// a few tokens of context.
 #[derive(Default)]
-struct TextStream {
+pub(crate) struct TextStream {
     ids: Vec<u32>,
     prefix: usize,
     read: usize,
@@ -501,7 +431,7 @@ impl TextStream {
     }
 
     /// Appends what is still pending (an incomplete character becomes U+FFFD).
-    fn finish(&mut self, tokenizer: &LmTokenizer) -> Result<(), LmError> {
+    pub(crate) fn finish(&mut self, tokenizer: &LmTokenizer) -> Result<(), LmError> {
         if self.finished || self.read == self.ids.len() {
             self.finished = true;
             return Ok(());
@@ -545,6 +475,6 @@ fn held_back(text: &str, stop: &[String]) -> usize {
         .unwrap_or(0)
 }
 
-fn model_error(e: candle_core::Error) -> LmError {
+pub(crate) fn model_error(e: candle_core::Error) -> LmError {
     LmError::Model(e.to_string())
 }

@@ -5,6 +5,7 @@
 //! seed), stopping at EOS, stop sequences or a token budget.
 
 mod api;
+pub mod batch;
 pub mod catalog;
 pub mod chat;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod testing;
 pub mod tokenizer;
 pub mod transformer;
 
+pub use batch::BatchDecoder;
 pub use chat::{ChatMessage, ChatTemplate};
 pub use error::LmError;
 pub use fim::FimTokens;

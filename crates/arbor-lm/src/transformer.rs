@@ -282,28 +282,62 @@ impl KvBuffer {
             KvBuffer::F16(v) => v.len() * 2,
         }
     }
+
+    /// `blocks` blocks of `old` values each, every one padded to `new` values.
+    fn relaid(&self, blocks: usize, old: usize, new: usize) -> KvBuffer {
+        fn pad<T: Copy + Default>(v: &[T], blocks: usize, old: usize, new: usize) -> Vec<T> {
+            let mut out = vec![T::default(); blocks * new];
+            for b in 0..blocks {
+                out[b * new..b * new + old].copy_from_slice(&v[b * old..(b + 1) * old]);
+            }
+            out
+        }
+        match self {
+            KvBuffer::F32(v) => KvBuffer::F32(pad(v, blocks, old, new)),
+            KvBuffer::F16(v) => KvBuffer::F16(pad(v, blocks, old, new)),
+        }
+    }
+
+    /// Appends `other`'s values (of the same kind).
+    fn extend(&mut self, other: KvBuffer) -> candle_core::Result<()> {
+        match (self, other) {
+            (KvBuffer::F32(a), KvBuffer::F32(b)) => a.extend(b),
+            (KvBuffer::F16(a), KvBuffer::F16(b)) => a.extend(b),
+            _ => candle_core::bail!("the caches hold keys and values of different kinds"),
+        }
+        Ok(())
+    }
 }
 
-/// Keys and values of every layer for a batch of sequences that are all at the same position.
+/// Keys and values of every layer for a batch of sequences, each at its own position (rows
+/// that joined the batch at different times: continuous batching).
 pub struct KvCache {
     keys: Vec<KvBuffer>,
     values: Vec<KvBuffer>,
     batch: usize,
     /// Values of one batch row of one layer: kv_heads × capacity × head_dim.
     row: usize,
-    len: usize,
+    /// Positions filled so far, per row.
+    lens: Vec<usize>,
     capacity: usize,
+    kv_heads: usize,
+    head_dim: usize,
 }
 
 impl KvCache {
-    /// Positions filled so far.
+    /// Positions filled so far: the most of any row.
     pub fn len(&self) -> usize {
-        self.len
+        self.lens.iter().copied().max().unwrap_or(0)
+    }
+
+    /// Positions filled so far in row `row`.
+    pub fn row_len(&self, row: usize) -> usize {
+        self.lens.get(row).copied().unwrap_or(0)
     }
 
     /// True before the first forward pass.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// Positions this cache can hold.
@@ -342,9 +376,54 @@ impl KvCache {
                 .collect(),
             batch: n,
             row: self.row,
-            len: self.len,
+            lens: vec![self.row_len(0); n],
             capacity: self.capacity,
+            kv_heads: self.kv_heads,
+            head_dim: self.head_dim,
         })
+    }
+
+    /// Adds the rows of `other` (a cache of the same model and kind) after this cache's
+    /// rows. The rows keep their positions; the capacity becomes the larger of the two (the
+    /// rows of the smaller are laid out again).
+    pub fn append(&mut self, mut other: KvCache) -> candle_core::Result<()> {
+        if other.keys.len() != self.keys.len()
+            || (other.kv_heads, other.head_dim) != (self.kv_heads, self.head_dim)
+        {
+            candle_core::bail!("the caches belong to different models");
+        }
+        if self.batch == 0 {
+            *self = other;
+            return Ok(());
+        }
+        let capacity = self.capacity.max(other.capacity);
+        self.grow(capacity);
+        other.grow(capacity);
+        for (mine, theirs) in self
+            .keys
+            .iter_mut()
+            .chain(self.values.iter_mut())
+            .zip(other.keys.into_iter().chain(other.values))
+        {
+            mine.extend(theirs)?;
+        }
+        self.batch += other.batch;
+        self.lens.extend(other.lens);
+        Ok(())
+    }
+
+    /// Lays the rows out again for `capacity` positions (no smaller than now).
+    fn grow(&mut self, capacity: usize) {
+        if capacity <= self.capacity {
+            return;
+        }
+        let (old, d) = (self.capacity, self.head_dim);
+        let row = self.kv_heads * capacity * d;
+        for buffer in self.keys.iter_mut().chain(self.values.iter_mut()) {
+            *buffer = buffer.relaid(self.batch * self.kv_heads, old * d, capacity * d);
+        }
+        self.row = row;
+        self.capacity = capacity;
     }
 
     /// Keeps only the given rows of the batch, in that order.
@@ -355,6 +434,7 @@ impl KvCache {
         for b in self.keys.iter_mut().chain(self.values.iter_mut()) {
             *b = b.select(self.row, rows);
         }
+        self.lens = rows.iter().map(|&r| self.lens[r as usize]).collect();
         self.batch = rows.len();
         Ok(())
     }
@@ -816,13 +896,16 @@ impl Transformer {
             values: buffers(),
             batch,
             row,
-            len: 0,
+            lens: vec![0; batch],
             capacity,
+            kv_heads: c.kv_heads,
+            head_dim: c.head_dim,
         }
     }
 
-    /// Runs `tokens` (`batch × seq` ids, row-major) through the model at the cache's position
-    /// and returns the logits of each row's last position (`batch × vocab`).
+    /// Runs `tokens` (`batch × seq` ids, row-major) through the model, each row at its own
+    /// position in the cache, and returns the logits of each row's last position
+    /// (`batch × vocab`).
     pub fn forward(
         &self,
         tokens: &[u32],
@@ -855,12 +938,12 @@ impl Transformer {
     ) -> Result<Vec<f32>, LmError> {
         let c = &self.config;
         let seq = self.check_run(tokens, batch, cache)?;
-        let pos = cache.len;
+        let positions = cache.lens.clone();
         let rows = batch * seq;
         let mut x = self.embed(tokens);
-        let rope_global = self.rope_table(pos, seq, c.rope_base, c.rope_scale);
-        let rope_local =
-            (c.sliding_window.is_some()).then(|| self.rope_table(pos, seq, c.rope_base_local, 1.0));
+        let rope_global = self.rope_rows(&positions, seq, c.rope_base, c.rope_scale);
+        let rope_local = (c.sliding_window.is_some())
+            .then(|| self.rope_rows(&positions, seq, c.rope_base_local, 1.0));
         let mut h = vec![0f32; rows * c.embedding];
         for (il, layer) in self.layers.iter().enumerate() {
             let sliding = c.is_sliding(il);
@@ -878,7 +961,7 @@ impl Transformer {
                 AttentionShape {
                     batch,
                     seq,
-                    pos,
+                    positions: &positions,
                     heads: c.heads,
                     kv_heads: c.kv_heads,
                     head_dim: c.head_dim,
@@ -895,7 +978,9 @@ impl Transformer {
             let down = self.feed_forward(layer, &h, rows);
             add_in_place(&mut x, &down);
         }
-        cache.len = pos + seq;
+        for len in &mut cache.lens {
+            *len += seq;
+        }
         Ok(self.logits(&x, batch, seq, all_logits))
     }
 
@@ -919,7 +1004,7 @@ impl Transformer {
         if cache.keys.len() != c.layers || cache.row != c.kv_heads * cache.capacity * c.head_dim {
             return Err(model_error("the cache belongs to another model"));
         }
-        let pos = cache.len;
+        let pos = cache.len();
         if pos + seq > cache.capacity {
             return Err(model_error(format!(
                 "{} positions do not fit the cache of {}",
@@ -957,12 +1042,11 @@ impl Transformer {
         il: usize,
         layer: &Layer,
         h: &[f32],
-        rope: &[Vec<(f32, f32)>],
+        rope: &[Vec<Vec<(f32, f32)>>],
         cache: &mut KvCache,
         seq: usize,
     ) -> Vec<f32> {
         let c = &self.config;
-        let pos = cache.len;
         let q_width = c.heads * c.head_dim;
         let kv_width = c.kv_heads * c.head_dim;
         let mut qkv = layer.qkv.matmul(h);
@@ -976,9 +1060,10 @@ impl Transformer {
             let (b, i) = (r / seq, r % seq);
             let (qs, kv) = row.split_at_mut(q_width);
             let (ks, vs) = kv.split_at_mut(kv_width);
-            self.norm_and_rotate(qs, &layer.q_norm, &rope[i]);
-            self.norm_and_rotate(ks, &layer.k_norm, &rope[i]);
+            self.norm_and_rotate(qs, &layer.q_norm, &rope[b][i]);
+            self.norm_and_rotate(ks, &layer.k_norm, &rope[b][i]);
             q[r * q_width..(r + 1) * q_width].copy_from_slice(qs);
+            let pos = cache.lens[b];
             for kh in 0..c.kv_heads {
                 let at = b * cache.row + (kh * cache.capacity + pos + i) * c.head_dim;
                 let part = kh * c.head_dim..(kh + 1) * c.head_dim;
@@ -1072,6 +1157,25 @@ impl Transformer {
             logits.iter_mut().for_each(|v| *v = cap * (*v / cap).tanh());
         }
         logits
+    }
+
+    /// [`Transformer::rope_table`] for each batch row, from its own position (computed once
+    /// when all rows are at the same one).
+    fn rope_rows(
+        &self,
+        positions: &[usize],
+        seq: usize,
+        base: f32,
+        scale: f32,
+    ) -> Vec<Vec<Vec<(f32, f32)>>> {
+        if positions.windows(2).all(|w| w[0] == w[1]) {
+            let table = self.rope_table(positions.first().copied().unwrap_or(0), seq, base, scale);
+            return vec![table; positions.len()];
+        }
+        positions
+            .iter()
+            .map(|&pos| self.rope_table(pos, seq, base, scale))
+            .collect()
     }
 
     /// cos/sin of each rotated pair at positions `pos..pos + seq`, computed as ggml does
@@ -1217,10 +1321,11 @@ fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
 }
 
 #[derive(Clone, Copy)]
-struct AttentionShape {
+struct AttentionShape<'a> {
     batch: usize,
     seq: usize,
-    pos: usize,
+    /// Each row's position before the new ones.
+    positions: &'a [usize],
     heads: usize,
     kv_heads: usize,
     head_dim: usize,
@@ -1262,31 +1367,33 @@ fn attend(
 }
 
 /// Causal attention of `seq` new positions per batch row against the cache (which already
-/// holds them): `q` is `batch·seq × heads·head_dim`, and so is the result. Query position
-/// `pos + i` sees keys `lo..=pos + i`, where `lo` leaves out keys beyond a sliding window.
+/// holds them): `q` is `batch·seq × heads·head_dim`, and so is the result. In row `b`, query
+/// position `pos + i` (`pos` the row's own position) sees keys `lo..=pos + i`, where `lo`
+/// leaves out keys beyond a sliding window.
 fn attention(q: &[f32], keys: &KvBuffer, values: &KvBuffer, s: AttentionShape) -> Vec<f32> {
     let d = s.head_dim;
     let groups = s.heads / s.kv_heads;
-    let kv_len = s.pos + s.seq;
     let mut out = vec![0f32; s.batch * s.seq * s.heads * d];
     // The keys and values of one (batch row, KV head), as f32 (converted once from f16).
     let block = |b: usize, kh: usize| {
         let at = b * s.row + kh * s.capacity * d;
+        let kv_len = s.positions[b] + s.seq;
         (keys.read(at, kv_len * d), values.read(at, kv_len * d))
     };
-    let range = |i: usize| {
-        let end = s.pos + i + 1;
+    let range = |b: usize, i: usize| {
+        let end = s.positions[b] + i + 1;
         s.window.map_or(0, |w| end.saturating_sub(w))..end
     };
+    let longest = s.positions.iter().copied().max().unwrap_or(0) + s.seq;
     let parallel =
-        s.batch * s.seq * s.heads * kv_len * d >= 1 << 16 && rayon::current_num_threads() > 1;
+        s.batch * s.seq * s.heads * longest * d >= 1 << 16 && rayon::current_num_threads() > 1;
     if matches!(keys, KvBuffer::F32(_)) {
         // Rows r of the output are (batch row, position, head).
         let one = |(r, out): (usize, &mut [f32])| {
             let (b, rest) = (r / (s.seq * s.heads), r % (s.seq * s.heads));
             let (i, h) = (rest / s.heads, rest % s.heads);
             let (k, v) = block(b, h / groups);
-            attend(&q[r * d..(r + 1) * d], &k, &v, range(i), s.scale, out);
+            attend(&q[r * d..(r + 1) * d], &k, &v, range(b, i), s.scale, out);
         };
         if parallel {
             out.par_chunks_mut(d).enumerate().for_each(one);
@@ -1306,7 +1413,7 @@ fn attention(q: &[f32], keys: &KvBuffer, values: &KvBuffer, s: AttentionShape) -
             for h in kh * groups..(kh + 1) * groups {
                 let r = (b * s.seq + i) * s.heads + h;
                 let mut o = vec![0f32; d];
-                attend(&q[r * d..(r + 1) * d], &k, &v, range(i), s.scale, &mut o);
+                attend(&q[r * d..(r + 1) * d], &k, &v, range(b, i), s.scale, &mut o);
                 rows.push((r, o));
             }
         }

@@ -293,3 +293,101 @@ fn the_mean_log_probability_is_the_models_own() {
     );
     assert_eq!(none.mean_logprob, None);
 }
+
+#[test]
+fn requests_that_join_a_batch_at_different_steps_decode_as_they_would_alone() {
+    let (_dir, mut model) = tiny_model();
+    let sampled = |seed, n| GenerationParams {
+        max_tokens: 14,
+        temperature: 1.2,
+        top_p: 0.95,
+        repeat_penalty: 1.1,
+        seed,
+        n,
+        ..GenerationParams::default()
+    };
+    let greedy = GenerationParams {
+        max_tokens: 9,
+        stop: vec!["\n\n".into()],
+        ..GenerationParams::default()
+    };
+    let requests = [
+        ("def add(a, b):\n", sampled(3, 2)),
+        (
+            "import os\nimport sys\n\n# read the config file",
+            greedy.clone(),
+        ),
+        ("x", sampled(11, 1)),
+    ];
+    let alone: Vec<Vec<Completion>> = requests
+        .iter()
+        .map(|(prompt, params)| model.generate(prompt, params).unwrap())
+        .collect();
+    // The first joins, then one step later the second, two steps later the third.
+    let mut batch = model.batch_decoder();
+    let mut ids = Vec::new();
+    let mut done = std::collections::HashMap::new();
+    for (i, (prompt, params)) in requests.iter().enumerate() {
+        ids.push(batch.join(prompt, params, None).unwrap());
+        for _ in 0..i {
+            done.extend(batch.step().unwrap());
+        }
+    }
+    assert!(batch.active() > 0, "the requests overlap");
+    while done.len() < requests.len() {
+        done.extend(batch.step().unwrap());
+    }
+    assert_eq!(batch.active(), 0);
+    for (i, id) in ids.iter().enumerate() {
+        let together: Vec<(&str, usize, StopReason)> = done[id]
+            .iter()
+            .map(|c| (c.text.as_str(), c.completion_tokens, c.stop_reason))
+            .collect();
+        let apart: Vec<(&str, usize, StopReason)> = alone[i]
+            .iter()
+            .map(|c| (c.text.as_str(), c.completion_tokens, c.stop_reason))
+            .collect();
+        assert_eq!(together, apart, "request {i}");
+    }
+}
+
+#[test]
+fn a_callback_that_stops_ends_its_request_and_only_its_request() {
+    let (_dir, model) = tiny_model();
+    let params = |n| GenerationParams {
+        max_tokens: 20,
+        temperature: 1.0,
+        n,
+        ignore_eos: true,
+        ..GenerationParams::default()
+    };
+    let mut batch = model.batch_decoder();
+    let pieces = std::rc::Rc::new(std::cell::Cell::new(0));
+    let seen = pieces.clone();
+    // Three samples; the callback stops them all after its third piece of text.
+    let stopped = batch
+        .join(
+            "def f():",
+            &params(3),
+            Some(Box::new(move |_: &str| {
+                seen.set(seen.get() + 1);
+                if seen.get() >= 3 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })),
+        )
+        .unwrap();
+    let other = batch.join("class A:", &params(1), None).unwrap();
+    let mut done = std::collections::HashMap::new();
+    while done.len() < 2 {
+        done.extend(batch.step().unwrap());
+    }
+    assert_eq!(pieces.get(), 3, "no text after the stop");
+    assert!(done[&stopped]
+        .iter()
+        .all(|c| c.stop_reason == StopReason::Stopped && c.completion_tokens < 20));
+    assert_eq!(done[&other][0].completion_tokens, 20);
+    assert_eq!(done[&other][0].stop_reason, StopReason::MaxTokens);
+}

@@ -87,6 +87,54 @@ fn expanded_rows_decode_like_one_row() {
 }
 
 #[test]
+fn rows_at_their_own_positions_decode_as_they_would_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    for arch in ["llama", "gemma3"] {
+        let path = dir.path().join(format!("{arch}.gguf"));
+        arbor_lm::testing::write_tiny_architecture(&path, arch, 13, 64, GgmlDType::F32).unwrap();
+        let model = load(&path);
+        for kind in [
+            arbor_lm::transformer::KvType::F32,
+            arbor_lm::transformer::KvType::F16,
+        ] {
+            // Three sequences of 9, 2 and 6 tokens, prefilled apart (caches of different
+            // capacities, one of them two rows), then appended into one batch.
+            let lengths = [9usize, 2, 6];
+            let mut batch = model.new_cache_of(0, 1, kind);
+            for (i, &n) in lengths.iter().enumerate() {
+                let mut one = model.new_cache_of(1, 12 + 4 * i, kind);
+                model.forward(&TOKENS[..n], 1, &mut one).unwrap();
+                batch.append(one).unwrap();
+            }
+            assert_eq!(batch.batch(), 3);
+            assert_eq!(
+                (0..3).map(|r| batch.row_len(r)).collect::<Vec<_>>(),
+                lengths
+            );
+            // Two steps of one token per row, each row at its own position (past the
+            // gemma3 layers' sliding window of 4 for two of them).
+            for step in [[40u32, 41, 42], [50, 51, 52]] {
+                let logits = model.forward(&step, 3, &mut batch).unwrap();
+                for (row, &n) in lengths.iter().enumerate() {
+                    let mut alone = model.new_cache_of(1, 32, kind);
+                    model.forward(&TOKENS[..n], 1, &mut alone).unwrap();
+                    let mut expected = model.forward(&[40 + row as u32], 1, &mut alone).unwrap();
+                    if step[0] == 50 {
+                        expected = model.forward(&[50 + row as u32], 1, &mut alone).unwrap();
+                    }
+                    let got = logits.get(row).unwrap().unsqueeze(0).unwrap();
+                    let diff = max_diff(&expected, &got);
+                    assert!(diff < 1e-4, "{arch} {kind:?} row {row}: {diff}");
+                }
+            }
+            // A row leaves; the others go on at their positions.
+            batch.retain(&[0, 2]).unwrap();
+            assert_eq!((batch.row_len(0), batch.row_len(1)), (11, 8));
+        }
+    }
+}
+
+#[test]
 fn a_full_cache_and_bad_batches_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tiny.gguf");

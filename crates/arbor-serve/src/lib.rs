@@ -13,7 +13,8 @@
 //! - `GET /?q=…`: a search page rendered on the server (no script, no external assets);
 //! - `GET /file/PATH`: a file of the repository, syntax-coloured, lines anchored `#Lnn`;
 //! - with a model: OpenAI's `GET /v1/models`, `POST /v1/completions` and
-//!   `POST /v1/chat/completions` (streaming as server-sent events), one request at a time;
+//!   `POST /v1/chat/completions` (streaming as server-sent events), requests decoded
+//!   together (continuous batching, `slots` samples at once);
 //!   code completion at a cursor through llama.cpp's `POST /infill` and Tabby's `segments`
 //!   on `POST /v1/completions`, with the repository's context ([`code`]'s pipeline is
 //!   `arbor complete`'s).
@@ -62,6 +63,8 @@ pub struct ServeOptions {
     pub api_key: Option<String>,
     /// Update the index when files of the repository change.
     pub watch: bool,
+    /// Samples the model decodes at once (continuous batching; at least 1).
+    pub slots: usize,
 }
 
 /// A server that is accepting connections.
@@ -124,7 +127,7 @@ pub fn start(
 ) -> Result<RunningServer, ServeError> {
     let state = Arc::new(AppState::open(&options, model.is_some())?);
     if let Some(loader) = model {
-        state::load_model(&state, loader)?;
+        state::load_model(&state, loader, options.slots)?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

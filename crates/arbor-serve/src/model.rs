@@ -1,15 +1,20 @@
-//! The model, owned by one worker thread that takes generation jobs in order of arrival.
+//! The model, owned by one worker thread that decodes the requests together.
 //!
 //! A job's prompt is rendered on the worker (a chat's turns through the model's own prompt
-//! format), then generated: one sample streamed piece by piece (stopped as soon as its client
-//! is gone: the stream's receiver or the reply's is dropped), or `n` samples decoded together
-//! as one batch. Requests wait for the one before them: there is no batching across requests
-//! yet. A code completion's text (`/infill`, Tabby's segments) is cut to the cursor's block
-//! as it is generated ([`arbor_complete::Trimmer`]): generation stops where the block ends.
+//! format) and joins the model's batch at the next step while the batch has free slots
+//! (samples decoded at once; a job larger than all the slots runs when the batch is empty):
+//! continuous batching, so a request starts within a step of arriving instead of waiting for
+//! the ones before it to finish. Each job's text goes piece by piece to its stream (or is
+//! only checked, unstreamed, against its client still waiting); a job whose client has gone
+//! stops at the next token, samples and all. A code completion's text (`/infill`, Tabby's
+//! segments) is cut to the cursor's block as it is generated ([`arbor_complete::Trimmer`]):
+//! generation stops where the block ends. A model that cannot batch runs the jobs one after
+//! the other.
 
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 
 use arbor_complete::Trimmer;
 use arbor_gen::{Completion, Generate, GenerationParams, PromptFormat};
@@ -95,8 +100,8 @@ pub(crate) struct ModelHandle {
 }
 
 impl ModelHandle {
-    /// Starts the worker thread that owns `served`.
-    pub fn start(mut served: ServedModel) -> std::io::Result<ModelHandle> {
+    /// Starts the worker thread that owns `served`, decoding up to `slots` samples at once.
+    pub fn start(mut served: ServedModel, slots: usize) -> std::io::Result<ModelHandle> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let code = served.tokenizer.take().map(|tokenizer| {
             let format = arbor_complete::PromptFormat::for_tokenizer(&tokenizer);
@@ -108,7 +113,7 @@ impl ModelHandle {
         let counter = pending.clone();
         std::thread::Builder::new()
             .name("arbor-serve-model".into())
-            .spawn(move || work(served, queue, counter))?;
+            .spawn(move || work(served, queue, counter, slots.max(1)))?;
         Ok(ModelHandle {
             name,
             context,
@@ -170,108 +175,228 @@ impl ModelHandle {
     }
 }
 
-/// The worker: each job in turn.
-fn work(mut served: ServedModel, queue: mpsc::Receiver<Job>, pending: Arc<AtomicUsize>) {
-    for job in queue {
-        // A client that left while its job was queued costs nothing.
-        if !job.reply.is_closed() {
-            let Job {
-                prompt,
+/// The worker: jobs decoded together in the model's batch (continuous batching: a job joins
+/// at the next step while there are free slots, and leaves when it is done), or one after
+/// the other for a model that cannot batch.
+fn work(
+    mut served: ServedModel,
+    queue: mpsc::Receiver<Job>,
+    pending: Arc<AtomicUsize>,
+    slots: usize,
+) {
+    let conversation = served.model.conversation(served.format);
+    let mut worker = Worker {
+        queue,
+        pending,
+        conversation,
+        held: None,
+    };
+    loop {
+        let Some(mut batch) = served.model.batch() else {
+            break;
+        };
+        if !worker.batched(&mut *batch, slots) {
+            return;
+        }
+    }
+    // A model that cannot batch: each job alone.
+    while let Some(job) = worker.next(true) {
+        if let Some(ready) = worker.ready(job) {
+            let Ready {
+                text,
                 params,
-                stream,
-                trim,
-                reply,
-            } = job;
-            let result = run(
-                &mut served,
-                prompt,
-                &params,
-                Client {
-                    stream,
-                    reply: &reply,
-                },
-                trim,
-            );
+                mut on_text,
+                answer,
+            } = ready;
+            let result = if params.n > 1 {
+                served.model.generate(&text, &params)
+            } else {
+                served
+                    .model
+                    .generate_streaming(&text, &params, &mut *on_text)
+                    .map(|c| vec![c])
+            };
+            worker.answer(answer, result.map_err(client_error));
+        }
+    }
+}
+
+/// The worker's queue and what every job needs.
+struct Worker {
+    queue: mpsc::Receiver<Job>,
+    pending: Arc<AtomicUsize>,
+    /// How chat jobs are put to the model (or why they cannot be).
+    conversation: Result<Box<dyn arbor_gen::Conversation>, arbor_gen::GenerateError>,
+    /// A job taken from the queue that waits for room in the batch.
+    held: Option<Job>,
+}
+
+/// A job made ready to generate: its prompt, its parameters, what hands its text on, and
+/// what answers its client.
+struct Ready {
+    text: String,
+    params: GenerationParams,
+    on_text: arbor_gen::OnText,
+    answer: Answer,
+}
+
+/// What answers a job's client when its completions are in.
+struct Answer {
+    /// Shared with the job's callback, which asks it whether the client is still there.
+    reply: Arc<Mutex<Option<oneshot::Sender<Reply>>>>,
+    stream: Option<tmpsc::UnboundedSender<String>>,
+    trim: Option<Arc<Mutex<Trimmer>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The model's error as the worker answers it: the prompt's length is the client's to fix.
+fn client_error(e: arbor_gen::GenerateError) -> (bool, String) {
+    let message = e.to_string();
+    (
+        message.contains("context holds") || message.contains("empty"),
+        message,
+    )
+}
+
+impl Worker {
+    /// The next job to start: one held back, else the queue's (waiting for it when `wait`);
+    /// `None` when there is none now (or, waiting, ever again).
+    fn next(&mut self, wait: bool) -> Option<Job> {
+        loop {
+            let job = match self.held.take() {
+                Some(job) => job,
+                None if wait => self.queue.recv().ok()?,
+                None => self.queue.try_recv().ok()?,
+            };
+            // A client that left while its job was queued costs nothing.
+            if !job.reply.is_closed() {
+                return Some(job);
+            }
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Answers a job's client and counts the job done.
+    fn answer(&self, answer: Answer, result: Reply) {
+        let result = result.map(|mut completions| {
+            if let Some(trim) = &answer.trim {
+                let mut trim = lock(trim);
+                let rest = trim.finish();
+                if let (Some(stream), false) = (&answer.stream, rest.is_empty()) {
+                    let _ = stream.send(rest);
+                }
+                if let Some(first) = completions.first_mut() {
+                    first.text = trim.text();
+                }
+            }
+            completions
+        });
+        if let Some(reply) = lock(&answer.reply).take() {
             let _ = reply.send(result);
         }
-        pending.fetch_sub(1, Ordering::SeqCst);
+        self.pending.fetch_sub(1, Ordering::SeqCst);
     }
-}
 
-/// Where a job's text goes: its stream, or (unstreamed) only its reply, whose closing says
-/// the client left.
-struct Client<'a> {
-    stream: Option<tmpsc::UnboundedSender<String>>,
-    reply: &'a oneshot::Sender<Reply>,
-}
-
-impl Client<'_> {
-    /// Hands `piece` on; `Break` when the client is gone.
-    fn send(&self, piece: &str) -> ControlFlow<()> {
-        let gone = match &self.stream {
-            Some(stream) => stream.send(piece.to_string()).is_err(),
-            None => self.reply.is_closed(),
+    /// Renders a job's prompt and makes its callback: the text goes through the job's cut
+    /// (a code completion) to its stream; `Break` once the cut has ended or the client has
+    /// gone. `None` (the client answered) when the prompt cannot be rendered.
+    fn ready(&self, job: Job) -> Option<Ready> {
+        let answer = Answer {
+            reply: Arc::new(Mutex::new(Some(job.reply))),
+            stream: job.stream,
+            trim: job.trim.map(|t| Arc::new(Mutex::new(t))),
         };
-        if gone {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    }
-}
-
-/// One job's completions.
-fn run(
-    served: &mut ServedModel,
-    prompt: JobPrompt,
-    params: &GenerationParams,
-    client: Client<'_>,
-    trim: Option<Trimmer>,
-) -> Reply {
-    let text = match prompt {
-        JobPrompt::Text(text) => text,
-        JobPrompt::Chat(turns) => served
-            .model
-            .conversation(served.format)
-            .and_then(|c| c.messages(&turns))
-            .map_err(|e| (true, e.to_string()))?,
-    };
-    let client_error = |e: arbor_gen::GenerateError| {
-        let message = e.to_string();
-        // The prompt's length is the client's to fix.
-        (
-            message.contains("context holds") || message.contains("empty"),
-            message,
-        )
-    };
-    if params.n > 1 {
-        return served.model.generate(&text, params).map_err(client_error);
-    }
-    let Some(mut trimmer) = trim else {
-        let completion = served
-            .model
-            .generate_streaming(&text, params, &mut |piece| client.send(piece))
-            .map_err(client_error)?;
-        return Ok(vec![completion]);
-    };
-    let mut completion = served
-        .model
-        .generate_streaming(&text, params, &mut |piece| {
-            let (shown, ended) = trimmer.push(piece);
-            if !shown.is_empty() && client.send(&shown).is_break() {
-                return ControlFlow::Break(());
+        let text = match job.prompt {
+            JobPrompt::Text(text) => Ok(text),
+            JobPrompt::Chat(turns) => match &self.conversation {
+                Ok(c) => c.messages(&turns).map_err(|e| (true, e.to_string())),
+                Err(e) => Err((true, e.to_string())),
+            },
+        };
+        let text = match text {
+            Ok(text) => text,
+            Err(error) => {
+                self.answer(answer, Err(error));
+                return None;
             }
-            if ended {
+        };
+        let (reply, stream, trim) = (
+            answer.reply.clone(),
+            answer.stream.clone(),
+            answer.trim.clone(),
+        );
+        let on_text: arbor_gen::OnText = Box::new(move |piece: &str| {
+            let (shown, ended) = match &trim {
+                Some(trim) => lock(trim).push(piece),
+                None => (piece.to_string(), false),
+            };
+            let gone = match &stream {
+                Some(stream) => {
+                    stream.is_closed() || (!shown.is_empty() && stream.send(shown).is_err())
+                }
+                None => lock(&reply).as_ref().is_none_or(|r| r.is_closed()),
+            };
+            if gone || ended {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())
             }
+        });
+        Some(Ready {
+            text,
+            params: job.params,
+            on_text,
+            answer,
         })
-        .map_err(client_error)?;
-    let rest = trimmer.finish();
-    if !rest.is_empty() {
-        let _ = client.send(&rest);
     }
-    completion.text = trimmer.text();
-    Ok(vec![completion])
+
+    /// Runs jobs in `batch` (at most `slots` samples at once, one job whatever its size)
+    /// until the queue closes (false) or the batch fails (true: its jobs are answered with
+    /// the error, and a new batch may take over).
+    fn batched(&mut self, batch: &mut dyn arbor_gen::Batch, slots: usize) -> bool {
+        let mut answers: HashMap<usize, Answer> = HashMap::new();
+        loop {
+            // Jobs join while there is room; with nothing to decode, wait for one.
+            loop {
+                let idle = batch.active() == 0 && answers.is_empty();
+                let Some(job) = self.next(idle) else {
+                    if idle {
+                        return false;
+                    }
+                    break;
+                };
+                if batch.active() > 0 && batch.active() + job.params.n > slots {
+                    self.held = Some(job);
+                    break;
+                }
+                let Some(ready) = self.ready(job) else {
+                    continue;
+                };
+                match batch.join(&ready.text, &ready.params, Some(ready.on_text)) {
+                    Ok(id) => {
+                        answers.insert(id, ready.answer);
+                    }
+                    Err(e) => self.answer(ready.answer, Err(client_error(e))),
+                }
+            }
+            match batch.step() {
+                Ok(finished) => {
+                    for (id, result) in finished {
+                        if let Some(answer) = answers.remove(&id) {
+                            self.answer(answer, result.map_err(client_error));
+                        }
+                    }
+                }
+                Err(e) => {
+                    for (_, answer) in answers.drain() {
+                        self.answer(answer, Err((false, e.to_string())));
+                    }
+                    return true;
+                }
+            }
+        }
+    }
 }

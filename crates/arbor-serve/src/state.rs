@@ -186,13 +186,14 @@ pub(crate) fn start_updates(state: &Arc<AppState>, watch: bool) -> Result<(), Se
 pub(crate) fn load_model(
     state: &Arc<AppState>,
     loader: crate::model::ModelLoader,
+    slots: usize,
 ) -> Result<(), ServeError> {
     let state = state.clone();
     std::thread::Builder::new()
         .name("arbor-serve-load".into())
         .spawn(move || {
             let loaded = loader().and_then(|served| {
-                crate::model::ModelHandle::start(served)
+                crate::model::ModelHandle::start(served, slots)
                     .map_err(|e| format!("no model thread: {e}"))
             });
             if let crate::model::ModelSlot::Configured(slot) = &state.model {
@@ -222,6 +223,7 @@ mod tests {
                 port: 0,
                 api_key: None,
                 watch: false,
+                slots: 1,
             },
             false,
         )

@@ -41,6 +41,7 @@ fn start(repo: &Path, key: Option<&str>, watch: bool) -> RunningServer {
             port: 0,
             api_key: key.map(String::from),
             watch,
+            slots: 1,
         },
         None,
     )

@@ -16,6 +16,7 @@ pub fn serve(repo: &std::path::Path, loader: Option<arbor_serve::ModelLoader>) -
             port: 0,
             api_key: None,
             watch: false,
+            slots: 4,
         },
         loader,
     )
