@@ -7,7 +7,7 @@
 # searches. llama-cpp-python's server runs with --interrupt_requests False (its default cuts a
 # stream short when another request arrives).
 #
-#   benchmarks/serve_load.sh                 # THREADS=2 REQUESTS=4 MAX_TOKENS=64
+#   benchmarks/serve_load.sh                 # THREADS=2 REQUESTS=4 MAX_TOKENS=64 SLOTS=16
 #
 # Tokens are counted as the streamed content chunks (both servers send one per token: a
 # multi-byte character split over tokens may make one chunk of two). Run with nothing else
@@ -18,6 +18,8 @@ cd "$(dirname "$0")/.."
 THREADS=${THREADS:-2}
 REQUESTS=${REQUESTS:-4}
 MAX_TOKENS=${MAX_TOKENS:-64}
+# Samples Arbor decodes at once (continuous batching): 16, so no client of the largest run waits.
+SLOTS=${SLOTS:-16}
 python=$(scripts/llama-cpp-venv.sh)
 if ! "$python" -c "import llama_cpp.server.app" 2>/dev/null; then
     echo "adding llama-cpp-python's server dependencies from PyPI..." >&2
@@ -36,7 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 "$arbor" serve --port 0 --no-watch --repo . --index "$work/index" --model "$model" \
-    --threads "$THREADS" 2> "$work/arbor.log" &
+    --threads "$THREADS" --slots "$SLOTS" 2> "$work/arbor.log" &
 pids+=($!)
 port=$("$python" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 "$python" -m llama_cpp.server --model "$model" --host 127.0.0.1 --port "$port" \

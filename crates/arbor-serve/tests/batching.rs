@@ -2,7 +2,6 @@
 //! slots, and each gets the answer it would get alone; clients that leave stop their
 //! samples at the next step.
 
-use std::io::{BufRead, BufReader};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,7 +13,7 @@ use arbor_serve::ServedModel;
 use serde_json::json;
 
 mod common;
-use common::{events, json, post, serve, wait_until_idle};
+use common::{events, json, long_stream, post, serve, wait_until_idle};
 
 /// A model whose batch writes one word per step for every request in it, pausing a little
 /// per step, and records how many samples each step decoded.
@@ -177,27 +176,12 @@ fn clients_that_leave_leave_the_batch_at_the_next_step() {
     };
     let server = serve(repo.path(), Some(Box::new(move || Ok(model))));
     wait_until_idle(&server);
-    // Twenty long streams (more than the slots), each read for two events and dropped.
-    for _ in 0..20 {
-        let mut stream = std::net::TcpStream::connect(server.address()).unwrap();
-        let body = r#"{"prompt": "x", "stream": true, "max_tokens": 100000}"#;
-        std::io::Write::write_all(
-            &mut stream,
-            format!(
-                "POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                body.len()
-            )
-            .as_bytes(),
-        )
-        .unwrap();
-        let mut reader = BufReader::new(stream);
-        let (mut seen, mut line) = (0, String::new());
-        while seen < 2 {
-            line.clear();
-            reader.read_line(&mut line).unwrap();
-            seen += usize::from(line.starts_with("data:"));
-        }
-    }
+    // 200 long streams opened at once (far more than the slots), all dropped a moment later:
+    // some are decoding, the rest queued.
+    let streams: Vec<std::net::TcpStream> = (0..200).map(|_| long_stream(&server)).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!steps.lock().unwrap().is_empty(), "the batch ran");
+    drop(streams);
     wait_until_idle(&server);
     let after = steps.lock().unwrap().len();
     std::thread::sleep(Duration::from_millis(50));

@@ -2,7 +2,7 @@
 //! known): response shapes, streaming as server-sent events, bad requests, and a client that
 //! leaves in the middle of a stream stopping its generation.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use arbor_gen::{
 use arbor_serve::{RunningServer, ServedModel};
 
 mod common;
-use common::{agent, events, get, json, post, serve, wait_until_idle};
+use common::{agent, events, get, json, long_stream, post, serve, wait_until_idle};
 
 /// Answers `words` of the prompt's length in tokens (one per word), one piece per word with
 /// a pause, counting the pieces it produced.
@@ -143,19 +143,6 @@ fn start(words: usize, pause: Duration) -> (RunningServer, Arc<AtomicUsize>, tem
     let server = serve(repo.path(), Some(Box::new(move || Ok(model))));
     wait_until_idle(&server);
     (server, produced, repo)
-}
-
-/// A connection that has asked for a long streamed completion (2,000 pieces).
-fn long_stream(server: &RunningServer) -> std::net::TcpStream {
-    let mut stream = std::net::TcpStream::connect(server.address()).unwrap();
-    let body = r#"{"prompt": "x", "stream": true, "max_tokens": 2000}"#;
-    write!(
-        stream,
-        "POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    stream
 }
 
 #[test]

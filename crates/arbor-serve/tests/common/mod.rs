@@ -75,3 +75,17 @@ pub fn events(text: &str) -> Vec<String> {
         .map(|d| d.trim().to_string())
         .collect()
 }
+
+/// A connection that has asked for a long streamed completion (2,000 pieces).
+pub fn long_stream(server: &RunningServer) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(server.address()).unwrap();
+    let body = r#"{"prompt": "x", "stream": true, "max_tokens": 2000}"#;
+    write!(
+        stream,
+        "POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    stream
+}
