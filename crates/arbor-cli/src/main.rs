@@ -67,6 +67,9 @@ enum Command {
     /// A local HTTP server: the search page and API, the lint API, the index kept up to date,
     /// and with --model OpenAI's completion routes.
     Serve(serve_cmd::ServeArgs),
+    /// A language server over stdio for any editor: review findings as diagnostics, quick
+    /// fixes, fix-all and suppressions, document outlines.
+    Lsp,
 }
 
 /// Options shared by commands that read source files.
@@ -128,6 +131,11 @@ impl Outcome {
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    if let Command::Lsp = cli.command {
+        // The server's own threads write stdout: it must not be locked here.
+        arbor_lsp::serve_stdio()?;
+        return Ok(Outcome::Ok);
+    }
     let stdout = io::stdout().lock();
     let mut out = io::BufWriter::new(stdout);
     let outcome = match cli.command {
@@ -142,6 +150,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Eval(EvalCommand::Run(args)) => eval_cmd::generate_and_score(args, &mut out)?,
         Command::Solve(args) => solve_cmd::solve(args, &mut out)?,
         Command::Serve(args) => serve_cmd::run(args)?,
+        Command::Lsp => unreachable!("served above"),
         Command::Eval(EvalCommand::Select(args)) => eval_cmd::select_samples(args, &mut out)?,
         Command::Eval(EvalCommand::Report(args)) => eval_cmd::write_report(args, &mut out)?,
         Command::Augment(args) => augment_cmd::run(args, &mut out)?,

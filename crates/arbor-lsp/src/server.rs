@@ -1,0 +1,462 @@
+//! The server's loop: one message at a time, in order (as ruff's server: no handler runs
+//! beside another). Edits mark their document; once the client has been quiet for the
+//! debounce interval, the marked documents are linted and (for clients that do not pull)
+//! their diagnostics pushed.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use crossbeam_channel::RecvTimeoutError;
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types::notification::{self as note, Notification as _};
+use lsp_types::request::{self as req, Request as _};
+use lsp_types::{
+    CodeActionKind, CodeActionOptions, CodeActionProviderCapability, Diagnostic, DiagnosticOptions,
+    DiagnosticServerCapabilities, DiagnosticSeverity, DocumentDiagnosticReport,
+    DocumentDiagnosticReportResult, DocumentSymbolResponse, FullDocumentDiagnosticReport,
+    InitializeParams, InitializeResult, MessageType, Position, PublishDiagnosticsParams, Range,
+    RelatedFullDocumentDiagnosticReport, SaveOptions, ServerCapabilities, ServerInfo,
+    ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, Uri,
+};
+
+use crate::diagnostics::{self, Linted, FIX_ALL};
+use crate::documents::{path_of, uri_of, Document};
+use crate::workspace::{is_config_file, Workspace};
+use crate::LspError;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Quiet time after an edit before the document is linted again.
+    pub debounce: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            debounce: Duration::from_millis(50),
+        }
+    }
+}
+
+/// What the server advertises.
+fn capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions {
+                    include_text: Some(false),
+                })),
+                ..TextDocumentSyncOptions::default()
+            },
+        )),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::new(FIX_ALL)]),
+            ..CodeActionOptions::default()
+        })),
+        document_symbol_provider: Some(lsp_types::OneOf::Left(true)),
+        diagnostic_provider: Some(DiagnosticServerCapabilities::Options(DiagnosticOptions {
+            identifier: Some("arbor".into()),
+            inter_file_dependencies: false,
+            workspace_diagnostics: false,
+            ..DiagnosticOptions::default()
+        })),
+        ..ServerCapabilities::default()
+    }
+}
+
+/// The workspace folders the client names (its root URI or, failing that, the current
+/// directory).
+#[allow(deprecated)] // root_uri and root_path: older clients send only those.
+fn roots(params: &InitializeParams) -> Vec<std::path::PathBuf> {
+    let folders: Vec<_> = params
+        .workspace_folders
+        .iter()
+        .flatten()
+        .filter_map(|f| path_of(&f.uri))
+        .collect();
+    if !folders.is_empty() {
+        return folders;
+    }
+    if let Some(root) = params.root_uri.as_ref().and_then(path_of) {
+        return vec![root];
+    }
+    vec![std::env::current_dir().unwrap_or_default()]
+}
+
+/// Serves `connection` until the client exits: the `initialize` handshake, then every
+/// message in order.
+pub fn run(connection: Connection, options: Options) -> Result<(), LspError> {
+    let (id, params) = connection
+        .initialize_start()
+        .map_err(|e| LspError::Protocol(e.to_string()))?;
+    let params: InitializeParams = serde_json::from_value(params)?;
+    let pull = params
+        .capabilities
+        .text_document
+        .as_ref()
+        .and_then(|t| t.diagnostic.as_ref())
+        .is_some();
+    let result = InitializeResult {
+        capabilities: capabilities(),
+        server_info: Some(ServerInfo {
+            name: "arbor".into(),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        }),
+    };
+    connection
+        .initialize_finish(id, serde_json::to_value(result)?)
+        .map_err(|e| LspError::Protocol(e.to_string()))?;
+    let mut server = Server {
+        workspaces: roots(&params).iter().map(|r| Workspace::load(r)).collect(),
+        connection,
+        options,
+        pull,
+        documents: HashMap::new(),
+        linted: HashMap::new(),
+        dirty: HashSet::new(),
+        config_uris: HashSet::new(),
+        shutting_down: false,
+    };
+    server.publish_config_problems();
+    server.serve()
+}
+
+struct Server {
+    connection: Connection,
+    options: Options,
+    /// The client pulls diagnostics (`textDocument/diagnostic`): none are pushed.
+    pull: bool,
+    workspaces: Vec<Workspace>,
+    /// Open documents, by URI (as text: lsp-types' `Uri` caches inside, so it is no key).
+    documents: HashMap<String, Document>,
+    linted: HashMap<String, Linted>,
+    /// Documents edited since they were last linted.
+    dirty: HashSet<String>,
+    /// Configuration files that have a diagnostic published.
+    config_uris: HashSet<String>,
+    shutting_down: bool,
+}
+
+impl Server {
+    fn serve(&mut self) -> Result<(), LspError> {
+        loop {
+            let message = if self.dirty.is_empty() {
+                match self.connection.receiver.recv() {
+                    Ok(message) => message,
+                    Err(_) => return Ok(()),
+                }
+            } else {
+                match self.connection.receiver.recv_timeout(self.options.debounce) {
+                    Ok(message) => message,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.flush();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => return Ok(()),
+                }
+            };
+            match message {
+                Message::Request(request) => self.request(request),
+                Message::Notification(n) if n.method == note::Exit::METHOD => return Ok(()),
+                Message::Notification(n) => self.notification(n),
+                Message::Response(_) => {}
+            }
+        }
+    }
+
+    fn send(&self, message: impl Into<Message>) {
+        let _ = self.connection.sender.send(message.into());
+    }
+
+    fn notify<N: note::Notification>(&self, params: N::Params) {
+        self.send(Notification::new(N::METHOD.into(), params));
+    }
+
+    fn show_error(&self, message: String) {
+        self.notify::<note::ShowMessage>(ShowMessageParams {
+            typ: MessageType::ERROR,
+            message,
+        });
+    }
+
+    /// The workspace `doc` belongs to: the one with the longest root above it, else the first.
+    fn workspace_of(&self, doc: &Document) -> &Workspace {
+        doc.path
+            .as_deref()
+            .and_then(|path| {
+                self.workspaces
+                    .iter()
+                    .filter(|w| path.starts_with(&w.root))
+                    .max_by_key(|w| w.root.as_os_str().len())
+            })
+            .unwrap_or(&self.workspaces[0])
+    }
+
+    /// The findings of `uri`'s current text (linted now when they are stale).
+    fn linted(&mut self, uri: &str) -> Option<&Linted> {
+        let doc = self.documents.get(uri)?;
+        let fresh = self
+            .linted
+            .get(uri)
+            .is_some_and(|l| l.version == doc.version);
+        if !fresh {
+            let linted = diagnostics::lint(self.workspace_of(doc), doc);
+            self.linted.insert(uri.to_string(), linted);
+            self.dirty.remove(uri);
+        }
+        self.linted.get(uri)
+    }
+
+    fn diagnostics_of(&mut self, uri: &str) -> Vec<Diagnostic> {
+        let Some(linted) = self.linted(uri).cloned() else {
+            return Vec::new();
+        };
+        let doc = &self.documents[uri];
+        linted
+            .findings
+            .iter()
+            .map(|f| diagnostics::diagnostic(doc, f))
+            .collect()
+    }
+
+    /// Lints the edited documents and pushes their diagnostics.
+    fn flush(&mut self) {
+        let dirty: Vec<String> = self.dirty.drain().collect();
+        for key in dirty {
+            let items = self.diagnostics_of(&key);
+            if let (false, Some(doc)) = (self.pull, self.documents.get(&key)) {
+                self.publish(doc.uri.clone(), items, Some(doc.version));
+            }
+        }
+    }
+
+    fn publish(&self, uri: Uri, diagnostics: Vec<Diagnostic>, version: Option<i32>) {
+        self.notify::<note::PublishDiagnostics>(PublishDiagnosticsParams {
+            uri,
+            diagnostics,
+            version,
+        });
+    }
+
+    /// A diagnostic on each configuration file that did not load; the old ones cleared.
+    fn publish_config_problems(&mut self) {
+        let mut now = HashSet::new();
+        for workspace in &self.workspaces {
+            let Some(problem) = &workspace.problem else {
+                continue;
+            };
+            let Some(uri) = uri_of(&problem.path) else {
+                continue;
+            };
+            let at = Position::new(problem.line, 0);
+            let diagnostic = Diagnostic {
+                range: Range::new(at, Position::new(problem.line, u32::MAX)),
+                severity: Some(DiagnosticSeverity::ERROR),
+                source: Some("arbor".into()),
+                message: format!(
+                    "{} (Arbor lints with its defaults until this is fixed)",
+                    problem.message
+                ),
+                ..Diagnostic::default()
+            };
+            now.insert(uri.as_str().to_string());
+            self.publish(uri, vec![diagnostic], None);
+        }
+        for gone in self.config_uris.difference(&now) {
+            if let Ok(uri) = gone.parse::<Uri>() {
+                self.publish(uri, Vec::new(), None);
+            }
+        }
+        self.config_uris = now;
+    }
+
+    /// Reads the configurations again and lints every open document again.
+    fn reload(&mut self) {
+        self.workspaces = self
+            .workspaces
+            .iter()
+            .map(|w| Workspace::load(&w.root))
+            .collect();
+        self.publish_config_problems();
+        self.linted.clear();
+        self.dirty.extend(self.documents.keys().cloned());
+    }
+
+    /// Drops a document and what is known of it.
+    fn forget(&mut self, key: &str) {
+        self.documents.remove(key);
+        self.linted.remove(key);
+        self.dirty.remove(key);
+    }
+
+    fn notification(&mut self, n: Notification) {
+        use lsp_types::{
+            DidChangeTextDocumentParams as Change, DidChangeWatchedFilesParams as Watched,
+            DidCloseTextDocumentParams as Close, DidOpenTextDocumentParams as Open,
+            DidSaveTextDocumentParams as Save,
+        };
+        match n.method.as_str() {
+            note::DidOpenTextDocument::METHOD => {
+                if let Ok(p) = n.extract::<Open>(note::DidOpenTextDocument::METHOD) {
+                    let d = p.text_document;
+                    let key = d.uri.as_str().to_string();
+                    let doc = Document::new(d.uri, &d.language_id, d.version, d.text);
+                    self.documents.insert(key.clone(), doc);
+                    self.dirty.insert(key);
+                }
+            }
+            note::DidChangeTextDocument::METHOD => {
+                if let Ok(p) = n.extract::<Change>(note::DidChangeTextDocument::METHOD) {
+                    self.change(p);
+                }
+            }
+            note::DidCloseTextDocument::METHOD => {
+                if let Ok(p) = n.extract::<Close>(note::DidCloseTextDocument::METHOD) {
+                    self.forget(p.text_document.uri.as_str());
+                    if !self.pull {
+                        self.publish(p.text_document.uri, Vec::new(), None);
+                    }
+                }
+            }
+            note::DidSaveTextDocument::METHOD => {
+                if let Ok(p) = n.extract::<Save>(note::DidSaveTextDocument::METHOD) {
+                    if path_of(&p.text_document.uri).is_some_and(|p| is_config_file(&p)) {
+                        self.reload();
+                    }
+                }
+            }
+            note::DidChangeWatchedFiles::METHOD => {
+                if let Ok(p) = n.extract::<Watched>(note::DidChangeWatchedFiles::METHOD) {
+                    let config = |c: &lsp_types::FileEvent| {
+                        path_of(&c.uri).is_some_and(|p| is_config_file(&p))
+                    };
+                    if p.changes.iter().any(config) {
+                        self.reload();
+                    }
+                }
+            }
+            _ => {} // $/cancelRequest, initialized, $/setTrace, …: nothing to do
+        }
+    }
+
+    /// Applies an edit; one outside the document drops it (its text is no longer the
+    /// client's) and says so.
+    fn change(&mut self, p: lsp_types::DidChangeTextDocumentParams) {
+        let uri = p.text_document.uri;
+        let key = uri.as_str().to_string();
+        let Some(doc) = self.documents.get_mut(&key) else {
+            return;
+        };
+        match doc.change(p.text_document.version, p.content_changes) {
+            Ok(()) => {
+                self.dirty.insert(key);
+            }
+            Err(e) => {
+                self.forget(&key);
+                self.show_error(format!(
+                    "arbor: an edit of {} is outside the document ({e}); close and reopen it",
+                    uri.as_str()
+                ));
+                if !self.pull {
+                    self.publish(uri, Vec::new(), None);
+                }
+            }
+        }
+    }
+
+    fn request(&mut self, request: Request) {
+        let id = request.id.clone();
+        if request.method == req::Shutdown::METHOD {
+            self.shutting_down = true;
+            self.send(Response::new_ok(id, ()));
+            return;
+        }
+        if self.shutting_down {
+            self.send(Response::new_err(
+                id,
+                ErrorCode::InvalidRequest as i32,
+                "the server is shutting down".into(),
+            ));
+            return;
+        }
+        let answer = match request.method.as_str() {
+            req::DocumentDiagnosticRequest::METHOD => self.pull_diagnostics(request),
+            req::CodeActionRequest::METHOD => self.code_actions(request),
+            req::DocumentSymbolRequest::METHOD => self.document_symbols(request),
+            method => Err((
+                ErrorCode::MethodNotFound,
+                format!("arbor lsp does not handle `{method}`"),
+            )),
+        };
+        self.send(match answer {
+            Ok(value) => Response {
+                id,
+                result: Some(value),
+                error: None,
+            },
+            Err((code, message)) => Response::new_err(id, code as i32, message),
+        });
+    }
+
+    fn pull_diagnostics(&mut self, request: Request) -> Answer {
+        let params: lsp_types::DocumentDiagnosticParams =
+            params_of::<req::DocumentDiagnosticRequest>(request)?;
+        let uri = params.text_document.uri.as_str();
+        let version = self.documents.get(uri).map(|d| d.version);
+        let items = self.diagnostics_of(uri);
+        let report = DocumentDiagnosticReportResult::Report(DocumentDiagnosticReport::Full(
+            RelatedFullDocumentDiagnosticReport {
+                related_documents: None,
+                full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                    result_id: version.map(|v| v.to_string()),
+                    items,
+                },
+            },
+        ));
+        Ok(serde_json::to_value(report).unwrap_or_default())
+    }
+
+    fn code_actions(&mut self, request: Request) -> Answer {
+        let params: lsp_types::CodeActionParams = params_of::<req::CodeActionRequest>(request)?;
+        let uri = params.text_document.uri.as_str();
+        let findings = self
+            .linted(uri)
+            .map(|l| l.findings.clone())
+            .unwrap_or_default();
+        let Some(doc) = self.documents.get(uri) else {
+            return Ok(serde_json::Value::Array(Vec::new()));
+        };
+        let actions =
+            diagnostics::code_actions(doc, &findings, params.range, params.context.only.as_deref());
+        Ok(serde_json::to_value(actions).unwrap_or_default())
+    }
+
+    fn document_symbols(&mut self, request: Request) -> Answer {
+        let params: lsp_types::DocumentSymbolParams =
+            params_of::<req::DocumentSymbolRequest>(request)?;
+        let symbols = self
+            .documents
+            .get(params.text_document.uri.as_str())
+            .map(crate::symbols::document_symbols)
+            .unwrap_or_default();
+        Ok(serde_json::to_value(DocumentSymbolResponse::Nested(symbols)).unwrap_or_default())
+    }
+}
+
+/// A request's result, or its error.
+type Answer = Result<serde_json::Value, (ErrorCode, String)>;
+
+/// The parameters of a request of type `R`, or an `InvalidParams` error.
+fn params_of<R: req::Request>(request: Request) -> Result<R::Params, (ErrorCode, String)> {
+    let _: &RequestId = &request.id;
+    serde_json::from_value(request.params).map_err(|e| {
+        (
+            ErrorCode::InvalidParams,
+            format!("bad parameters of `{}`: {e}", R::METHOD),
+        )
+    })
+}

@@ -1,0 +1,434 @@
+//! The server over lsp-server's in-memory connection, driven as an editor drives it: open,
+//! edit and close documents, diagnostics after each edit, code actions applied and the file
+//! linted clean again, configuration reloads, bad input, shutdown and exit.
+
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
+use serde_json::{json, Value};
+
+/// An editor's end of the connection.
+struct Client {
+    conn: Connection,
+    server: Option<JoinHandle<Result<(), arbor_lsp::LspError>>>,
+    next: i32,
+    /// Notifications received while waiting for something else.
+    seen: Vec<Notification>,
+    root: tempfile::TempDir,
+}
+
+const WAIT: Duration = Duration::from_secs(10);
+
+impl Client {
+    /// A server on a fresh workspace holding `files`, initialized; `pull` says the client
+    /// pulls diagnostics.
+    fn start(files: &[(&str, &str)], pull: bool) -> Client {
+        let root = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(root.path().join(name), text).unwrap();
+        }
+        let (server, conn) = Connection::memory();
+        let handle = std::thread::spawn(move || {
+            arbor_lsp::run(
+                server,
+                arbor_lsp::Options {
+                    debounce: Duration::from_millis(20),
+                },
+            )
+        });
+        let mut client = Client {
+            conn,
+            server: Some(handle),
+            next: 0,
+            seen: Vec::new(),
+            root,
+        };
+        let capabilities = if pull {
+            json!({"textDocument": {"diagnostic": {}}})
+        } else {
+            json!({})
+        };
+        let root_uri = client.uri("");
+        let init = client.request(
+            "initialize",
+            json!({"capabilities": capabilities, "rootUri": root_uri.trim_end_matches('/')}),
+        );
+        assert!(init.error.is_none(), "{init:?}");
+        client.notify("initialized", json!({}));
+        client
+    }
+
+    fn uri(&self, name: &str) -> String {
+        let root = std::fs::canonicalize(self.root.path()).unwrap();
+        url::Url::from_file_path(root.join(name))
+            .unwrap()
+            .to_string()
+    }
+
+    fn notify(&self, method: &str, params: Value) {
+        self.conn
+            .sender
+            .send(Notification::new(method.into(), params).into())
+            .unwrap();
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Response {
+        self.next += 1;
+        let id = RequestId::from(self.next);
+        self.conn
+            .sender
+            .send(Request::new(id.clone(), method.into(), params).into())
+            .unwrap();
+        loop {
+            match self.conn.receiver.recv_timeout(WAIT).expect("an answer") {
+                Message::Response(r) if r.id == id => return r,
+                Message::Notification(n) => self.seen.push(n),
+                _ => {}
+            }
+        }
+    }
+
+    /// The next notification of `method` (already received, or within the wait).
+    fn wait_for(&mut self, method: &str) -> Value {
+        if let Some(i) = self.seen.iter().position(|n| n.method == method) {
+            return self.seen.remove(i).params;
+        }
+        loop {
+            match self
+                .conn
+                .receiver
+                .recv_timeout(WAIT)
+                .expect("a notification")
+            {
+                Message::Notification(n) if n.method == method => return n.params,
+                Message::Notification(n) => self.seen.push(n),
+                _ => {}
+            }
+        }
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        loop {
+            let params = self.wait_for("textDocument/publishDiagnostics");
+            if params["uri"] == uri {
+                return params["diagnostics"].as_array().unwrap().clone();
+            }
+        }
+    }
+
+    fn open(&self, uri: &str, language: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}}),
+        );
+    }
+
+    fn shutdown(mut self) {
+        let r = self.request("shutdown", Value::Null);
+        assert!(r.error.is_none());
+        let after = self.request("textDocument/documentSymbol", json!({}));
+        assert_eq!(
+            after.error.unwrap().code,
+            -32600,
+            "requests after shutdown are refused"
+        );
+        self.notify("exit", Value::Null);
+        let served = self.server.take().unwrap().join().unwrap();
+        assert!(served.is_ok(), "{served:?}");
+    }
+}
+
+fn codes(diagnostics: &[Value]) -> Vec<String> {
+    let mut codes: Vec<String> = diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect();
+    codes.sort();
+    codes
+}
+
+/// Applies LSP text edits (non-overlapping) to `text`.
+fn apply(text: &str, edits: &[Value]) -> String {
+    let index = arbor_lsp::position::LineIndex::new(text);
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            let range: lsp_types::Range = serde_json::from_value(e["range"].clone()).unwrap();
+            let bytes = index.bytes(text, range).unwrap();
+            (
+                bytes.start,
+                bytes.end,
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut out = text.to_string();
+    for (start, end, new) in spans {
+        out.replace_range(start..end, &new);
+    }
+    out
+}
+
+const PYTHON: &str =
+    "import os\nimport sys\n\nprint(sys.argv)\nx = None\nif x == None:\n    pass\n";
+
+#[test]
+fn diagnostics_follow_edits_and_fix_all_leaves_the_document_clean() {
+    let mut client = Client::start(&[], false);
+    let uri = client.uri("app.py");
+    client.open(&uri, "python", PYTHON);
+    let first = client.diagnostics(&uri);
+    assert_eq!(codes(&first), ["py/none-comparison", "py/unused-import"]);
+    let unused = first
+        .iter()
+        .find(|d| d["code"] == "py/unused-import")
+        .unwrap();
+    assert_eq!(unused["range"]["start"], json!({"line": 0, "character": 7}));
+    assert_eq!(unused["source"], "arbor");
+    assert_eq!(unused["tags"], json!([1]));
+    // An incremental edit: another unused import on a new first line.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "import json\n"}]}),
+    );
+    let text = format!("import json\n{PYTHON}");
+    let second = client.diagnostics(&uri);
+    assert_eq!(
+        codes(&second),
+        ["py/none-comparison", "py/unused-import", "py/unused-import"]
+    );
+    // Fix all, applied as an editor applies it, then sent back.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+               "context": {"diagnostics": [], "only": ["source.fixAll"]}}),
+    );
+    let actions = actions.result.unwrap();
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0]["kind"], "source.fixAll.arbor");
+    let fixed = apply(
+        &text,
+        actions[0]["edit"]["changes"][&uri].as_array().unwrap(),
+    );
+    assert_eq!(
+        fixed,
+        "import sys\n\nprint(sys.argv)\nx = None\nif x is None:\n    pass\n"
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": fixed}]}),
+    );
+    assert!(client.diagnostics(&uri).is_empty());
+    // Closing clears the document's diagnostics.
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert!(client.diagnostics(&uri).is_empty());
+    client.shutdown();
+}
+
+#[test]
+fn quick_fixes_and_suppressions_apply_to_one_finding() {
+    let mut client = Client::start(&[], false);
+    let uri = client.uri("app.py");
+    client.open(&uri, "python", PYTHON);
+    let diagnostics = client.diagnostics(&uri);
+    let comparison = diagnostics
+        .iter()
+        .find(|d| d["code"] == "py/none-comparison")
+        .unwrap()
+        .clone();
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": comparison["range"],
+                   "context": {"diagnostics": [comparison]}}),
+        )
+        .result
+        .unwrap();
+    let titles: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("Fix py/none-comparison")),
+        "{titles:?}"
+    );
+    let suppress = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Suppress py/none-comparison on this line")
+        .expect("a suppression");
+    assert_eq!(suppress["kind"], "quickfix");
+    let suppressed = apply(
+        PYTHON,
+        suppress["edit"]["changes"][&uri].as_array().unwrap(),
+    );
+    assert!(
+        suppressed.contains("if x == None:  # arbor: ignore[py/none-comparison]\n"),
+        "{suppressed}"
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": suppressed}]}),
+    );
+    assert_eq!(codes(&client.diagnostics(&uri)), ["py/unused-import"]);
+    client.shutdown();
+}
+
+#[test]
+fn a_client_that_pulls_gets_no_pushes_and_columns_count_utf16() {
+    let mut client = Client::start(&[], true);
+    let uri = client.uri("u.py");
+    // `𝔸` is two UTF-16 units, `é` one: the comparison starts at column 13 in UTF-16.
+    client.open(&uri, "python", "s = '𝔸é'; t = s == None\n");
+    let report = client
+        .request(
+            "textDocument/diagnostic",
+            json!({"textDocument": {"uri": uri}}),
+        )
+        .result
+        .unwrap();
+    assert_eq!(report["kind"], "full");
+    let items = report["items"].as_array().unwrap();
+    assert_eq!(codes(items), ["py/none-comparison"]);
+    assert_eq!(
+        items[0]["range"]["start"],
+        json!({"line": 0, "character": 15})
+    );
+    assert_eq!(
+        items[0]["range"]["end"],
+        json!({"line": 0, "character": 24})
+    );
+    // Nothing was pushed meanwhile.
+    std::thread::sleep(Duration::from_millis(100));
+    let _ = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert!(
+        client
+            .seen
+            .iter()
+            .all(|n| n.method != "textDocument/publishDiagnostics"),
+        "{:?}",
+        client.seen
+    );
+    client.shutdown();
+}
+
+#[test]
+fn the_configuration_is_reloaded_and_its_errors_are_diagnostics() {
+    let mut client = Client::start(
+        &[(
+            "arbor.toml",
+            "ignore = [\"py/none-comparison\"]\nselect = 3\n",
+        )],
+        false,
+    );
+    let config = client.uri("arbor.toml");
+    let problem = client.diagnostics(&config);
+    assert_eq!(problem.len(), 1);
+    assert_eq!(problem[0]["range"]["start"]["line"], 1, "{problem:?}");
+    // Meanwhile the defaults are in force.
+    let uri = client.uri("app.py");
+    client.open(&uri, "python", PYTHON);
+    assert_eq!(
+        codes(&client.diagnostics(&uri)),
+        ["py/none-comparison", "py/unused-import"]
+    );
+    // The file is repaired and saved: its diagnostic goes, the configuration applies.
+    std::fs::write(
+        client.root.path().join("arbor.toml"),
+        "ignore = [\"py/none-comparison\"]\n",
+    )
+    .unwrap();
+    client.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": config}}),
+    );
+    assert!(client.diagnostics(&config).is_empty());
+    assert_eq!(codes(&client.diagnostics(&uri)), ["py/unused-import"]);
+    client.shutdown();
+}
+
+#[test]
+fn bad_input_gets_errors_and_the_server_keeps_serving() {
+    let mut client = Client::start(&[], false);
+    let r = client.request("workspace/frobnicate", json!({}));
+    assert_eq!(r.error.unwrap().code, -32601);
+    let r = client.request("textDocument/codeAction", json!({"textDocument": 3}));
+    assert_eq!(r.error.unwrap().code, -32602);
+    let uri = client.uri("a.py");
+    client.open(&uri, "python", "x = 1\n");
+    assert!(client.diagnostics(&uri).is_empty());
+    // An edit outside the document: an error message, the document dropped.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 40, "character": 0}, "end": {"line": 41, "character": 0}}, "text": "y"}]}),
+    );
+    let shown = client.wait_for("window/showMessage");
+    assert_eq!(shown["type"], 1);
+    assert!(shown["message"]
+        .as_str()
+        .unwrap()
+        .contains("outside the document"));
+    // A 10 MB document and a binary one: no findings, no crash.
+    let big = client.uri("big.py");
+    client.open(&big, "python", &"x == None\n".repeat(1_100_000));
+    assert!(client.diagnostics(&big).is_empty());
+    let binary = client.uri("b.py");
+    client.open(&binary, "python", "x == None\0\n");
+    assert!(client.diagnostics(&binary).is_empty());
+    // Still serving.
+    let other = client.uri("c.py");
+    client.open(&other, "python", "if y == None:\n    pass\n");
+    assert_eq!(codes(&client.diagnostics(&other)), ["py/none-comparison"]);
+    client.shutdown();
+}
+
+#[test]
+fn document_symbols_nest_as_the_code_does() {
+    let mut client = Client::start(&[], false);
+    let uri = client.uri("shapes.py");
+    client.open(
+        &uri,
+        "python",
+        "class Shape:\n    def area(self):\n        return 0\n\n    def name(self):\n        return 'shape'\n\n\ndef make():\n    return Shape()\n",
+    );
+    let symbols = client
+        .request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        )
+        .result
+        .unwrap();
+    let names = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&symbols), ["Shape", "make"]);
+    assert_eq!(names(&symbols[0]["children"]), ["area", "name"]);
+    assert_eq!(symbols[0]["kind"], 5); // Class
+    assert_eq!(symbols[0]["children"][0]["kind"], 6); // Method
+    assert_eq!(
+        symbols[0]["children"][1]["selectionRange"]["start"],
+        json!({"line": 4, "character": 8})
+    );
+    client.shutdown();
+}
