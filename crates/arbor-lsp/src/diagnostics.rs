@@ -3,15 +3,16 @@
 //! `source.fixAll.arbor`, and a comment that suppresses a rule on a line.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use arbor_lint::{Finding, Language, Severity};
 use arbor_syntax::ParsedFile;
 use lsp_types::{
-    CodeAction, CodeActionKind, CodeActionOrCommand, Diagnostic, DiagnosticSeverity, DiagnosticTag,
-    NumberOrString, Range, TextEdit, WorkspaceEdit,
+    CodeAction, CodeActionKind, CodeActionOrCommand, CodeDescription, Diagnostic,
+    DiagnosticSeverity, DiagnosticTag, NumberOrString, Range, TextEdit, WorkspaceEdit,
 };
 
-use crate::documents::Document;
+use crate::documents::{uri_of, Document};
 use crate::workspace::Workspace;
 
 /// The kind of the action that applies every safe fix.
@@ -59,8 +60,8 @@ pub fn lint(workspace: &Workspace, doc: &Document) -> Linted {
     }
 }
 
-/// The diagnostic of `finding` in `doc`.
-pub fn diagnostic(doc: &Document, finding: &Finding) -> Diagnostic {
+/// The diagnostic of `finding` in `doc`; its rule's page under `docs`, when there is one.
+pub fn diagnostic(doc: &Document, finding: &Finding, docs: Option<&Path>) -> Diagnostic {
     let severity = match finding.severity {
         Severity::Error => DiagnosticSeverity::ERROR,
         Severity::Warning => DiagnosticSeverity::WARNING,
@@ -72,6 +73,9 @@ pub fn diagnostic(doc: &Document, finding: &Finding) -> Diagnostic {
         range: range_of(doc, finding),
         severity: Some(severity),
         code: Some(NumberOrString::String(finding.rule.clone())),
+        code_description: docs
+            .and_then(|dir| uri_of(&crate::docs::page(dir, &finding.rule)))
+            .map(|href| CodeDescription { href }),
         source: Some("arbor".into()),
         message: finding.message.clone(),
         tags: unused.then(|| vec![DiagnosticTag::UNNECESSARY]),
@@ -100,6 +104,7 @@ pub fn code_actions(
     findings: &[Finding],
     range: Range,
     only: Option<&[CodeActionKind]>,
+    docs: Option<&Path>,
 ) -> Vec<CodeActionOrCommand> {
     let mut actions = Vec::new();
     let Ok(wanted_bytes) = doc.lines.bytes(&doc.text, range) else {
@@ -109,7 +114,7 @@ pub fn code_actions(
         f.location.start_byte <= wanted_bytes.end && wanted_bytes.start <= f.location.end_byte
     };
     for finding in findings.iter().filter(|f| touches(f)) {
-        let diagnostics = Some(vec![diagnostic(doc, finding)]);
+        let diagnostics = Some(vec![diagnostic(doc, finding, docs)]);
         if let (Some(fix), true) = (&finding.fix, wanted(only, &CodeActionKind::QUICKFIX)) {
             let edits = fix
                 .iter()

@@ -6,17 +6,23 @@
 //!
 //! - diagnostics, pulled (`textDocument/diagnostic`) or, for clients that do not pull,
 //!   pushed once the client has been quiet for a moment after an edit (the rule id as
-//!   `code`, suppression comments honoured);
+//!   `code`, its documentation as `codeDescription`: a page [`docs`] writes into the cache;
+//!   suppression comments honoured);
 //! - code actions: each safe fix as a quick fix, `source.fixAll.arbor`, and a comment that
 //!   suppresses a rule on a line;
-//! - `textDocument/documentSymbol`: the syntax layer's definitions, nested.
+//! - `textDocument/documentSymbol`: the syntax layer's definitions, nested;
+//! - through the workspace's search index ([`navigation`]): `workspace/symbol`,
+//!   `textDocument/definition`, and the custom request `arbor/search` (the full query
+//!   language).
 //!
 //! Documents sync incrementally, positions in UTF-16 code units as the protocol counts them
 //! ([`position`] converts them, and nothing else does). A malformed message gets a JSON-RPC
 //! parse error and an unknown method `MethodNotFound`; the server keeps serving.
 
 pub mod diagnostics;
+pub mod docs;
 pub mod documents;
+pub mod navigation;
 pub mod position;
 pub mod server;
 pub mod symbols;

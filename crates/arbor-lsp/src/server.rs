@@ -22,6 +22,7 @@ use lsp_types::{
 
 use crate::diagnostics::{self, Linted, FIX_ALL};
 use crate::documents::{path_of, uri_of, Document};
+use crate::navigation::{self, Navigator};
 use crate::workspace::{is_config_file, Workspace};
 use crate::LspError;
 
@@ -58,6 +59,9 @@ fn capabilities() -> ServerCapabilities {
             ..CodeActionOptions::default()
         })),
         document_symbol_provider: Some(lsp_types::OneOf::Left(true)),
+        workspace_symbol_provider: Some(lsp_types::OneOf::Left(true)),
+        definition_provider: Some(lsp_types::OneOf::Left(true)),
+        experimental: Some(serde_json::json!({"arborSearch": true})),
         diagnostic_provider: Some(DiagnosticServerCapabilities::Options(DiagnosticOptions {
             identifier: Some("arbor".into()),
             inter_file_dependencies: false,
@@ -119,6 +123,7 @@ pub fn run(connection: Connection, options: Options) -> Result<(), LspError> {
         linted: HashMap::new(),
         dirty: HashSet::new(),
         config_uris: HashSet::new(),
+        navigators: HashMap::new(),
         shutting_down: false,
     };
     server.publish_config_problems();
@@ -138,6 +143,8 @@ struct Server {
     dirty: HashSet<String>,
     /// Configuration files that have a diagnostic published.
     config_uris: HashSet<String>,
+    /// Each workspace root's search index.
+    navigators: HashMap<std::path::PathBuf, Navigator>,
     shutting_down: bool,
 }
 
@@ -216,10 +223,11 @@ impl Server {
             return Vec::new();
         };
         let doc = &self.documents[uri];
+        let docs = self.workspace_of(doc).docs.as_deref();
         linted
             .findings
             .iter()
-            .map(|f| diagnostics::diagnostic(doc, f))
+            .map(|f| diagnostics::diagnostic(doc, f, docs))
             .collect()
     }
 
@@ -324,6 +332,7 @@ impl Server {
             }
             note::DidSaveTextDocument::METHOD => {
                 if let Ok(p) = n.extract::<Save>(note::DidSaveTextDocument::METHOD) {
+                    self.navigators.values_mut().for_each(Navigator::touch);
                     if path_of(&p.text_document.uri).is_some_and(|p| is_config_file(&p)) {
                         self.reload();
                     }
@@ -334,6 +343,7 @@ impl Server {
                     let config = |c: &lsp_types::FileEvent| {
                         path_of(&c.uri).is_some_and(|p| is_config_file(&p))
                     };
+                    self.navigators.values_mut().for_each(Navigator::touch);
                     if p.changes.iter().any(config) {
                         self.reload();
                     }
@@ -387,6 +397,9 @@ impl Server {
             req::DocumentDiagnosticRequest::METHOD => self.pull_diagnostics(request),
             req::CodeActionRequest::METHOD => self.code_actions(request),
             req::DocumentSymbolRequest::METHOD => self.document_symbols(request),
+            req::WorkspaceSymbolRequest::METHOD => self.workspace_symbols(request),
+            req::GotoDefinition::METHOD => self.definition(request),
+            SEARCH => self.search(request),
             method => Err((
                 ErrorCode::MethodNotFound,
                 format!("arbor lsp does not handle `{method}`"),
@@ -430,8 +443,9 @@ impl Server {
         let Some(doc) = self.documents.get(uri) else {
             return Ok(serde_json::Value::Array(Vec::new()));
         };
-        let actions =
-            diagnostics::code_actions(doc, &findings, params.range, params.context.only.as_deref());
+        let docs = self.workspace_of(doc).docs.as_deref();
+        let only = params.context.only.as_deref();
+        let actions = diagnostics::code_actions(doc, &findings, params.range, only, docs);
         Ok(serde_json::to_value(actions).unwrap_or_default())
     }
 
@@ -444,6 +458,76 @@ impl Server {
             .map(crate::symbols::document_symbols)
             .unwrap_or_default();
         Ok(serde_json::to_value(DocumentSymbolResponse::Nested(symbols)).unwrap_or_default())
+    }
+}
+
+/// The custom request that runs Arbor's query language: `{"query", "limit"?}` in,
+/// `{"count", "hits"}` out (hits as `arbor search --json` prints them).
+pub const SEARCH: &str = "arbor/search";
+
+/// The text of the open document at `path`, if there is one.
+fn open_text(documents: &HashMap<String, Document>, path: &std::path::Path) -> Option<String> {
+    let uri = uri_of(path)?;
+    documents.get(uri.as_str()).map(|d| d.text.clone())
+}
+
+impl Server {
+    fn workspace_symbols(&mut self, request: Request) -> Answer {
+        let params: lsp_types::WorkspaceSymbolParams =
+            params_of::<req::WorkspaceSymbolRequest>(request)?;
+        let roots: Vec<_> = self.workspaces.iter().map(|w| w.root.clone()).collect();
+        let mut symbols = Vec::new();
+        for root in roots {
+            let navigator = self.navigators.entry(root.clone()).or_default();
+            let open = |p: &std::path::Path| open_text(&self.documents, p);
+            let found = navigation::workspace_symbols(navigator, &root, &params.query, &open);
+            symbols.extend(found.map_err(|e| (ErrorCode::InternalError, e.to_string()))?);
+        }
+        Ok(serde_json::to_value(symbols).unwrap_or_default())
+    }
+
+    fn definition(&mut self, request: Request) -> Answer {
+        let params: lsp_types::GotoDefinitionParams = params_of::<req::GotoDefinition>(request)?;
+        let at = params.text_document_position_params;
+        let Some(doc) = self.documents.get(at.text_document.uri.as_str()).cloned() else {
+            return Ok(serde_json::Value::Null);
+        };
+        let root = self.workspace_of(&doc).root.clone();
+        let navigator = self.navigators.entry(root.clone()).or_default();
+        let open = |p: &std::path::Path| open_text(&self.documents, p);
+        let found = navigation::definition(navigator, &root, &doc, at.position, &open);
+        let found = found.map_err(|e| (ErrorCode::InternalError, e.to_string()))?;
+        Ok(serde_json::to_value(found).unwrap_or_default())
+    }
+
+    fn search(&mut self, request: Request) -> Answer {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Params {
+            query: String,
+            limit: Option<usize>,
+        }
+        let params: Params = serde_json::from_value(request.params).map_err(|e| {
+            (
+                ErrorCode::InvalidParams,
+                format!("bad parameters of `{SEARCH}`: {e}"),
+            )
+        })?;
+        let root = self.workspaces[0].root.clone();
+        let started = std::time::Instant::now();
+        let hits = self
+            .navigators
+            .entry(root.clone())
+            .or_default()
+            .search(&root, &params.query, params.limit.unwrap_or(20))
+            .map_err(|e| match e {
+                navigation::SearchError::Query(q) => (ErrorCode::InvalidParams, q.to_string()),
+                other => (ErrorCode::InternalError, other.to_string()),
+            })?;
+        Ok(serde_json::json!({
+            "query": params.query, "count": hits.len(), "hits": hits,
+            "elapsed_ms": started.elapsed().as_secs_f64() * 1000.0,
+        }))
     }
 }
 

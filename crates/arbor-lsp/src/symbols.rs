@@ -66,3 +66,23 @@ pub fn document_symbols(doc: &Document) -> Vec<DocumentSymbol> {
     }
     top
 }
+
+/// The name ranges of the definitions of `doc` named `name`.
+pub fn definitions_named(doc: &Document, name: &str) -> Vec<lsp_types::Range> {
+    let Some(language) = doc.language else {
+        return Vec::new();
+    };
+    let Ok(symbols) = ParsedFile::parse("outline", language, doc.text.clone())
+        .and_then(|parsed| parsed.symbols())
+    else {
+        return Vec::new();
+    };
+    symbols
+        .iter()
+        .filter(|s| s.name == name)
+        .map(|s| {
+            doc.lines
+                .range(&doc.text, s.name_span.start_byte, s.name_span.end_byte)
+        })
+        .collect()
+}

@@ -26,6 +26,8 @@ pub struct Workspace {
     pub linter: Linter,
     /// Why the configuration did not load.
     pub problem: Option<ConfigProblem>,
+    /// Where its rules' documentation pages are, when they could be written.
+    pub docs: Option<PathBuf>,
 }
 
 /// Whether `path` is a file Arbor reads its configuration from.
@@ -63,6 +65,7 @@ impl Workspace {
             }
         };
         Workspace {
+            docs: crate::docs::write(&linter),
             root,
             linter,
             problem,

@@ -188,6 +188,11 @@ fn diagnostics_follow_edits_and_fix_all_leaves_the_document_clean() {
         .unwrap();
     assert_eq!(unused["range"]["start"], json!({"line": 0, "character": 7}));
     assert_eq!(unused["source"], "arbor");
+    // The rule's page, written into the cache, is the code's description.
+    let page = url::Url::parse(unused["codeDescription"]["href"].as_str().unwrap()).unwrap();
+    let page = std::fs::read_to_string(page.to_file_path().unwrap()).unwrap();
+    assert!(page.starts_with("# py/unused-import\n"), "{page}");
+    assert!(page.contains("arbor: ignore[py/unused-import]"), "{page}");
     assert_eq!(unused["tags"], json!([1]));
     // An incremental edit: another unused import on a new first line.
     client.notify(
@@ -430,5 +435,74 @@ fn document_symbols_nest_as_the_code_does() {
         symbols[0]["children"][1]["selectionRange"]["start"],
         json!({"line": 4, "character": 8})
     );
+    client.shutdown();
+}
+
+#[test]
+fn symbols_definitions_and_search_come_from_the_workspace_index() {
+    let util = "def load_config(path):\n    return open(path).read()\n\n\nclass Settings:\n    def merge_defaults(self, other):\n        return other\n";
+    let mut client = Client::start(&[("util.py", util), ("notes.txt", "load_config")], false);
+    let uri = client.uri("main.py");
+    // A non-ASCII line before the call: the column is counted in UTF-16.
+    let main = "from util import load_config\n\ns = 'é𝔸'; cfg = load_config('a.toml')\n";
+    client.open(&uri, "python", main);
+    let found = client
+        .request("workspace/symbol", json!({"query": "merge_defaults"}))
+        .result
+        .unwrap();
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["name"], "merge_defaults");
+    assert_eq!(found[0]["containerName"], "Settings");
+    assert_eq!(found[0]["kind"], 6);
+    assert_eq!(found[0]["location"]["uri"], client.uri("util.py"));
+    assert_eq!(
+        found[0]["location"]["range"]["start"],
+        json!({"line": 5, "character": 8})
+    );
+    // The definition of the name under the cursor (on `load_config(` of line 3).
+    let target = client
+        .request(
+            "textDocument/definition",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 18}}),
+        )
+        .result
+        .unwrap();
+    let target = target.as_array().unwrap();
+    assert_eq!(target.len(), 1, "{target:?}");
+    assert_eq!(target[0]["uri"], client.uri("util.py"));
+    assert_eq!(
+        target[0]["range"]["start"],
+        json!({"line": 0, "character": 4})
+    );
+    // The full query language, and its errors with their column.
+    let search = client
+        .request(
+            "arbor/search",
+            json!({"query": "kind:class lang:python", "limit": 5}),
+        )
+        .result
+        .unwrap();
+    assert_eq!(search["count"], 1);
+    assert_eq!(search["hits"][0]["symbol"], "Settings");
+    let bad = client.request("arbor/search", json!({"query": "path:"}));
+    let error = bad.error.unwrap();
+    assert_eq!(error.code, -32602);
+    assert!(error.message.contains("column"), "{}", error.message);
+    // A file saved meanwhile is found after the save.
+    std::fs::write(
+        client.root.path().join("more.py"),
+        "def brand_new():\n    pass\n",
+    )
+    .unwrap();
+    client.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": client.uri("more.py")}}),
+    );
+    let found = client
+        .request("workspace/symbol", json!({"query": "brand_new"}))
+        .result
+        .unwrap();
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found:?}");
     client.shutdown();
 }
