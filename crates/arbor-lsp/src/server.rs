@@ -36,7 +36,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            debounce: Duration::from_millis(50),
+            debounce: Duration::from_millis(10),
         }
     }
 }
