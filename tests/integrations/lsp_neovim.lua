@@ -1,6 +1,7 @@
--- Neovim's own LSP client (Neovim 0.7+, headless) on `arbor lsp`: opens the fixture, waits
--- for diagnostics, asks for `source.fixAll.arbor`, applies it, writes the file, and waits for
--- the diagnostics of the fixable findings to go. Reports through $RESULT (one line per fact).
+-- Neovim's own LSP client (Neovim 0.7+, headless) on `arbor lsp --model smollm2-135m`: opens
+-- the fixture, waits for diagnostics, asks for `source.fixAll.arbor`, applies it, writes the
+-- file, waits for the diagnostics of the fixable findings to go, then asks the model for a
+-- completion. Reports through $RESULT (one line per fact).
 local arbor, file, result = os.getenv("ARBOR"), os.getenv("FIXTURE"), os.getenv("RESULT")
 local lines = {}
 local function say(line) table.insert(lines, line) end
@@ -11,7 +12,7 @@ end
 
 local client_id = vim.lsp.start_client({
   name = "arbor",
-  cmd = { arbor, "lsp" },
+  cmd = { arbor, "lsp", "--model", "smollm2-135m" },
   root_dir = vim.fn.fnamemodify(file, ":h"),
 })
 if not client_id then
@@ -43,5 +44,19 @@ if not vim.wait(20000, function() return #vim.diagnostic.get(buf) == 0 end, 50) 
   say("diagnostics remain after the fix"); finish(5); return
 end
 say("clean")
+vim.cmd("write")
+-- A completion from the model at the end of a new line in `main` (Neovim 0.7 has no inline
+-- completion: the ordinary request, one item).
+vim.api.nvim_buf_set_lines(buf, 4, 4, false, { "    total = " })
+local completion = client.request_sync("textDocument/completion", {
+  textDocument = { uri = vim.uri_from_bufnr(buf) },
+  position = { line = 4, character = 12 },
+}, 120000, buf)
+local items = completion and completion.result and completion.result.items or {}
+if #items ~= 1 or items[1].textEdit.newText == "" then
+  say("no completion: " .. vim.inspect(completion)); finish(6); return
+end
+say("completion " .. items[1].detail)
+vim.cmd("edit!") -- the completion's line is not kept: the written file is the fixed one
 vim.lsp.stop_client(client_id)
 finish(0)

@@ -2,7 +2,8 @@
 # `arbor lsp` driven by a client nobody here wrote: Neovim's built-in LSP client, headless
 # (Debian's `neovim`), runs tests/integrations/lsp_neovim.lua on a copy of
 # tests/fixtures/lsp/app.py: diagnostics arrive, the fix-all action is applied and the file
-# written, and the result must equal tests/fixtures/lsp/app.fixed.py byte for byte.
+# written, and the result must equal tests/fixtures/lsp/app.fixed.py byte for byte; then the
+# default model (fetched with pip into the cache on first use) completes a line.
 #
 #   tests/integrations/lsp_neovim.sh
 #
@@ -30,4 +31,4 @@ if ! diff -u tests/fixtures/lsp/app.fixed.py "$work/app.py"; then
     echo "lsp_neovim: the fixed file differs from tests/fixtures/lsp/app.fixed.py" >&2
     exit 1
 fi
-echo "lsp_neovim: $(nvim --version | head -1): diagnostics, fix-all applied and written, clean"
+echo "lsp_neovim: $(nvim --version | head -1): diagnostics, fix-all applied and written, clean, a completion from the model"

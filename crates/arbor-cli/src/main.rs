@@ -8,6 +8,7 @@ mod eval_cmd;
 mod generate_cmd;
 mod index_cmd;
 mod lint_cmd;
+mod lsp_cmd;
 mod parse_cmd;
 mod search_cmd;
 mod serve_cmd;
@@ -68,8 +69,9 @@ enum Command {
     /// and with --model OpenAI's completion routes.
     Serve(serve_cmd::ServeArgs),
     /// A language server over stdio for any editor: review findings as diagnostics, quick
-    /// fixes, fix-all and suppressions, document outlines.
-    Lsp,
+    /// fixes, fix-all and suppressions, outlines, symbols and definitions from the index, and
+    /// with --model completions.
+    Lsp(lsp_cmd::LspArgs),
 }
 
 /// Options shared by commands that read source files.
@@ -131,9 +133,9 @@ impl Outcome {
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    if let Command::Lsp = cli.command {
+    if let Command::Lsp(args) = cli.command {
         // The server's own threads write stdout: it must not be locked here.
-        arbor_lsp::serve_stdio()?;
+        lsp_cmd::run(args)?;
         return Ok(Outcome::Ok);
     }
     let stdout = io::stdout().lock();
@@ -150,7 +152,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Eval(EvalCommand::Run(args)) => eval_cmd::generate_and_score(args, &mut out)?,
         Command::Solve(args) => solve_cmd::solve(args, &mut out)?,
         Command::Serve(args) => serve_cmd::run(args)?,
-        Command::Lsp => unreachable!("served above"),
+        Command::Lsp(_) => unreachable!("served above"),
         Command::Eval(EvalCommand::Select(args)) => eval_cmd::select_samples(args, &mut out)?,
         Command::Eval(EvalCommand::Report(args)) => eval_cmd::write_report(args, &mut out)?,
         Command::Augment(args) => augment_cmd::run(args, &mut out)?,

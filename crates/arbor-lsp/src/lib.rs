@@ -13,12 +13,16 @@
 //! - `textDocument/documentSymbol`: the syntax layer's definitions, nested;
 //! - through the workspace's search index ([`navigation`]): `workspace/symbol`,
 //!   `textDocument/definition`, and the custom request `arbor/search` (the full query
-//!   language).
+//!   language);
+//! - with a model ([`completion`]): `textDocument/inlineCompletion` and
+//!   `textDocument/completion` through `arbor complete`'s pipeline, stopped when the client
+//!   cancels or edits.
 //!
 //! Documents sync incrementally, positions in UTF-16 code units as the protocol counts them
 //! ([`position`] converts them, and nothing else does). A malformed message gets a JSON-RPC
 //! parse error and an unknown method `MethodNotFound`; the server keeps serving.
 
+pub mod completion;
 pub mod diagnostics;
 pub mod docs;
 pub mod documents;
@@ -29,6 +33,7 @@ pub mod symbols;
 pub mod transport;
 pub mod workspace;
 
+pub use completion::{CodeModel, ModelLoader};
 pub use server::{run, Options};
 
 /// Why the server stopped.
@@ -45,10 +50,11 @@ pub enum LspError {
     Io(#[from] std::io::Error),
 }
 
-/// Serves over stdin and stdout until the client exits.
-pub fn serve_stdio() -> Result<(), LspError> {
+/// Serves over stdin and stdout until the client exits (completing with `model`, when
+/// given).
+pub fn serve_stdio(model: Option<ModelLoader>) -> Result<(), LspError> {
     let (connection, threads) = transport::stdio();
-    let served = run(connection, Options::default());
+    let served = run(connection, Options::default(), model);
     threads.join()?;
     served
 }

@@ -3,7 +3,7 @@
 //! debounce interval, the marked documents are linted and (for clients that do not pull)
 //! their diagnostics pushed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use crossbeam_channel::RecvTimeoutError;
@@ -19,7 +19,9 @@ use lsp_types::{
     ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
     TextDocumentSyncSaveOptions, Uri,
 };
+use serde_json::Value;
 
+use crate::completion::{ModelLoader, ModelState};
 use crate::diagnostics::{self, Linted, FIX_ALL};
 use crate::documents::{path_of, uri_of, Document};
 use crate::navigation::{self, Navigator};
@@ -41,9 +43,11 @@ impl Default for Options {
     }
 }
 
-/// What the server advertises.
-fn capabilities() -> ServerCapabilities {
+/// What the server advertises (completion only with a model).
+fn capabilities(model: bool) -> ServerCapabilities {
     ServerCapabilities {
+        completion_provider: model.then(lsp_types::CompletionOptions::default),
+        inline_completion_provider: model.then_some(lsp_types::OneOf::Left(true)),
         text_document_sync: Some(TextDocumentSyncCapability::Options(
             TextDocumentSyncOptions {
                 open_close: Some(true),
@@ -92,8 +96,12 @@ fn roots(params: &InitializeParams) -> Vec<std::path::PathBuf> {
 }
 
 /// Serves `connection` until the client exits: the `initialize` handshake, then every
-/// message in order.
-pub fn run(connection: Connection, options: Options) -> Result<(), LspError> {
+/// message in order. With `model`, completions come from it (loaded on the first request).
+pub fn run(
+    connection: Connection,
+    options: Options,
+    model: Option<ModelLoader>,
+) -> Result<(), LspError> {
     let (id, params) = connection
         .initialize_start()
         .map_err(|e| LspError::Protocol(e.to_string()))?;
@@ -105,11 +113,12 @@ pub fn run(connection: Connection, options: Options) -> Result<(), LspError> {
         .and_then(|t| t.diagnostic.as_ref())
         .is_some();
     let result = InitializeResult {
-        capabilities: capabilities(),
+        capabilities: capabilities(model.is_some()),
         server_info: Some(ServerInfo {
             name: "arbor".into(),
             version: Some(env!("CARGO_PKG_VERSION").into()),
         }),
+        offset_encoding: None,
     };
     connection
         .initialize_finish(id, serde_json::to_value(result)?)
@@ -124,6 +133,8 @@ pub fn run(connection: Connection, options: Options) -> Result<(), LspError> {
         dirty: HashSet::new(),
         config_uris: HashSet::new(),
         navigators: HashMap::new(),
+        model: model.map(ModelState::Pending),
+        backlog: VecDeque::new(),
         shutting_down: false,
     };
     server.publish_config_problems();
@@ -145,13 +156,19 @@ struct Server {
     config_uris: HashSet<String>,
     /// Each workspace root's search index.
     navigators: HashMap<std::path::PathBuf, Navigator>,
+    /// The model for completions, when the server has one.
+    model: Option<ModelState>,
+    /// Messages read while a completion was generated, not yet handled.
+    backlog: VecDeque<Message>,
     shutting_down: bool,
 }
 
 impl Server {
     fn serve(&mut self) -> Result<(), LspError> {
         loop {
-            let message = if self.dirty.is_empty() {
+            let message = if let Some(message) = self.backlog.pop_front() {
+                message
+            } else if self.dirty.is_empty() {
                 match self.connection.receiver.recv() {
                     Ok(message) => message,
                     Err(_) => return Ok(()),
@@ -400,6 +417,11 @@ impl Server {
             req::WorkspaceSymbolRequest::METHOD => self.workspace_symbols(request),
             req::GotoDefinition::METHOD => self.definition(request),
             SEARCH => self.search(request),
+            req::InlineCompletionRequest::METHOD | req::Completion::METHOD
+                if self.model.is_some() =>
+            {
+                self.completion(request)
+            }
             method => Err((
                 ErrorCode::MethodNotFound,
                 format!("arbor lsp does not handle `{method}`"),
@@ -528,6 +550,112 @@ impl Server {
             "query": params.query, "count": hits.len(), "hits": hits,
             "elapsed_ms": started.elapsed().as_secs_f64() * 1000.0,
         }))
+    }
+}
+
+impl Server {
+    /// A completion at the request's position: `textDocument/inlineCompletion` answers one
+    /// inline item, `textDocument/completion` one list item. A request the client cancels,
+    /// or whose document it edits or closes meanwhile, stops its generation and is answered
+    /// `RequestCancelled` or `ContentModified`.
+    fn completion(&mut self, request: Request) -> Answer {
+        let inline = request.method == req::InlineCompletionRequest::METHOD;
+        let id = serde_json::to_value(&request.id).unwrap_or_default();
+        let at: lsp_types::TextDocumentPositionParams =
+            serde_json::from_value(request.params.clone()).map_err(|e| {
+                (
+                    ErrorCode::InvalidParams,
+                    format!("bad parameters of `{}`: {e}", request.method),
+                )
+            })?;
+        let key = at.text_document.uri.as_str().to_string();
+        let Some(doc) = self.documents.get(&key).cloned() else {
+            return Ok(serde_json::Value::Null);
+        };
+        let offset = doc
+            .lines
+            .offset(&doc.text, at.position)
+            .map_err(|e| (ErrorCode::InvalidParams, e.to_string()))?;
+        let workspace = self.workspace_of(&doc);
+        let site = doc
+            .path
+            .as_deref()
+            .map(|p| (workspace.root.clone(), workspace.relative(p)));
+        let Server {
+            connection,
+            backlog,
+            model,
+            ..
+        } = self;
+        let model = model
+            .as_mut()
+            .expect("asked only with a model")
+            .get()
+            .map_err(|e| (ErrorCode::InternalError, e))?;
+        let mut why = None;
+        let mut keep_going = || {
+            while let Ok(message) = connection.receiver.try_recv() {
+                backlog.push_back(message);
+            }
+            why = backlog.iter().find_map(|m| interruption(m, &id, &key));
+            why.is_none()
+        };
+        let site = site
+            .as_ref()
+            .map(|(root, path)| (root.as_path(), path.clone()));
+        let text = crate::completion::complete(model, &doc, offset, site, &mut keep_going)
+            .map_err(|e| (ErrorCode::InternalError, e))?;
+        if let Some(code) = why {
+            return Err((code, "the completion was interrupted".into()));
+        }
+        let text = text.unwrap_or_default();
+        let here = Range::new(at.position, at.position);
+        let name = match &self.model {
+            Some(ModelState::Ready(m)) => m.name.clone(),
+            _ => String::new(),
+        };
+        Ok(if inline {
+            let items: Vec<Value> = (!text.is_empty())
+                .then(|| serde_json::json!({"insertText": text, "range": here}))
+                .into_iter()
+                .collect();
+            serde_json::json!({ "items": items })
+        } else {
+            let label = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim();
+            let label: String = label.chars().take(60).collect();
+            let items: Vec<Value> = (!text.is_empty())
+                .then(|| {
+                    serde_json::json!({
+                        "label": label, "kind": 15, "detail": format!("arbor · {name}"),
+                        "textEdit": {"range": here, "newText": text},
+                        "filterText": doc.text[..offset].rsplit(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or(""),
+                    })
+                })
+                .into_iter()
+                .collect();
+            serde_json::json!({ "isIncomplete": true, "items": items })
+        })
+    }
+}
+
+/// Whether `message` interrupts the completion request `id` on document `uri`: the client
+/// cancelled it, or changed or closed the document.
+fn interruption(message: &Message, id: &Value, uri: &str) -> Option<ErrorCode> {
+    let Message::Notification(n) = message else {
+        return None;
+    };
+    match n.method.as_str() {
+        note::Cancel::METHOD if n.params.get("id") == Some(id) => Some(ErrorCode::RequestCanceled),
+        note::DidChangeTextDocument::METHOD | note::DidCloseTextDocument::METHOD
+            if n.params["textDocument"]["uri"] == uri =>
+        {
+            Some(ErrorCode::ContentModified)
+        }
+        _ => None,
     }
 }
 

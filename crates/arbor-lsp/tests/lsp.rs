@@ -24,6 +24,15 @@ impl Client {
     /// A server on a fresh workspace holding `files`, initialized; `pull` says the client
     /// pulls diagnostics.
     fn start(files: &[(&str, &str)], pull: bool) -> Client {
+        Client::start_with(files, pull, None)
+    }
+
+    /// [`Client::start`] with a model for completions.
+    fn start_with(
+        files: &[(&str, &str)],
+        pull: bool,
+        model: Option<arbor_lsp::ModelLoader>,
+    ) -> Client {
         let root = tempfile::tempdir().unwrap();
         for (name, text) in files {
             std::fs::write(root.path().join(name), text).unwrap();
@@ -35,6 +44,7 @@ impl Client {
                 arbor_lsp::Options {
                     debounce: Duration::from_millis(20),
                 },
+                model,
             )
         });
         let mut client = Client {
@@ -74,12 +84,23 @@ impl Client {
     }
 
     fn request(&mut self, method: &str, params: Value) -> Response {
+        let id = self.send_request(method, params);
+        self.response(id)
+    }
+
+    /// Sends a request without waiting for its answer.
+    fn send_request(&mut self, method: &str, params: Value) -> RequestId {
         self.next += 1;
         let id = RequestId::from(self.next);
         self.conn
             .sender
             .send(Request::new(id.clone(), method.into(), params).into())
             .unwrap();
+        id
+    }
+
+    /// The answer to request `id`.
+    fn response(&mut self, id: RequestId) -> Response {
         loop {
             match self.conn.receiver.recv_timeout(WAIT).expect("an answer") {
                 Message::Response(r) if r.id == id => return r,
@@ -504,5 +525,163 @@ fn symbols_definitions_and_search_come_from_the_workspace_index() {
         .result
         .unwrap();
     assert_eq!(found.as_array().unwrap().len(), 1, "{found:?}");
+    client.shutdown();
+}
+
+/// A model that writes `pieces` one by one with a pause, counting what it wrote.
+struct Slow {
+    pieces: Vec<&'static str>,
+    pause: Duration,
+    written: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl arbor_gen::Generate for Slow {
+    fn conversation(
+        &self,
+        _: arbor_gen::PromptFormat,
+    ) -> Result<Box<dyn arbor_gen::Conversation>, arbor_gen::GenerateError> {
+        Err(arbor_gen::GenerateError::new("no chat"))
+    }
+    fn generate(
+        &mut self,
+        prompt: &str,
+        params: &arbor_gen::GenerationParams,
+    ) -> Result<Vec<arbor_gen::Completion>, arbor_gen::GenerateError> {
+        let one =
+            self.generate_streaming(prompt, params, &mut |_| std::ops::ControlFlow::Continue(()))?;
+        Ok(vec![one])
+    }
+    fn generate_streaming(
+        &mut self,
+        _: &str,
+        params: &arbor_gen::GenerationParams,
+        on_text: &mut dyn FnMut(&str) -> std::ops::ControlFlow<()>,
+    ) -> Result<arbor_gen::Completion, arbor_gen::GenerateError> {
+        let mut text = String::new();
+        let mut stop_reason = arbor_gen::StopReason::EndOfSequence;
+        for piece in self.pieces.iter().take(params.max_tokens) {
+            std::thread::sleep(self.pause);
+            self.written
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            text.push_str(piece);
+            if on_text(piece).is_break() {
+                stop_reason = arbor_gen::StopReason::Stopped;
+                break;
+            }
+        }
+        Ok(arbor_gen::Completion {
+            completion_tokens: text.len(),
+            text,
+            prompt_tokens: 1,
+            stop_reason,
+            prefill_secs: 0.0,
+            decode_secs: 0.0,
+            mean_logprob: None,
+        })
+    }
+}
+
+/// A loader of a [`Slow`] model with the tiny test vocabulary (fill-in-the-middle tokens
+/// included); the counter of pieces it wrote.
+fn slow_model(
+    pieces: Vec<&'static str>,
+    pause: Duration,
+) -> (
+    arbor_lsp::ModelLoader,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = written.clone();
+    let loader: arbor_lsp::ModelLoader = Box::new(move || {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vocab.gguf");
+        arbor_lm::testing::write_tiny_gguf_with_specials(
+            &path,
+            &["<fim_prefix>", "<fim_middle>", "<fim_suffix>"],
+            &[],
+        )
+        .unwrap();
+        Ok(arbor_lsp::CodeModel {
+            name: "slow".into(),
+            model: Box::new(Slow {
+                pieces,
+                pause,
+                written: counter,
+            }),
+            tokenizer: arbor_lm::LmTokenizer::load(&path).unwrap(),
+        })
+    });
+    (loader, written)
+}
+
+#[test]
+fn completions_come_from_the_model_cut_at_the_end_of_the_block() {
+    let (model, _) = slow_model(
+        vec![
+            "\n    ",
+            "return x",
+            " + 1\n",
+            "\n",
+            "def other():\n",
+            "    pass\n",
+        ],
+        Duration::ZERO,
+    );
+    let mut client = Client::start_with(&[], false, Some(model));
+    let uri = client.uri("f.py");
+    client.open(&uri, "python", "def f(x):\n    \n\nprint(f(1))\n");
+    let at = json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 4}});
+    let mut inline = at.clone();
+    inline["context"] = json!({"triggerKind": 2});
+    let answer = client
+        .request("textDocument/inlineCompletion", inline)
+        .result
+        .unwrap();
+    assert_eq!(answer["items"][0]["insertText"], "return x + 1");
+    assert_eq!(
+        answer["items"][0]["range"]["start"],
+        json!({"line": 1, "character": 4})
+    );
+    let answer = client
+        .request("textDocument/completion", at)
+        .result
+        .unwrap();
+    assert_eq!(answer["items"][0]["label"], "return x + 1");
+    assert_eq!(answer["items"][0]["textEdit"]["newText"], "return x + 1");
+    assert_eq!(answer["items"][0]["detail"], "arbor · slow");
+    client.shutdown();
+    // Without a model there is no completion.
+    let mut client = Client::start(&[], false);
+    let r = client.request("textDocument/completion", json!({}));
+    assert_eq!(r.error.unwrap().code, -32601);
+    client.shutdown();
+}
+
+#[test]
+fn a_cancel_or_an_edit_stops_the_generation_at_once() {
+    // Lines that stay inside the function: only a cancel or an edit ends them.
+    let pieces = vec!["\n    x = 1"; 500];
+    let (model, written) = slow_model(pieces, Duration::from_millis(5));
+    let mut client = Client::start_with(&[], false, Some(model));
+    let uri = client.uri("g.py");
+    client.open(&uri, "python", "def g():\n    \n");
+    let at = json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 4}});
+    let id = client.send_request("textDocument/completion", at.clone());
+    std::thread::sleep(Duration::from_millis(100));
+    client.notify("$/cancelRequest", json!({"id": id}));
+    let answer = client.response(id);
+    assert_eq!(answer.error.unwrap().code, -32800);
+    let after_cancel = written.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(after_cancel < 100, "{after_cancel} pieces written");
+    // An edit of the document stops it too, and the edit is still applied.
+    let id = client.send_request("textDocument/completion", at);
+    std::thread::sleep(Duration::from_millis(100));
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "if y == None:\n    pass\n"}]}),
+    );
+    assert_eq!(client.response(id).error.unwrap().code, -32801);
+    assert!(written.load(std::sync::atomic::Ordering::SeqCst) - after_cancel < 100);
+    assert_eq!(codes(&client.diagnostics(&uri)), ["py/none-comparison"]);
     client.shutdown();
 }
