@@ -19,22 +19,14 @@ pub struct LspArgs {
 /// Serves until the client exits.
 pub fn run(args: LspArgs) -> anyhow::Result<()> {
     let model: Option<arbor_lsp::ModelLoader> = match &args.model {
+        // Resolved (and fetched) now, so that a wrong name fails at once; stderr is the
+        // editor's log.
         Some(name) => {
-            let options = ModelArgs {
-                threads: args.threads,
-                ..ModelArgs::for_run(name)
-            };
-            options.apply_threads()?;
-            // Resolved (and fetched) now, so that a wrong name fails at once; stderr is the
-            // editor's log.
-            let path = arbor_lm::catalog::resolve(name, &|m| eprintln!("arbor: {m}"))?;
-            let name = name.clone();
+            let later = ModelArgs::for_server(name, args.threads)?;
             Some(Box::new(move || {
-                let mut model = arbor_lm::LlamaModel::load(&path).map_err(|e| e.to_string())?;
-                model.set_kv_type(options.kv_cache);
-                let tokenizer = arbor_lm::LmTokenizer::load(&path).map_err(|e| e.to_string())?;
+                let (model, tokenizer) = later.load()?;
                 Ok(arbor_lsp::CodeModel {
-                    name,
+                    name: later.name,
                     model: Box::new(model),
                     tokenizer,
                 })

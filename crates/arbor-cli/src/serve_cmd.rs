@@ -49,24 +49,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     // weights load in the background while the server already answers (/health: 503).
     let model: Option<arbor_serve::ModelLoader> = match &args.model {
         Some(name) => {
-            let options = ModelArgs {
-                threads: args.threads,
-                ..ModelArgs::for_run(name)
-            };
-            options.apply_threads()?;
-            let path = arbor_lm::catalog::resolve(name, &|m| eprintln!("arbor: {m}"))?;
-            let name = name.clone();
+            let later = ModelArgs::for_server(name, args.threads)?;
             Some(Box::new(move || {
-                let mut model = arbor_lm::LlamaModel::load(&path).map_err(|e| e.to_string())?;
-                // A second copy of the vocabulary, for packing code prompts beside the worker.
-                let tokenizer = arbor_lm::LmTokenizer::load(&path).map_err(|e| e.to_string())?;
-                model.set_kv_type(options.kv_cache);
-                let format = arbor_lm::catalog::entry(&name)
+                let (model, tokenizer) = later.load()?;
+                let format = arbor_lm::catalog::entry(&later.name)
                     .and_then(|e| e.prompt_format)
                     .unwrap_or_else(|| model.prompt_format());
-                eprintln!("arbor: model {name} loaded");
+                eprintln!("arbor: model {} loaded", later.name);
                 Ok(arbor_serve::ServedModel {
-                    name,
+                    name: later.name,
                     model: Box::new(model),
                     format,
                     tokenizer: Some(tokenizer),

@@ -21,17 +21,21 @@ fn kind(kind: Kind) -> SymbolKind {
     }
 }
 
+/// The syntax layer's definitions in `doc` (none for a document Arbor does not parse).
+fn symbols_of(doc: &Document) -> Vec<arbor_syntax::Symbol> {
+    doc.language
+        .and_then(|language| {
+            ParsedFile::parse("outline", language, doc.text.clone())
+                .and_then(|parsed| parsed.symbols())
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 /// The definitions of `doc`, each with the ones nested in it; empty for a document Arbor
 /// does not parse.
 pub fn document_symbols(doc: &Document) -> Vec<DocumentSymbol> {
-    let Some(language) = doc.language else {
-        return Vec::new();
-    };
-    let Ok(symbols) = ParsedFile::parse("outline", language, doc.text.clone())
-        .and_then(|parsed| parsed.symbols())
-    else {
-        return Vec::new();
-    };
+    let symbols = symbols_of(doc);
     let range = |s: &arbor_syntax::Span| doc.lines.range(&doc.text, s.start_byte, s.end_byte);
     #[allow(deprecated)] // `deprecated` is a field the type still requires.
     let mut nodes: Vec<Option<DocumentSymbol>> = symbols
@@ -69,15 +73,7 @@ pub fn document_symbols(doc: &Document) -> Vec<DocumentSymbol> {
 
 /// The name ranges of the definitions of `doc` named `name`.
 pub fn definitions_named(doc: &Document, name: &str) -> Vec<lsp_types::Range> {
-    let Some(language) = doc.language else {
-        return Vec::new();
-    };
-    let Ok(symbols) = ParsedFile::parse("outline", language, doc.text.clone())
-        .and_then(|parsed| parsed.symbols())
-    else {
-        return Vec::new();
-    };
-    symbols
+    symbols_of(doc)
         .iter()
         .filter(|s| s.name == name)
         .map(|s| {

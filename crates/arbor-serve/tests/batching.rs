@@ -9,7 +9,7 @@ use arbor_gen::{
     Batch, Completion, Conversation, Finished, Generate, GenerateError, GenerationParams, OnText,
     PromptFormat, StopReason,
 };
-use arbor_serve::ServedModel;
+use arbor_serve::{RunningServer, ServedModel};
 use serde_json::json;
 
 mod common;
@@ -105,8 +105,8 @@ impl Batch for LockstepBatch {
     }
 }
 
-#[test]
-fn concurrent_requests_share_steps_up_to_the_slots() {
+/// A server on an empty folder with the [`Lockstep`] model; the samples of each of its steps.
+fn lockstep_server() -> (RunningServer, Arc<Mutex<Vec<usize>>>, tempfile::TempDir) {
     let repo = tempfile::tempdir().unwrap();
     let steps = Arc::new(Mutex::new(Vec::new()));
     let model = ServedModel {
@@ -117,9 +117,15 @@ fn concurrent_requests_share_steps_up_to_the_slots() {
         format: PromptFormat::Completion,
         tokenizer: None,
     };
-    // The shared test server has 4 slots.
     let server = serve(repo.path(), Some(Box::new(move || Ok(model))));
     wait_until_idle(&server);
+    (server, steps, repo)
+}
+
+#[test]
+fn concurrent_requests_share_steps_up_to_the_slots() {
+    // The shared test server has 4 slots.
+    let (server, steps, _repo) = lockstep_server();
     let answers: Vec<String> = std::thread::scope(|scope| {
         let clients: Vec<_> = (0..7)
             .map(|i| {
@@ -164,18 +170,7 @@ fn concurrent_requests_share_steps_up_to_the_slots() {
 
 #[test]
 fn clients_that_leave_leave_the_batch_at_the_next_step() {
-    let repo = tempfile::tempdir().unwrap();
-    let steps = Arc::new(Mutex::new(Vec::new()));
-    let model = ServedModel {
-        name: "lockstep".into(),
-        model: Box::new(Lockstep {
-            steps: steps.clone(),
-        }),
-        format: PromptFormat::Completion,
-        tokenizer: None,
-    };
-    let server = serve(repo.path(), Some(Box::new(move || Ok(model))));
-    wait_until_idle(&server);
+    let (server, steps, _repo) = lockstep_server();
     // 200 long streams opened at once (far more than the slots), all dropped a moment later:
     // some are decoding, the rest queued.
     let streams: Vec<std::net::TcpStream> = (0..200).map(|_| long_stream(&server)).collect();
