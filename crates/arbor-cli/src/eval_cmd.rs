@@ -357,8 +357,7 @@ pub fn select_samples(args: SelectArgs, out: &mut impl Write) -> anyhow::Result<
 }
 
 /// CodeT's tests for the run in `dir` (settings `settings`), drawn from `model` unless the
-/// directory keeps them already: 10 generations of up to 128 tokens per task at the run's
-/// temperature (0.8 for a greedy run).
+/// directory keeps them already ([`arbor_eval::codet::TestOptions::for_run`]).
 fn ensure_tests(
     dir: &std::path::Path,
     problems: &[arbor_eval::Problem],
@@ -368,17 +367,7 @@ fn ensure_tests(
     if dir.join(arbor_eval::codet::TESTS_FILE).is_file() {
         return Ok(());
     }
-    let options = arbor_eval::codet::TestOptions {
-        generations: 10,
-        max_tokens: 128,
-        temperature: if settings.temperature > 0.0 {
-            settings.temperature
-        } else {
-            0.8
-        },
-        seed: settings.seed,
-        format: settings.prompt_format.parse().map_err(anyhow::Error::msg)?,
-    };
+    let options = arbor_eval::codet::TestOptions::for_run(settings)?;
     let bar = crate::progress_bar(
         problems.len() as u64,
         "{spinner} tests {pos}/{len} tasks [{bar:30}] {eta}",

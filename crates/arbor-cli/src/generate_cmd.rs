@@ -75,18 +75,18 @@ impl ModelArgs {
 
     /// A model a server loads later, on a thread of its own: `name` resolved (and fetched)
     /// now, so that a wrong one fails at once, and `threads` applied.
-    pub fn for_server(name: &str, threads: Option<usize>) -> anyhow::Result<LaterModel> {
-        let options = ModelArgs {
+    pub fn for_server(
+        name: &str,
+        threads: Option<usize>,
+    ) -> anyhow::Result<arbor_lm::catalog::Resolved> {
+        ModelArgs {
             threads,
             ..ModelArgs::for_run(name)
-        };
-        options.apply_threads()?;
-        let path = arbor_lm::catalog::resolve(name, &|m| eprintln!("arbor: {m}"))?;
-        Ok(LaterModel {
-            name: name.to_string(),
-            path,
-            kv_cache: options.kv_cache,
-        })
+        }
+        .apply_threads()?;
+        Ok(arbor_lm::catalog::Resolved::new(name, &|m| {
+            eprintln!("arbor: {m}")
+        })?)
     }
 
     /// Loads the model (fetching a catalog model on first use).
@@ -96,25 +96,6 @@ impl ModelArgs {
         let mut model = LlamaModel::load(&path)?;
         model.set_kv_type(self.kv_cache);
         Ok(model)
-    }
-}
-
-/// A resolved model, loaded when a server needs it ([`ModelArgs::for_server`]).
-pub struct LaterModel {
-    /// The name the user gave.
-    pub name: String,
-    path: PathBuf,
-    kv_cache: arbor_lm::transformer::KvType,
-}
-
-impl LaterModel {
-    /// The weights, and a second copy of the vocabulary (for packing code prompts beside the
-    /// thread that owns the model).
-    pub fn load(&self) -> Result<(LlamaModel, arbor_lm::LmTokenizer), String> {
-        let mut model = LlamaModel::load(&self.path).map_err(|e| e.to_string())?;
-        model.set_kv_type(self.kv_cache);
-        let tokenizer = arbor_lm::LmTokenizer::load(&self.path).map_err(|e| e.to_string())?;
-        Ok((model, tokenizer))
     }
 }
 

@@ -39,6 +39,26 @@ pub struct TestOptions {
     pub format: PromptFormat,
 }
 
+impl TestOptions {
+    /// The options for a run with `settings`: 10 generations of up to 128 tokens per task
+    /// at the run's temperature (0.8 for a greedy run), its seed and prompt format.
+    pub fn for_run(settings: &crate::RunSettings) -> Result<TestOptions, EvalError> {
+        Ok(TestOptions {
+            generations: 10,
+            max_tokens: 128,
+            temperature: if settings.temperature > 0.0 {
+                settings.temperature
+            } else {
+                0.8
+            },
+            seed: settings.seed,
+            format: settings.prompt_format.parse().map_err(|e: String| {
+                EvalError::Mismatch(format!("the run's prompt format: {e}"))
+            })?,
+        })
+    }
+}
+
 /// The model's `assert` statements about `entry` in `text` (the answer, with the `assert
 /// entry(` it was started with), in order, duplicates and anything that does not parse left
 /// out.

@@ -125,3 +125,31 @@ mod tests {
         assert_eq!(entry(DEFAULT_MODEL).unwrap().file.name, DEFAULT_MODEL);
     }
 }
+
+/// A model resolved now (a catalog name fetched into the cache, or a file checked to exist)
+/// and loaded later, by a server, on a thread of its own.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The name the user gave.
+    pub name: String,
+    /// The GGUF file.
+    pub path: std::path::PathBuf,
+}
+
+impl Resolved {
+    /// Resolves `name` as [`resolve`] does.
+    pub fn new(name: &str, progress: &dyn Fn(&str)) -> Result<Resolved, crate::LmError> {
+        Ok(Resolved {
+            name: name.to_string(),
+            path: resolve(name, progress)?,
+        })
+    }
+
+    /// The weights, and a second copy of the vocabulary (for packing code prompts beside the
+    /// thread that owns the model).
+    pub fn load(&self) -> Result<(crate::LlamaModel, crate::LmTokenizer), String> {
+        let model = crate::LlamaModel::load(&self.path).map_err(|e| e.to_string())?;
+        let tokenizer = crate::LmTokenizer::load(&self.path).map_err(|e| e.to_string())?;
+        Ok((model, tokenizer))
+    }
+}

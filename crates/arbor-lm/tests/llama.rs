@@ -86,6 +86,24 @@ fn expanded_rows_decode_like_one_row() {
     assert!(max_diff(&expected, &got) < 1e-4);
 }
 
+/// The logits of row `row` of a ragged batch computed alone: `prompt`, then the row's token
+/// of each step up to `step` (steps feed 40 + row, then 50 + row).
+fn alone(
+    model: &Llama,
+    kind: arbor_lm::transformer::KvType,
+    prompt: &[u32],
+    step: &[u32; 3],
+    row: usize,
+) -> Tensor {
+    let mut cache = model.new_cache_of(1, 32, kind);
+    model.forward(prompt, 1, &mut cache).unwrap();
+    let mut logits = model.forward(&[40 + row as u32], 1, &mut cache).unwrap();
+    if step[0] == 50 {
+        logits = model.forward(&[50 + row as u32], 1, &mut cache).unwrap();
+    }
+    logits
+}
+
 #[test]
 fn rows_at_their_own_positions_decode_as_they_would_alone() {
     let dir = tempfile::tempdir().unwrap();
@@ -116,12 +134,7 @@ fn rows_at_their_own_positions_decode_as_they_would_alone() {
             for step in [[40u32, 41, 42], [50, 51, 52]] {
                 let logits = model.forward(&step, 3, &mut batch).unwrap();
                 for (row, &n) in lengths.iter().enumerate() {
-                    let mut alone = model.new_cache_of(1, 32, kind);
-                    model.forward(&TOKENS[..n], 1, &mut alone).unwrap();
-                    let mut expected = model.forward(&[40 + row as u32], 1, &mut alone).unwrap();
-                    if step[0] == 50 {
-                        expected = model.forward(&[50 + row as u32], 1, &mut alone).unwrap();
-                    }
+                    let expected = alone(&model, kind, &TOKENS[..n], &step, row);
                     let got = logits.get(row).unwrap().unsqueeze(0).unwrap();
                     let diff = max_diff(&expected, &got);
                     assert!(diff < 1e-4, "{arch} {kind:?} row {row}: {diff}");

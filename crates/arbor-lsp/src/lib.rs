@@ -48,12 +48,15 @@ pub enum LspError {
     /// Reading or writing stdio failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// The built-in rules did not load.
+    #[error(transparent)]
+    Lint(#[from] arbor_lint::LintError),
 }
 
 /// Serves over stdin and stdout until the client exits (completing with `model`, when
 /// given).
 pub fn serve_stdio(model: Option<ModelLoader>) -> Result<(), LspError> {
-    let (connection, threads) = transport::stdio();
+    let (connection, threads) = transport::stdio()?;
     let served = run(connection, Options::default(), model);
     threads.join()?;
     served

@@ -50,21 +50,23 @@ impl Navigator {
         limit: usize,
     ) -> Result<Vec<Hit>, SearchError> {
         let query = Query::parse(query).map_err(SearchError::Query)?;
-        let dir = root.join(".arbor").join("index");
-        match &self.index {
-            Some(index) if self.stale => {
-                // Another process updating it (a locked index) is searched as it stands.
-                let _ = index.update(root, &arbor_index::UpdateOptions::default(), &|_| {});
+        let index = match self.index.take() {
+            Some(index) => {
+                if self.stale {
+                    // Another process updating it (a locked index) is searched as it stands.
+                    let _ = index.update(root, &arbor_index::UpdateOptions::default(), &|_| {});
+                }
+                index
             }
-            Some(_) => {}
             None => {
-                let (index, _) = CodeIndex::open_fresh(&dir, root, &Refresh::default(), &|_| {})
-                    .map_err(SearchError::Index)?;
-                self.index = Some(index);
+                let dir = root.join(".arbor").join("index");
+                CodeIndex::open_fresh(&dir, root, &Refresh::default(), &|_| {})
+                    .map_err(SearchError::Index)?
+                    .0
             }
-        }
+        };
         self.stale = false;
-        let index = self.index.as_ref().expect("opened above");
+        let index = self.index.insert(index);
         let options = SearchOptions {
             limit: limit.clamp(1, arbor_index::search::MAX_LIMIT),
             ..SearchOptions::default()

@@ -124,7 +124,10 @@ pub fn run(
         .initialize_finish(id, serde_json::to_value(result)?)
         .map_err(|e| LspError::Protocol(e.to_string()))?;
     let mut server = Server {
-        workspaces: roots(&params).iter().map(|r| Workspace::load(r)).collect(),
+        workspaces: roots(&params)
+            .iter()
+            .map(|r| Workspace::load(r))
+            .collect::<Result<_, _>>()?,
         connection,
         options,
         pull,
@@ -301,11 +304,15 @@ impl Server {
 
     /// Reads the configurations again and lints every open document again.
     fn reload(&mut self) {
-        self.workspaces = self
+        let reloaded: Result<Vec<Workspace>, _> = self
             .workspaces
             .iter()
             .map(|w| Workspace::load(&w.root))
             .collect();
+        match reloaded {
+            Ok(workspaces) => self.workspaces = workspaces,
+            Err(e) => self.show_error(format!("arbor: the linter did not reload: {e}")),
+        }
         self.publish_config_problems();
         self.linted.clear();
         self.dirty.extend(self.documents.keys().cloned());
@@ -589,7 +596,12 @@ impl Server {
         } = self;
         let model = model
             .as_mut()
-            .expect("asked only with a model")
+            .ok_or_else(|| {
+                (
+                    ErrorCode::MethodNotFound,
+                    "no model: start `arbor lsp --model`".to_string(),
+                )
+            })?
             .get()
             .map_err(|e| (ErrorCode::InternalError, e))?;
         let mut why = None;

@@ -84,7 +84,7 @@ fn parse_error(why: &str) -> String {
 }
 
 /// A connection over stdin and stdout.
-pub fn stdio() -> (Connection, IoThreads) {
+pub fn stdio() -> io::Result<(Connection, IoThreads)> {
     let stdout = Arc::new(Mutex::new(io::stdout()));
     let (to_client, outgoing): (Sender<Message>, Receiver<Message>) = bounded(0);
     let out = stdout.clone();
@@ -101,8 +101,7 @@ pub fn stdio() -> (Connection, IoThreads) {
                 write_frame(&out, &text)?;
             }
             Ok(())
-        })
-        .expect("a writer thread");
+        })?;
     let (incoming, from_client) = bounded::<Message>(0);
     let reader = thread::Builder::new()
         .name("arbor-lsp-reader".into())
@@ -128,15 +127,14 @@ pub fn stdio() -> (Connection, IoThreads) {
                 }
             }
             Ok(())
-        })
-        .expect("a reader thread");
-    (
+        })?;
+    Ok((
         Connection {
             sender: to_client,
             receiver: from_client,
         },
         IoThreads { reader, writer },
-    )
+    ))
 }
 
 #[cfg(test)]

@@ -49,8 +49,9 @@ fn line_in(message: &str) -> u32 {
 }
 
 impl Workspace {
-    /// Loads the configuration of `root` (as `arbor lint` finds it for a file there).
-    pub fn load(root: &Path) -> Workspace {
+    /// Loads the configuration of `root` (as `arbor lint` finds it for a file there). Only
+    /// the built-in rules themselves failing to load is an error.
+    pub fn load(root: &Path) -> Result<Workspace, LintError> {
         let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         let (config, problem) = match Config::discover(&root) {
             Ok(config) => (config, None),
@@ -58,18 +59,17 @@ impl Workspace {
         };
         let (linter, problem) = match Linter::new(config) {
             Ok(linter) => (linter, problem),
-            Err(error) => {
-                let problem = problem_of(&root, error);
-                let linter = Linter::new(Config::default()).expect("the defaults make a linter");
-                (linter, Some(problem))
-            }
+            Err(error) => (
+                Linter::new(Config::default())?,
+                Some(problem_of(&root, error)),
+            ),
         };
-        Workspace {
+        Ok(Workspace {
             docs: crate::docs::write(&linter),
             root,
             linter,
             problem,
-        }
+        })
     }
 
     /// `path` relative to the root, `/`-separated (as `arbor lint` names files), or as it is
@@ -111,11 +111,11 @@ mod tests {
             "select = [\"py\"]\nignore = 3\n",
         )
         .unwrap();
-        let ws = Workspace::load(dir.path());
+        let ws = Workspace::load(dir.path()).unwrap();
         let problem = ws.problem.expect("a problem");
         assert!(problem.path.ends_with("arbor.toml"));
         assert_eq!(problem.line, 1, "{}", problem.message);
         std::fs::write(dir.path().join("arbor.toml"), "select = [\"py\"]\n").unwrap();
-        assert!(Workspace::load(dir.path()).problem.is_none());
+        assert!(Workspace::load(dir.path()).unwrap().problem.is_none());
     }
 }
