@@ -29,33 +29,34 @@ pub struct Linted {
     pub skipped: Option<String>,
 }
 
-/// Lints the unsaved text of `doc` with the workspace's configuration.
-pub fn lint(workspace: &Workspace, doc: &Document) -> Linted {
+/// Lints the unsaved text of `doc` with the workspace's configuration (its tree brought up to
+/// date first).
+pub fn lint(workspace: &Workspace, doc: &mut Document) -> Linted {
     let skipped = |why: String| Linted {
         version: doc.version,
         findings: Vec::new(),
         skipped: Some(why),
     };
-    let Some(language) = doc.language else {
+    if doc.language.is_none() {
         return skipped("not a Python, JavaScript or Rust document".into());
-    };
-    let limit = arbor_syntax::DEFAULT_MAX_FILE_SIZE as usize;
-    if doc.text.len() > limit {
-        return skipped(format!(
-            "not linted: {} bytes, over the limit of {limit}",
-            doc.text.len()
-        ));
     }
-    if doc.text.contains('\0') {
-        return skipped("not linted: a binary document (it holds NUL bytes)".into());
+    if let Some(why) = crate::documents::unlintable(&doc.text) {
+        return skipped(why);
     }
     let path = match &doc.path {
         Some(path) => workspace.relative(path),
         None => doc.uri.as_str().to_string(),
     };
+    let findings = match doc.parsed() {
+        Some(parsed) => {
+            let options = arbor_lint::LintOptions::default();
+            workspace.linter.lint_file(parsed, &path, &options).0
+        }
+        None => Vec::new(),
+    };
     Linted {
         version: doc.version,
-        findings: workspace.linter.lint_source(&path, language, &doc.text),
+        findings,
         skipped: None,
     }
 }

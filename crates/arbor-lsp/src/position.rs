@@ -47,6 +47,13 @@ impl LineIndex {
         Position::new(line as u32, character as u32)
     }
 
+    /// The 0-based line of byte `offset` and its column in bytes (tree-sitter's points).
+    pub fn point(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.len);
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        (line, offset - self.starts[line])
+    }
+
     /// The LSP range of bytes `start..end` of `text`.
     pub fn range(&self, text: &str, start: usize, end: usize) -> Range {
         Range::new(self.position(text, start), self.position(text, end))

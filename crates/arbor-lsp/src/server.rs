@@ -112,6 +112,13 @@ pub fn run(
         .as_ref()
         .and_then(|t| t.diagnostic.as_ref())
         .is_some();
+    let watch = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.did_change_watched_files.as_ref())
+        .and_then(|w| w.dynamic_registration)
+        .unwrap_or(false);
     let result = InitializeResult {
         capabilities: capabilities(model.is_some()),
         server_info: Some(ServerInfo {
@@ -131,6 +138,7 @@ pub fn run(
         connection,
         options,
         pull,
+        watch,
         documents: HashMap::new(),
         linted: HashMap::new(),
         dirty: HashSet::new(),
@@ -140,6 +148,10 @@ pub fn run(
         backlog: VecDeque::new(),
         shutting_down: false,
     };
+    // (lsp-server's handshake has consumed `initialized`: the client is ready.)
+    if server.watch {
+        server.register_watchers();
+    }
     server.publish_config_problems();
     server.serve()
 }
@@ -149,6 +161,8 @@ struct Server {
     options: Options,
     /// The client pulls diagnostics (`textDocument/diagnostic`): none are pushed.
     pull: bool,
+    /// The client watches files for the server when asked (dynamic registration).
+    watch: bool,
     workspaces: Vec<Workspace>,
     /// Open documents, by URI (as text: lsp-types' `Uri` caches inside, so it is no key).
     documents: HashMap<String, Document>,
@@ -210,28 +224,20 @@ impl Server {
         });
     }
 
-    /// The workspace `doc` belongs to: the one with the longest root above it, else the first.
+    /// The workspace `doc` belongs to.
     fn workspace_of(&self, doc: &Document) -> &Workspace {
-        doc.path
-            .as_deref()
-            .and_then(|path| {
-                self.workspaces
-                    .iter()
-                    .filter(|w| path.starts_with(&w.root))
-                    .max_by_key(|w| w.root.as_os_str().len())
-            })
-            .unwrap_or(&self.workspaces[0])
+        workspace_for(&self.workspaces, doc)
     }
 
     /// The findings of `uri`'s current text (linted now when they are stale).
     fn linted(&mut self, uri: &str) -> Option<&Linted> {
-        let doc = self.documents.get(uri)?;
+        let doc = self.documents.get_mut(uri)?;
         let fresh = self
             .linted
             .get(uri)
             .is_some_and(|l| l.version == doc.version);
         if !fresh {
-            let linted = diagnostics::lint(self.workspace_of(doc), doc);
+            let linted = diagnostics::lint(workspace_for(&self.workspaces, doc), doc);
             self.linted.insert(uri.to_string(), linted);
             self.dirty.remove(uri);
         }
@@ -318,6 +324,32 @@ impl Server {
         self.dirty.extend(self.documents.keys().cloned());
     }
 
+    /// Asks the client to report changes of the configuration files (to reload them) and of
+    /// source files (for the index), made in the editor or not.
+    fn register_watchers(&self) {
+        let globs = [
+            "**/arbor.toml",
+            "**/pyproject.toml",
+            "**/*.{py,pyi,js,mjs,cjs,jsx,rs}",
+        ];
+        let watchers: Vec<Value> = globs
+            .iter()
+            .map(|g| serde_json::json!({ "globPattern": g }))
+            .collect();
+        let params = lsp_types::RegistrationParams {
+            registrations: vec![lsp_types::Registration {
+                id: "arbor-watch".into(),
+                method: note::DidChangeWatchedFiles::METHOD.into(),
+                register_options: Some(serde_json::json!({ "watchers": watchers })),
+            }],
+        };
+        self.send(Request::new(
+            RequestId::from("arbor-watch".to_string()),
+            req::RegisterCapability::METHOD.into(),
+            params,
+        ));
+    }
+
     /// Drops a document and what is known of it.
     fn forget(&mut self, key: &str) {
         self.documents.remove(key);
@@ -373,7 +405,7 @@ impl Server {
                     }
                 }
             }
-            _ => {} // $/cancelRequest, initialized, $/setTrace, …: nothing to do
+            _ => {} // $/cancelRequest, $/setTrace, …: nothing to do
         }
     }
 
@@ -488,6 +520,19 @@ impl Server {
             .unwrap_or_default();
         Ok(serde_json::to_value(DocumentSymbolResponse::Nested(symbols)).unwrap_or_default())
     }
+}
+
+/// The workspace `doc` belongs to: the one with the longest root above it, else the first.
+fn workspace_for<'a>(workspaces: &'a [Workspace], doc: &Document) -> &'a Workspace {
+    doc.path
+        .as_deref()
+        .and_then(|path| {
+            workspaces
+                .iter()
+                .filter(|w| path.starts_with(&w.root))
+                .max_by_key(|w| w.root.as_os_str().len())
+        })
+        .unwrap_or(&workspaces[0])
 }
 
 /// The custom request that runs Arbor's query language: `{"query", "limit"?}` in,

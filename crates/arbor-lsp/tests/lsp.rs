@@ -355,6 +355,50 @@ fn a_client_that_pulls_gets_no_pushes_and_columns_count_utf16() {
 }
 
 #[test]
+fn a_client_that_watches_files_is_asked_to_watch_the_configuration() {
+    let (server, conn) = Connection::memory();
+    let handle =
+        std::thread::spawn(move || arbor_lsp::run(server, arbor_lsp::Options::default(), None));
+    let capabilities =
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    conn.sender
+        .send(
+            Request::new(
+                RequestId::from(1),
+                "initialize".into(),
+                json!({"capabilities": capabilities}),
+            )
+            .into(),
+        )
+        .unwrap();
+    assert!(matches!(
+        conn.receiver.recv_timeout(WAIT).unwrap(),
+        Message::Response(_)
+    ));
+    conn.sender
+        .send(Notification::new("initialized".into(), json!({})).into())
+        .unwrap();
+    let Message::Request(register) = conn.receiver.recv_timeout(WAIT).unwrap() else {
+        panic!("a registration request");
+    };
+    assert_eq!(register.method, "client/registerCapability");
+    let registration = &register.params["registrations"][0];
+    assert_eq!(registration["method"], "workspace/didChangeWatchedFiles");
+    let globs = registration["registerOptions"]["watchers"].to_string();
+    assert!(
+        globs.contains("**/arbor.toml") && globs.contains("**/pyproject.toml"),
+        "{globs}"
+    );
+    conn.sender
+        .send(Response::new_ok(register.id, Value::Null).into())
+        .unwrap();
+    conn.sender
+        .send(Notification::new("exit".into(), Value::Null).into())
+        .unwrap();
+    assert!(handle.join().unwrap().is_ok());
+}
+
+#[test]
 fn the_configuration_is_reloaded_and_its_errors_are_diagnostics() {
     let mut client = Client::start(
         &[(

@@ -114,6 +114,33 @@ thread_local! {
     static PARSERS: RefCell<Vec<(Language, Parser)>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Parses `source` with this thread's parser for `language`, reusing `old` (already edited)
+/// when given.
+fn parse_tree(language: Language, source: &str, old: Option<&Tree>) -> Result<Tree, SyntaxError> {
+    PARSERS.with(|cell| -> Result<Tree, SyntaxError> {
+        let mut parsers = cell.borrow_mut();
+        let index = match parsers.iter().position(|(lang, _)| *lang == language) {
+            Some(index) => index,
+            None => {
+                let mut parser = Parser::new();
+                parser
+                    .set_language(&language.grammar())
+                    .map_err(|e| SyntaxError::Grammar {
+                        language,
+                        message: e.to_string(),
+                    })?;
+                parsers.push((language, parser));
+                parsers.len() - 1
+            }
+        };
+        let parser = &mut parsers[index].1;
+        let tree = parser.parse(source.as_bytes(), old);
+        // A parser that gave up keeps partial state: reset it before its next use.
+        parser.reset();
+        tree.ok_or(SyntaxError::ParseFailed(language))
+    })
+}
+
 impl ParsedFile {
     /// Parses `source` as `language`. Syntax errors do not fail the parse: see [`ParsedFile::syntax_errors`].
     ///
@@ -123,31 +150,32 @@ impl ParsedFile {
         language: Language,
         source: String,
     ) -> Result<ParsedFile, SyntaxError> {
-        let tree = PARSERS.with(|cell| -> Result<Tree, SyntaxError> {
-            let mut parsers = cell.borrow_mut();
-            let index = match parsers.iter().position(|(lang, _)| *lang == language) {
-                Some(index) => index,
-                None => {
-                    let mut parser = Parser::new();
-                    parser
-                        .set_language(&language.grammar())
-                        .map_err(|e| SyntaxError::Grammar {
-                            language,
-                            message: e.to_string(),
-                        })?;
-                    parsers.push((language, parser));
-                    parsers.len() - 1
-                }
-            };
-            let parser = &mut parsers[index].1;
-            let tree = parser.parse(source.as_bytes(), None);
-            // A parser that gave up keeps partial state: reset it before its next use.
-            parser.reset();
-            tree.ok_or(SyntaxError::ParseFailed(language))
-        })?;
+        let tree = parse_tree(language, &source, None)?;
         Ok(ParsedFile {
             path: path.into(),
             language,
+            source,
+            tree,
+        })
+    }
+
+    /// `source`, this file's text after `edits` (in the order they were made), parsed again
+    /// reusing this file's tree: tree-sitter parses only what the edits touched (an editor's
+    /// keystroke in a large file costs a fraction of a full parse). The result is the tree a
+    /// full parse of `source` gives.
+    pub fn reparse(
+        &self,
+        source: String,
+        edits: &[tree_sitter::InputEdit],
+    ) -> Result<ParsedFile, SyntaxError> {
+        let mut old = self.tree.clone();
+        for edit in edits {
+            old.edit(edit);
+        }
+        let tree = parse_tree(self.language, &source, Some(&old))?;
+        Ok(ParsedFile {
+            path: self.path.clone(),
+            language: self.language,
             source,
             tree,
         })
@@ -342,4 +370,45 @@ pub struct TreeStats {
     pub nodes: usize,
     /// Depth of the deepest node (the root is at depth 0).
     pub max_depth: usize,
+}
+
+#[cfg(test)]
+mod reparse_tests {
+    use super::*;
+    use tree_sitter::{InputEdit, Point};
+
+    /// The edit that replaces bytes `start..end` of `old` with `new` (one line each side).
+    fn edit(old: &str, start: usize, end: usize, new: &str) -> (String, InputEdit) {
+        let point = |text: &str, at: usize| {
+            let row = text[..at].matches('\n').count();
+            let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+            Point::new(row, column)
+        };
+        let mut text = old.to_string();
+        text.replace_range(start..end, new);
+        let edit = InputEdit {
+            start_byte: start,
+            old_end_byte: end,
+            new_end_byte: start + new.len(),
+            start_position: point(old, start),
+            old_end_position: point(old, end),
+            new_end_position: point(&text, start + new.len()),
+        };
+        (text, edit)
+    }
+
+    #[test]
+    fn a_reparse_after_edits_gives_the_tree_of_a_full_parse() {
+        let source = "def f(x):\n    return x\n\n\nclass A:\n    def g(self):\n        pass\n";
+        let first = ParsedFile::parse("a.py", Language::Python, source.into()).unwrap();
+        // Two edits made one after the other: a line inserted, then a name changed.
+        let (text, one) = edit(source, 10, 10, "    y = x + 1\n");
+        let at = text.find("class A").unwrap() + 6;
+        let (text, two) = edit(&text, at, at + 1, "Shape");
+        let again = first.reparse(text.clone(), &[one, two]).unwrap();
+        let full = ParsedFile::parse("a.py", Language::Python, text).unwrap();
+        assert_eq!(again.to_sexp(), full.to_sexp());
+        assert!(again.to_sexp().contains("assignment"));
+        assert_eq!(again.symbols().unwrap()[1].name, "Shape");
+    }
 }
