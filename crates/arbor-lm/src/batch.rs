@@ -10,6 +10,7 @@
 //! [`LlamaModel::generate`] is this with one request, so a batch of one decodes exactly as a
 //! request alone does.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use candle_core::IndexOp;
@@ -58,8 +59,10 @@ pub struct BatchDecoder<'m, 'c> {
     model: &'m LlamaModel,
     cache: KvCache,
     rows: Vec<Row>,
-    /// Requests by id (`None` once they have ended and been handed back).
-    requests: Vec<Option<Request<'c>>>,
+    /// Requests by id, until they are handed back.
+    requests: HashMap<usize, Request<'c>>,
+    /// The next request's id.
+    next_id: usize,
     /// Requests that ended when they joined, not yet handed back.
     ended: Vec<usize>,
 }
@@ -71,7 +74,8 @@ impl LlamaModel {
             model: self,
             cache: self.model.new_cache_of(0, 1, self.kv_type),
             rows: Vec::new(),
-            requests: Vec::new(),
+            requests: HashMap::new(),
+            next_id: 0,
             ended: Vec::new(),
         }
     }
@@ -100,7 +104,7 @@ impl<'c> BatchDecoder<'_, 'c> {
                 prompt_ids.len()
             )));
         }
-        let id = self.requests.len();
+        let id = self.next_id;
         let started = Instant::now();
         let (mut cache, logits) = if params.n == 0 {
             (model.model.new_cache_of(0, 1, model.kv_type), None)
@@ -147,7 +151,8 @@ impl<'c> BatchDecoder<'_, 'c> {
         if request.done() {
             self.ended.push(id);
         }
-        self.requests.push(Some(request));
+        self.requests.insert(id, request);
+        self.next_id += 1;
         Ok(id)
     }
 
@@ -159,7 +164,7 @@ impl<'c> BatchDecoder<'_, 'c> {
             let logits = forward(&self.model.model, &tokens, tokens.len(), &mut self.cache)?;
             for r in 0..self.rows.len() {
                 let (id, s) = (self.rows[r].request, self.rows[r].sample);
-                let Some(mut request) = self.requests[id].take() else {
+                let Some(mut request) = self.requests.remove(&id) else {
                     continue;
                 };
                 // A sample its request's callback has ended this step takes no token.
@@ -170,39 +175,36 @@ impl<'c> BatchDecoder<'_, 'c> {
                         self.rows[r].next = next;
                     }
                 }
-                self.requests[id] = Some(request);
+                self.requests.insert(id, request);
             }
-            let going = |row: &Row| {
-                self.requests[row.request]
-                    .as_ref()
-                    .is_some_and(|q| q.samples[row.sample].end.is_none())
-            };
-            let keep: Vec<u32> = (0..self.rows.len())
-                .filter(|&r| going(&self.rows[r]))
-                .map(|r| r as u32)
+            let going: Vec<bool> = self
+                .rows
+                .iter()
+                .map(|row| {
+                    self.requests
+                        .get(&row.request)
+                        .is_some_and(|q| q.samples[row.sample].end.is_none())
+                })
                 .collect();
             for row in &self.rows {
-                let done = self.requests[row.request]
-                    .as_ref()
-                    .is_some_and(Request::done);
+                let done = self.requests.get(&row.request).is_some_and(Request::done);
                 if done && !self.ended.contains(&row.request) {
                     self.ended.push(row.request);
                 }
             }
-            if keep.len() < self.rows.len() {
-                self.cache.retain(&keep).map_err(model_error)?;
-                let rows = std::mem::take(&mut self.rows);
-                self.rows = rows
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(r, _)| keep.contains(&(*r as u32)))
-                    .map(|(_, row)| row)
+            if going.contains(&false) {
+                let keep: Vec<u32> = (0..going.len())
+                    .filter(|&r| going[r])
+                    .map(|r| r as u32)
                     .collect();
+                self.cache.retain(&keep).map_err(model_error)?;
+                let mut kept = going.iter();
+                self.rows.retain(|_| kept.next() == Some(&true));
             }
         }
         let mut finished = Vec::new();
         for id in std::mem::take(&mut self.ended) {
-            if let Some(request) = self.requests[id].take() {
+            if let Some(request) = self.requests.remove(&id) {
                 let completions = self.model.completions(
                     request.samples,
                     request.prompt_ids.len(),
