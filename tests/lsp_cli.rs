@@ -69,3 +69,29 @@ fn malformed_messages_get_parse_errors_and_the_server_goes_on() {
     let shutdown = messages.iter().find(|m| m["id"] == 3).unwrap();
     assert_eq!(shutdown["result"], serde_json::Value::Null);
 }
+
+#[test]
+fn an_initialize_it_cannot_read_is_answered_before_the_server_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arbor"))
+        .arg("lsp")
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input
+        .write_all(&frame(
+            r#"{"jsonrpc":"2.0","id":7,"method":"initialize","params":{"capabilities":3}}"#,
+        ))
+        .unwrap();
+    drop(input);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "an input error");
+    let messages = messages(&output.stdout);
+    assert_eq!(messages[0]["id"], 7);
+    assert_eq!(messages[0]["error"]["code"], -32602);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("initialize"));
+}

@@ -105,7 +105,17 @@ pub fn run(
     let (id, params) = connection
         .initialize_start()
         .map_err(|e| LspError::Protocol(e.to_string()))?;
-    let params: InitializeParams = serde_json::from_value(params)?;
+    let params: InitializeParams = match serde_json::from_value(params) {
+        Ok(params) => params,
+        Err(e) => {
+            // The client hears why before the server stops.
+            let message = format!("bad parameters of `initialize`: {e}");
+            let _ = connection.sender.send(
+                Response::new_err(id, ErrorCode::InvalidParams as i32, message.clone()).into(),
+            );
+            return Err(LspError::Protocol(message));
+        }
+    };
     let pull = params
         .capabilities
         .text_document
