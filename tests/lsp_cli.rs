@@ -33,19 +33,29 @@ fn messages(out: &[u8]) -> Vec<serde_json::Value> {
     }
 }
 
-#[test]
-fn malformed_messages_get_parse_errors_and_the_server_goes_on() {
+/// `arbor lsp` in a fresh folder, sent `bodies` (each framed) and then the end of its input;
+/// what it wrote and how it ended.
+fn session(bodies: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_arbor"))
         .arg("lsp")
         .current_dir(dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();
-    for body in [
+    for body in bodies {
+        input.write_all(&frame(body)).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn malformed_messages_get_parse_errors_and_the_server_goes_on() {
+    let output = session(&[
         "{not json",
         r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#,
         r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
@@ -53,11 +63,7 @@ fn malformed_messages_get_parse_errors_and_the_server_goes_on() {
         r#"{"jsonrpc":"2.0","id":2,"method":"frobnicate","params":{}}"#,
         r#"{"jsonrpc":"2.0","id":3,"method":"shutdown"}"#,
         r#"{"jsonrpc":"2.0","method":"exit"}"#,
-    ] {
-        input.write_all(&frame(body)).unwrap();
-    }
-    drop(input);
-    let output = child.wait_with_output().unwrap();
+    ]);
     assert!(output.status.success(), "{:?}", output.status);
     let messages = messages(&output.stdout);
     assert_eq!(messages[0]["id"], serde_json::Value::Null);
@@ -72,23 +78,8 @@ fn malformed_messages_get_parse_errors_and_the_server_goes_on() {
 
 #[test]
 fn an_initialize_it_cannot_read_is_answered_before_the_server_stops() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_arbor"))
-        .arg("lsp")
-        .current_dir(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input
-        .write_all(&frame(
-            r#"{"jsonrpc":"2.0","id":7,"method":"initialize","params":{"capabilities":3}}"#,
-        ))
-        .unwrap();
-    drop(input);
-    let output = child.wait_with_output().unwrap();
+    let output =
+        session(&[r#"{"jsonrpc":"2.0","id":7,"method":"initialize","params":{"capabilities":3}}"#]);
     assert_eq!(output.status.code(), Some(2), "an input error");
     let messages = messages(&output.stdout);
     assert_eq!(messages[0]["id"], 7);
