@@ -181,7 +181,7 @@ pub fn word_at(doc: &Document, position: Position) -> Option<String> {
 pub fn definition(
     navigator: &mut Navigator,
     root: &Path,
-    doc: &Document,
+    doc: &mut Document,
     position: Position,
     open: &dyn Fn(&Path) -> Option<String>,
 ) -> Result<Vec<Location>, SearchError> {

@@ -525,7 +525,7 @@ impl Server {
             params_of::<req::DocumentSymbolRequest>(request)?;
         let symbols = self
             .documents
-            .get(params.text_document.uri.as_str())
+            .get_mut(params.text_document.uri.as_str())
             .map(crate::symbols::document_symbols)
             .unwrap_or_default();
         Ok(serde_json::to_value(DocumentSymbolResponse::Nested(symbols)).unwrap_or_default())
@@ -573,13 +573,18 @@ impl Server {
     fn definition(&mut self, request: Request) -> Answer {
         let params: lsp_types::GotoDefinitionParams = params_of::<req::GotoDefinition>(request)?;
         let at = params.text_document_position_params;
-        let Some(doc) = self.documents.get(at.text_document.uri.as_str()).cloned() else {
+        // Out of the map while it is searched (its kept tree brought up to date in place, the
+        // other documents' text lent to the search): the index's hits in its own file are
+        // left out, so it is never asked for.
+        let key = at.text_document.uri.as_str();
+        let Some(mut doc) = self.documents.remove(key) else {
             return Ok(serde_json::Value::Null);
         };
         let root = self.workspace_of(&doc).root.clone();
         let navigator = self.navigators.entry(root.clone()).or_default();
         let open = |p: &std::path::Path| open_text(&self.documents, p);
-        let found = navigation::definition(navigator, &root, &doc, at.position, &open);
+        let found = navigation::definition(navigator, &root, &mut doc, at.position, &open);
+        self.documents.insert(key.to_string(), doc);
         let found = found.map_err(|e| (ErrorCode::InternalError, e.to_string()))?;
         Ok(serde_json::to_value(found).unwrap_or_default())
     }

@@ -21,8 +21,12 @@ fn kind(kind: Kind) -> SymbolKind {
     }
 }
 
-/// The syntax layer's definitions in `doc` (none for a document Arbor does not parse).
-fn symbols_of(doc: &Document) -> Vec<arbor_syntax::Symbol> {
+/// The syntax layer's definitions in `doc`: from its kept tree, or (a document too large or
+/// binary to lint) from a parse of its own; none for a language Arbor does not read.
+fn symbols_of(doc: &mut Document) -> Vec<arbor_syntax::Symbol> {
+    if let Some(parsed) = doc.parsed() {
+        return parsed.symbols().unwrap_or_default();
+    }
     doc.language
         .and_then(|language| {
             ParsedFile::parse("outline", language, doc.text.clone())
@@ -34,7 +38,7 @@ fn symbols_of(doc: &Document) -> Vec<arbor_syntax::Symbol> {
 
 /// The definitions of `doc`, each with the ones nested in it; empty for a document Arbor
 /// does not parse.
-pub fn document_symbols(doc: &Document) -> Vec<DocumentSymbol> {
+pub fn document_symbols(doc: &mut Document) -> Vec<DocumentSymbol> {
     let symbols = symbols_of(doc);
     let range = |s: &arbor_syntax::Span| doc.lines.range(&doc.text, s.start_byte, s.end_byte);
     #[allow(deprecated)] // `deprecated` is a field the type still requires.
@@ -72,7 +76,7 @@ pub fn document_symbols(doc: &Document) -> Vec<DocumentSymbol> {
 }
 
 /// The name ranges of the definitions of `doc` named `name`.
-pub fn definitions_named(doc: &Document, name: &str) -> Vec<lsp_types::Range> {
+pub fn definitions_named(doc: &mut Document, name: &str) -> Vec<lsp_types::Range> {
     symbols_of(doc)
         .iter()
         .filter(|s| s.name == name)
