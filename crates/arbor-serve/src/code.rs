@@ -101,13 +101,11 @@ pub(crate) fn language_named(name: &str) -> Option<Language> {
     }
 }
 
-/// A client's path for the file being edited, relative to the repository when it is inside.
+/// A client's path for the file being edited, relative to the repository when it is inside,
+/// `/`-separated as the index names files.
 pub(crate) fn relative_path(repo: &Path, path: &str) -> String {
     let path = path.strip_prefix("file://").unwrap_or(path);
-    Path::new(path)
-        .strip_prefix(repo)
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|_| path.to_string())
+    arbor_index::index::relative_path(repo, Path::new(path))
 }
 
 /// llama.cpp's `/completion` options that `/infill` accepts and Arbor's sampler has no use
