@@ -20,24 +20,9 @@ if ! "$venv/bin/python" -c "import openai" 2>/dev/null; then
 fi
 cargo build -q --release
 arbor="${CARGO_TARGET_DIR:-target}/release/arbor"
-work=$(mktemp -d)
-server=
-cleanup() {
-    [ -n "$server" ] && kill -INT "$server" 2>/dev/null && wait "$server" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
+source tests/integrations/serve_start.sh
 mkdir "$work/repo"
-"$arbor" serve --port 0 --no-watch --repo "$work/repo" --model smollm2-135m \
-    --api-key test-key 2> "$work/serve.log" &
-server=$!
-for _ in $(seq 600); do
-    grep -q "serving on" "$work/serve.log" 2>/dev/null && break
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.2
-done
-address=$(sed -n 's|^arbor: serving on \(http://[^ ]*\).*|\1|p' "$work/serve.log")
-[ -n "$address" ] || { cat "$work/serve.log" >&2; echo "the server did not start" >&2; exit 1; }
+start_serve 600 0.2 --port 0 --no-watch --repo "$work/repo" --model smollm2-135m --api-key test-key
 # The model loads after the server starts listening: /health answers 503 until it has.
 for _ in $(seq 600); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' "$address/health")" = 200 ] && break

@@ -20,21 +20,8 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 cargo build -q
 arbor="${CARGO_TARGET_DIR:-target}/debug/arbor"
-work=$(mktemp -d)
-server=
-cleanup() {
-    [ -n "$server" ] && kill -INT "$server" 2>/dev/null && wait "$server" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-"$arbor" serve --port 0 --no-watch --repo "$root" --index "$work/index" 2> "$work/serve.log" &
-server=$!
-for _ in $(seq 100); do
-    grep -q "serving on" "$work/serve.log" 2>/dev/null && break
-    sleep 0.1
-done
-address=$(sed -n 's|^arbor: serving on \(http://[^ ]*\).*|\1|p' "$work/serve.log")
-[ -n "$address" ] || { cat "$work/serve.log" >&2; echo "the server did not start" >&2; exit 1; }
+source tests/integrations/serve_start.sh
+start_serve 100 0.1 --port 0 --no-watch --repo "$root" --index "$work/index"
 # The index, up to date before the page is loaded.
 python3 - "$address" <<'PY'
 import sys, urllib.request
