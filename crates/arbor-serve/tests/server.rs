@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use arbor_serve::{RunningServer, ServeOptions};
 
+mod common;
+
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -33,19 +35,12 @@ fn repo() -> tempfile::TempDir {
 }
 
 fn start(repo: &Path, key: Option<&str>, watch: bool) -> RunningServer {
-    arbor_serve::start(
-        ServeOptions {
-            repo: repo.to_path_buf(),
-            index_dir: repo.join(".arbor/index"),
-            host: "127.0.0.1".into(),
-            port: 0,
-            api_key: key.map(String::from),
-            watch,
-            slots: 1,
-        },
-        None,
-    )
-    .expect("the server starts")
+    let options = ServeOptions {
+        api_key: key.map(String::from),
+        watch,
+        ..common::options(repo)
+    };
+    arbor_serve::start(options, None).expect("the server starts")
 }
 
 /// `(status, body)` of a GET.

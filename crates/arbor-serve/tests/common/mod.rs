@@ -6,21 +6,23 @@ use std::time::{Duration, Instant};
 
 use arbor_serve::{RunningServer, ServeOptions};
 
-/// Starts a server on `repo` (any free port, no watching) with `loader`'s model.
+/// The tests' options for a server on `repo`: loopback, any free port, the index in
+/// `.arbor/index`, no key, no watching, 4 slots.
+pub fn options(repo: &std::path::Path) -> ServeOptions {
+    ServeOptions {
+        repo: repo.to_path_buf(),
+        index_dir: repo.join(".arbor/index"),
+        host: "127.0.0.1".into(),
+        port: 0,
+        api_key: None,
+        watch: false,
+        slots: 4,
+    }
+}
+
+/// Starts a server on `repo` ([`options`]) with `loader`'s model.
 pub fn serve(repo: &std::path::Path, loader: Option<arbor_serve::ModelLoader>) -> RunningServer {
-    arbor_serve::start(
-        ServeOptions {
-            repo: repo.to_path_buf(),
-            index_dir: repo.join(".arbor/index"),
-            host: "127.0.0.1".into(),
-            port: 0,
-            api_key: None,
-            watch: false,
-            slots: 4,
-        },
-        loader,
-    )
-    .unwrap()
+    arbor_serve::start(options(repo), loader).unwrap()
 }
 
 /// `(status, JSON body)` of a GET.
