@@ -37,17 +37,15 @@ pub enum ModelState {
 impl ModelState {
     /// The model, loaded now if it was not.
     pub fn get(&mut self) -> Result<&mut CodeModel, String> {
-        if let ModelState::Pending(_) = self {
-            let ModelState::Pending(loader) =
-                std::mem::replace(self, ModelState::Failed(String::new()))
-            else {
-                unreachable!("matched above")
-            };
-            *self = match loader() {
+        // Taken out to be called (a loader runs once); a state that was not pending goes
+        // back as it was.
+        *self = match std::mem::replace(self, ModelState::Failed(String::new())) {
+            ModelState::Pending(loader) => match loader() {
                 Ok(model) => ModelState::Ready(model),
                 Err(why) => ModelState::Failed(why),
-            };
-        }
+            },
+            other => other,
+        };
         match self {
             ModelState::Ready(model) => Ok(model),
             ModelState::Failed(why) => Err(format!("the model did not load: {why}")),
