@@ -706,3 +706,167 @@ fn serve_answers_searches_over_http_until_interrupted() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+/// A repository and a tiny sentence-transformers model made here (issue 20): the CLI runs the
+/// whole semantic path with it (the real model's numbers are in benchmarks/).
+fn semantic_fixture() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = fixture_copy();
+    let model = dir.path().join(".model");
+    arbor_embed::testing::write_tiny_model(&model, &["def", "return", "area", "circle"], 3)
+        .unwrap();
+    let flag = model.to_string_lossy().into_owned();
+    (dir, model, flag)
+}
+
+#[test]
+fn index_semantic_then_search_hybrid_semantic_and_keyword() {
+    let (dir, _model, model_dir) = semantic_fixture();
+    let out = arbor(
+        dir.path(),
+        &["index", "--semantic", "--embed-model", &model_dir, "--json"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let vectors = dir.path().join(".arbor/index/vectors.arbor");
+    assert!(vectors.is_file());
+    // Hybrid by default now: the hits carry both sides' scores.
+    let out = arbor(
+        dir.path(),
+        &[
+            "search",
+            "--embed-model",
+            &model_dir,
+            "--json",
+            "compute the area",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let hits: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!hits.is_empty());
+    assert!(
+        hits.iter()
+            .all(|h| h.get("score_keyword").is_some() && h.get("score_semantic").is_some()),
+        "{hits:?}"
+    );
+    assert!(
+        hits.iter().any(|h| h["score_semantic"].is_f64()),
+        "{hits:?}"
+    );
+    // Semantic alone: every hit has a cosine; keyword alone: no side scores.
+    let out = arbor(
+        dir.path(),
+        &[
+            "search",
+            "--embed-model",
+            &model_dir,
+            "--mode",
+            "semantic",
+            "--json",
+            "-n",
+            "3",
+            "compute the area",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines
+        .iter()
+        .all(|h| h["score_semantic"].is_f64() && h["score_keyword"].is_null()));
+    let out = arbor(
+        dir.path(),
+        &["search", "--mode", "keyword", "--json", "area"],
+    );
+    assert!(out.status.success());
+    assert!(!text(&out.stdout).contains("score_semantic"));
+    // A phrase is matched exactly: semantic mode refuses it, with what to do instead.
+    let out = arbor(
+        dir.path(),
+        &[
+            "search",
+            "--embed-model",
+            &model_dir,
+            "--mode",
+            "semantic",
+            "\"def area\"",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--mode keyword"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Another model's vectors are refused, with the way out.
+    let (_other_dir, other, _) = semantic_fixture();
+    arbor_embed::testing::write_tiny_model(&other, &["def"], 4).unwrap();
+    let out = arbor(
+        dir.path(),
+        &["search", "--embed-model", &other.to_string_lossy(), "area"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--rebuild"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_corrupt_vector_file_gets_the_rebuild_hint_and_rebuild_mends_it() {
+    let (dir, _model, model_dir) = semantic_fixture();
+    let out = arbor(
+        dir.path(),
+        &["index", "--semantic", "--embed-model", &model_dir],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let vectors = dir.path().join(".arbor/index/vectors.arbor");
+    let mut bytes = std::fs::read(&vectors).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&vectors, &bytes).unwrap();
+    let out = arbor(
+        dir.path(),
+        &["search", "--no-update", "--embed-model", &model_dir, "area"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("vectors.arbor") && err.contains("arbor index --rebuild"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // Keyword search still answers; --rebuild writes the vectors anew.
+    assert!(arbor(
+        dir.path(),
+        &["search", "--no-update", "--mode", "keyword", "area"]
+    )
+    .status
+    .success());
+    let out = arbor(
+        dir.path(),
+        &["index", "--rebuild", "--embed-model", &model_dir],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = arbor(
+        dir.path(),
+        &["search", "--no-update", "--embed-model", &model_dir, "area"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // A missing model folder is a clear error too.
+    let out = arbor(
+        dir.path(),
+        &["search", "--embed-model", "/nonexistent/model", "area"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("/nonexistent/model"),
+        "{}",
+        text(&out.stderr)
+    );
+}

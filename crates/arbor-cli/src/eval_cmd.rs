@@ -164,7 +164,7 @@ pub struct RunArgs {
     #[arg(long)]
     partial_code: bool,
     /// Also compare these selection strategies on the run (as `arbor eval select`), or `all`.
-    #[arg(long, value_delimiter = ',', value_name = "STRATEGIES", value_parser = strategy)]
+    #[arg(long, value_delimiter = ',', value_name = "STRATEGIES", value_parser = Strategy::parse_or_all)]
     select: Vec<Option<Strategy>>,
 }
 
@@ -176,7 +176,7 @@ pub struct SelectArgs {
     /// Strategies, comma-separated: random, examples, examples+cluster, logprob,
     /// examples+logprob, codet, or all. Default: all but codet, which first has the run's
     /// model write tests for each task (kept in DIR/codet-tests.jsonl).
-    #[arg(long = "strategy", value_delimiter = ',', value_parser = strategy)]
+    #[arg(long = "strategy", value_delimiter = ',', value_parser = Strategy::parse_or_all)]
     strategies: Vec<Option<Strategy>>,
     /// The n of n@k: how many samples may be submitted, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,10", value_parser = at_least_one)]
@@ -194,34 +194,6 @@ pub struct ReportArgs {
     /// The HTML file (default: report.html in the first directory).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-}
-
-/// A strategy's name; `all` is `None`.
-fn strategy(name: &str) -> Result<Option<Strategy>, String> {
-    if name == "all" {
-        return Ok(None);
-    }
-    Strategy::parse(name).map(Some).ok_or_else(|| {
-        let names: Vec<&str> = Strategy::ALL.iter().map(|s| s.name()).collect();
-        format!("unknown strategy; one of: all, {}", names.join(", "))
-    })
-}
-
-/// The strategies named: `all` is every one; none named, every one but `codet` (which draws
-/// tests from the model).
-fn strategies(named: &[Option<Strategy>]) -> Vec<Strategy> {
-    if named.contains(&None) {
-        return Strategy::ALL.to_vec();
-    }
-    if named.is_empty() {
-        return Strategy::ALL
-            .into_iter()
-            .filter(|s| !s.needs_tests())
-            .collect();
-    }
-    let mut list: Vec<Strategy> = named.iter().flatten().copied().collect();
-    list.dedup();
-    list
 }
 
 /// `arbor eval score`: scores the samples, writes the results beside them, reports.
@@ -298,7 +270,7 @@ pub fn generate_and_score(args: RunArgs, out: &mut impl Write) -> anyhow::Result
     if args.select.is_empty() {
         return common.write(out, report);
     }
-    let strategies = strategies(&args.select);
+    let strategies = Strategy::chosen(&args.select);
     if strategies.contains(&Strategy::Codet) {
         ensure_tests(&dir, &problems, &options.settings, &mut model)?;
     }
@@ -334,7 +306,7 @@ pub fn select_samples(args: SelectArgs, out: &mut impl Write) -> anyhow::Result<
     let dataset = common.dataset.as_deref().unwrap_or(&settings.dataset);
     let problems = report::load_dataset_for_run(dataset, settings.partial_code, &note)?;
     let sandbox = common.sandbox()?;
-    let strategies = strategies(&args.strategies);
+    let strategies = Strategy::chosen(&args.strategies);
     let kept = args.dir.join(arbor_eval::codet::TESTS_FILE).is_file();
     if strategies.contains(&Strategy::Codet) && !kept {
         let mut model = ModelArgs::for_run(&settings.model).load()?;

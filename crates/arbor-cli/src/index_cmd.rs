@@ -2,8 +2,10 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
+use arbor_embed::{Embed, SEARCH_TOKENS};
 use arbor_index::{
     ignore_cache_dir, render, CodeIndex, IndexError, IndexSettings, Progress, TokenizerKind,
     UpdateOptions,
@@ -36,6 +38,31 @@ pub struct IndexArgs {
     /// Skip files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = arbor_syntax::DEFAULT_MAX_FILE_SIZE)]
     max_file_size: u64,
+    /// Also embed every definition for semantic search (kept in step by later updates).
+    #[arg(long)]
+    semantic: bool,
+    #[command(flatten)]
+    model: EmbedModel,
+}
+
+/// The embedding model of semantic search.
+#[derive(Debug, Args)]
+pub struct EmbedModel {
+    /// A sentence-transformers BERT folder instead of all-MiniLM-L6-v2 (fetched with pip).
+    #[arg(long, value_name = "DIR")]
+    embed_model: Option<PathBuf>,
+}
+
+impl EmbedModel {
+    /// The model, loaded when `needed`.
+    pub fn load(&self, needed: bool) -> anyhow::Result<Option<Arc<dyn Embed>>> {
+        let dir = self.embed_model.as_deref();
+        let note = |m: &str| eprintln!("arbor: {m}");
+        Ok(match needed {
+            true => Some(Arc::new(arbor_embed::load(dir, SEARCH_TOKENS, &note)?)),
+            false => None,
+        })
+    }
 }
 
 /// Where the index lives.
@@ -59,13 +86,20 @@ impl IndexLocation {
 pub fn with_progress<T>(
     work: impl FnOnce(&(dyn Fn(Progress) + Sync)) -> Result<T, IndexError>,
 ) -> Result<T, IndexError> {
-    let template = "{spinner} indexing {pos}/{len} files [{bar:30}] {eta} {msg}";
+    let template = "{spinner} {msg} {pos}/{len} [{bar:30}] {eta}";
     let bar = crate::progress_bar(0, template);
     let progress = |event: Progress| {
         if let Some(bar) = &bar {
             match event {
-                Progress::Total(n) => bar.set_length(n as u64),
+                Progress::Total(n) | Progress::Embedding(n) => {
+                    bar.set_position(0);
+                    bar.set_length(n as u64);
+                    bar.set_message(
+                        ["files", "embedding"][usize::from(event != Progress::Total(n))],
+                    );
+                }
                 Progress::File => bar.inc(1),
+                Progress::Embedded(n) => bar.inc(n as u64),
                 Progress::Committing => bar.set_message("committing"),
             }
         }
@@ -89,6 +123,7 @@ pub fn run(args: IndexArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         strip_docs: args.strip_docs,
         ..IndexSettings::default()
     };
+    let semantic = args.semantic || CodeIndex::has_vectors(&dir);
     let index = CodeIndex::open_or_create(&dir, settings.clone(), args.rebuild)?;
     ignore_cache_dir(&dir);
     if let Some(why) = render::settings_conflict(&index, &settings, &dir) {
@@ -100,6 +135,7 @@ pub fn run(args: IndexArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
             ..WalkOptions::default()
         },
         rebuild: args.rebuild,
+        embedder: args.model.load(semantic)?,
         ..UpdateOptions::default()
     };
     let stats = with_progress(|p| index.update(root, &options, p)).context("indexing")?;

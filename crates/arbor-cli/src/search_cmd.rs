@@ -3,10 +3,12 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use arbor_index::{render, CodeIndex, IndexError, Query, Refresh, SearchOptions, UpdateOptions};
+use arbor_index::{
+    render, CodeIndex, IndexError, Query, Refresh, SearchMode, SearchOptions, UpdateOptions,
+};
 use clap::Args;
 
-use crate::index_cmd::{with_progress, IndexLocation};
+use crate::index_cmd::{with_progress, EmbedModel, IndexLocation};
 use crate::Outcome;
 
 /// Arguments of `arbor search`.
@@ -33,6 +35,11 @@ pub struct SearchArgs {
     /// Colour matches: auto (on a terminal), always or never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
+    /// keyword, semantic or hybrid (default: hybrid when the index has vectors).
+    #[arg(long, value_parser = ["keyword", "semantic", "hybrid"])]
+    mode: Option<String>,
+    #[command(flatten)]
+    model: EmbedModel,
 }
 
 pub fn run(args: SearchArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
@@ -43,31 +50,28 @@ pub fn run(args: SearchArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
         anyhow::bail!("{}: not a directory", root.display());
     }
     let dir = args.location.dir(root);
+    let semantic = CodeIndex::has_vectors(&dir);
+    let mode = args.mode.as_deref().and_then(SearchMode::parse);
+    let mode = mode.unwrap_or([SearchMode::Keyword, SearchMode::Hybrid][usize::from(semantic)]);
+    let model = args.model.load(mode != SearchMode::Keyword)?;
     let (index, freshness) = if args.no_update {
         CodeIndex::open_fresh(&dir, root, &Refresh::Never, &|_| {})?
     } else {
-        let refresh = Refresh::Update(UpdateOptions::default());
+        let embedder = model.clone().filter(|_| semantic);
+        let refresh = Refresh::Update(UpdateOptions {
+            embedder,
+            ..UpdateOptions::default()
+        });
         with_progress(|progress| CodeIndex::open_fresh(&dir, root, &refresh, progress))?
     };
     if let Some(note) = render::freshness_note(&freshness, &dir) {
         eprintln!("arbor: {note}");
     }
-    search(&index, &query, &args, out)
-}
-
-fn search(
-    index: &CodeIndex,
-    query: &Query,
-    args: &SearchArgs,
-    out: &mut impl Write,
-) -> anyhow::Result<Outcome> {
-    let hits = index.search(
-        query,
-        &SearchOptions {
-            limit: args.limit,
-            ..SearchOptions::default()
-        },
-    )?;
+    let options = SearchOptions {
+        limit: args.limit,
+        ..SearchOptions::default()
+    };
+    let hits = index.search_with(&query, &options, mode, model.as_deref())?;
     let auto = args.color == "auto" && std::io::stdout().is_terminal();
     let color = auto || args.color == "always";
     render::write_hits(out, &hits, args.json, color)?;

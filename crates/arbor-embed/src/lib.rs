@@ -93,11 +93,21 @@ pub fn fetch(progress: &dyn Fn(&str)) -> Result<PathBuf, EmbedError> {
     Ok(dir)
 }
 
-fn model_error(path: &Path, message: impl ToString) -> EmbedError {
+pub(crate) fn model_error(path: &Path, message: impl ToString) -> EmbedError {
     EmbedError::Model {
         path: path.to_path_buf(),
         message: message.to_string(),
     }
+}
+
+/// What turns texts into unit vectors: the model, or a test's stand-in.
+pub trait Embed: Send + Sync {
+    /// What identifies the model and its settings: vectors of different ids do not mix.
+    fn id(&self) -> &str;
+    /// Dimensions of an embedding.
+    fn dimensions(&self) -> usize;
+    /// The embeddings of `texts` (one batch), unit length.
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
 }
 
 /// A loaded embedding model.
@@ -105,6 +115,7 @@ pub struct Embedder {
     model: BertModel,
     tokenizer: Tokenizer,
     device: Device,
+    id: String,
     /// Dimensions of an embedding.
     pub dimensions: usize,
 }
@@ -112,9 +123,46 @@ pub struct Embedder {
 /// The word pieces a text is cut to (sentence-transformers' `max_seq_length` for the model).
 pub const MAX_TOKENS: usize = 256;
 
+/// The word pieces a text is cut to for search: all-MiniLM-L6-v2 was trained on 128 (its own
+/// `tokenizer.json` says so), and a chunk costs in proportion to its length.
+pub const SEARCH_TOKENS: usize = 128;
+
+/// Loads the sentence-transformers model in `dir`, or, without one, the catalog's
+/// all-MiniLM-L6-v2 (fetched first when it is not in the cache), cutting texts at
+/// `max_tokens` word pieces.
+pub fn load(
+    dir: Option<&Path>,
+    max_tokens: usize,
+    progress: &dyn Fn(&str),
+) -> Result<Embedder, EmbedError> {
+    match dir {
+        Some(dir) => Embedder::load_with(dir, max_tokens),
+        None => Embedder::load_with(&fetch(progress)?, max_tokens),
+    }
+}
+
+impl Embed for Embedder {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn dimensions(&self) -> usize {
+        self.dimensions
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        Embedder::embed(self, texts)
+    }
+}
+
 impl Embedder {
-    /// Loads the model unpacked in `dir`.
+    /// Loads the model unpacked in `dir`, cutting texts at [`MAX_TOKENS`] word pieces.
     pub fn load(dir: &Path) -> Result<Embedder, EmbedError> {
+        Self::load_with(dir, MAX_TOKENS)
+    }
+
+    /// Loads the model unpacked in `dir`, cutting texts at `max_tokens` word pieces.
+    pub fn load_with(dir: &Path, max_tokens: usize) -> Result<Embedder, EmbedError> {
         let read = |name: &str| {
             let path = dir.join(name);
             std::fs::read_to_string(&path).map_err(|e| model_error(&path, e))
@@ -135,13 +183,20 @@ impl Embedder {
         // Read, not mapped: mapping is `unsafe` (a file changed underneath would be undefined
         // behaviour), and 90 MB is read in a blink.
         let bytes = std::fs::read(&weights).map_err(|e| model_error(&weights, e))?;
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&bytes);
+        hasher.update(read("tokenizer.json")?.as_bytes());
+        let id = format!(
+            "bert-{dimensions}-{max_tokens}-{}",
+            &hasher.finalize().to_hex()[..16]
+        );
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device)?;
         let model = BertModel::load(vb, &config)?;
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         tokenizer
             .with_truncation(Some(TruncationParams {
-                max_length: MAX_TOKENS,
+                max_length: max_tokens,
                 ..TruncationParams::default()
             }))
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
@@ -150,6 +205,7 @@ impl Embedder {
             model,
             tokenizer,
             device,
+            id,
             dimensions,
         })
     }
@@ -186,6 +242,8 @@ impl Embedder {
         Ok(mean.broadcast_div(&norms)?.to_vec2::<f32>()?)
     }
 }
+
+pub mod testing;
 
 /// The cosine of two unit vectors.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {

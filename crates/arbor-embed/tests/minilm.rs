@@ -64,3 +64,37 @@ fn embeddings_equal_sentence_transformers_own() {
         }
     }
 }
+
+#[test]
+fn a_tiny_model_made_here_loads_and_embeds_as_the_real_one_does() {
+    use arbor_embed::Embed;
+    let dir = tempfile::tempdir().unwrap();
+    arbor_embed::testing::write_tiny_model(dir.path(), &["config", "merge"], 7).unwrap();
+    let model = arbor_embed::Embedder::load_with(dir.path(), 16).unwrap();
+    assert_eq!(model.dimensions(), 32);
+    assert!(model.id().starts_with("bert-32-16-"), "{}", model.id());
+    let texts = ["merge config", "merge config", "zzz 42 qq"];
+    let vectors = Embed::embed(&model, &texts).unwrap();
+    for v in &vectors {
+        let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+    }
+    assert!(arbor_embed::cosine(&vectors[0], &vectors[1]) > 0.9999);
+    assert!(arbor_embed::cosine(&vectors[0], &vectors[2]) < 0.999);
+    // The same seed writes the same model; another seed, another.
+    let again = tempfile::tempdir().unwrap();
+    arbor_embed::testing::write_tiny_model(again.path(), &["config", "merge"], 7).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    arbor_embed::testing::write_tiny_model(other.path(), &["config", "merge"], 8).unwrap();
+    let id = |d: &std::path::Path| {
+        arbor_embed::Embedder::load_with(d, 16)
+            .unwrap()
+            .id()
+            .to_string()
+    };
+    assert_eq!(id(again.path()), model.id());
+    assert_ne!(id(other.path()), model.id());
+    // A text longer than the window is cut, not refused.
+    let long = "merge ".repeat(100);
+    assert_eq!(Embed::embed(&model, &[long.as_str()]).unwrap().len(), 1);
+}

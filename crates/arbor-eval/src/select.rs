@@ -54,6 +54,35 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// A strategy named on the command line: `all` is `None`; an unknown name is an error that
+    /// lists the names.
+    pub fn parse_or_all(name: &str) -> Result<Option<Strategy>, String> {
+        if name == "all" {
+            return Ok(None);
+        }
+        Strategy::parse(name).map(Some).ok_or_else(|| {
+            let names: Vec<&str> = Strategy::ALL.iter().map(|s| s.name()).collect();
+            format!("unknown strategy; one of: all, {}", names.join(", "))
+        })
+    }
+
+    /// The strategies named ([`Strategy::parse_or_all`]): `all` is every one; none named,
+    /// every one but `codet` (which draws tests from the model).
+    pub fn chosen(named: &[Option<Strategy>]) -> Vec<Strategy> {
+        if named.contains(&None) {
+            return Strategy::ALL.to_vec();
+        }
+        if named.is_empty() {
+            return Strategy::ALL
+                .into_iter()
+                .filter(|s| !s.needs_tests())
+                .collect();
+        }
+        let mut list: Vec<Strategy> = named.iter().flatten().copied().collect();
+        list.dedup();
+        list
+    }
+
     /// Every strategy, in the order tables show them.
     pub const ALL: [Strategy; 6] = [
         Strategy::Random,

@@ -15,8 +15,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use std::sync::Arc;
+
+use arbor_embed::Embed;
 use arbor_index::{
-    CodeIndex, HitType, IndexSettings, Query, SearchOptions, TokenizerKind, UpdateOptions,
+    CodeIndex, HitType, IndexSettings, Progress, Query, SearchMode, SearchOptions, TokenizerKind,
+    UpdateOptions,
 };
 use arbor_syntax::{parse_files, walk, SymbolKind, WalkOptions};
 
@@ -108,16 +112,51 @@ fn dir_size(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+/// MRR@10, Recall@10 and Recall@1 of `queries` (query, target) in `mode`.
+fn score(
+    index: &CodeIndex,
+    queries: &[(String, &Target)],
+    mode: SearchMode,
+    model: Option<&dyn Embed>,
+) -> (f64, f64, f64) {
+    let options = SearchOptions {
+        limit: 10,
+        snippet_lines: 1,
+    };
+    let (mut rr, mut at10, mut at1) = (0.0, 0usize, 0usize);
+    for (text, target) in queries {
+        let Ok(query) = Query::parse(text) else {
+            continue;
+        };
+        let hits = index
+            .search_with(&query, &options, mode, model)
+            .expect("search");
+        let rank = hits.iter().position(|h| {
+            h.path == target.path
+                && ((h.hit_type == HitType::Definition && h.line == target.line)
+                    || h.symbol.as_deref() == Some(target.qualified.as_str()))
+        });
+        if let Some(rank) = rank {
+            rr += 1.0 / (rank + 1) as f64;
+            at10 += 1;
+            at1 += usize::from(rank == 0);
+        }
+    }
+    let n = queries.len().max(1) as f64;
+    (rr / n, at10 as f64 / n, at1 as f64 / n)
+}
+
 fn quality(corpus: &Path, work: &Path, max: usize) {
     let targets = targets(corpus, max);
     println!(
-        "queries: {} (Python functions and methods with a docstring of 3+ words)",
+        "queries: {} (functions and methods with a doc of 3+ words)",
         targets.len()
     );
     println!(
-        "{:<10} {:>8} {:>10} {:>10} {:>12}",
-        "tokenizer", "MRR@10", "Recall@10", "Recall@1", "index secs"
+        "{:<18} {:>8} {:>10} {:>10} {:>12}",
+        "search", "MRR@10", "Recall@10", "Recall@1", "index secs"
     );
+    let sentences: Vec<(String, &Target)> = targets.iter().map(|t| (t.query.clone(), t)).collect();
     for (name, kind) in [
         ("code", TokenizerKind::Code),
         ("default", TokenizerKind::Default),
@@ -128,34 +167,175 @@ fn quality(corpus: &Path, work: &Path, max: usize) {
             ..IndexSettings::default()
         };
         let (index, secs, _) = build(corpus, &work.join(format!("quality-{name}")), settings);
-        let options = SearchOptions {
-            limit: 10,
-            snippet_lines: 1,
-        };
-        let (mut rr, mut at10, mut at1) = (0.0, 0usize, 0usize);
-        for target in &targets {
-            let Ok(query) = Query::parse(&target.query) else {
-                continue;
-            };
-            let hits = index.search(&query, &options).expect("search");
-            let rank = hits.iter().position(|h| {
-                h.path == target.path
-                    && ((h.hit_type == HitType::Definition && h.line == target.line)
-                        || h.symbol.as_deref() == Some(target.qualified.as_str()))
-            });
-            if let Some(rank) = rank {
-                rr += 1.0 / (rank + 1) as f64;
-                at10 += 1;
-                at1 += usize::from(rank == 0);
-            }
-        }
-        let n = targets.len().max(1) as f64;
+        let (mrr, r10, r1) = score(&index, &sentences, SearchMode::Keyword, None);
         println!(
-            "{name:<10} {:>8.3} {:>10.3} {:>10.3} {:>12.1}",
-            rr / n,
-            at10 as f64 / n,
-            at1 as f64 / n,
-            secs
+            "{:<18} {mrr:>8.3} {r10:>10.3} {r1:>10.3} {secs:>12.1}",
+            format!("keyword/{name}")
+        );
+    }
+    if std::env::var("SEMANTIC").is_ok_and(|v| v == "0") {
+        return;
+    }
+    semantic_quality(corpus, work, &targets, &sentences);
+}
+
+/// The semantic and hybrid rows: one index (code tokenizer, docs blanked) with vectors, kept
+/// in WORKDIR between runs (an unchanged corpus is not embedded again).
+fn semantic_quality(
+    corpus: &Path,
+    work: &Path,
+    targets: &[Target],
+    sentences: &[(String, &Target)],
+) {
+    let model: Arc<dyn Embed> = Arc::new(
+        arbor_embed::load(None, arbor_embed::SEARCH_TOKENS, &|m| eprintln!("{m}")).expect("model"),
+    );
+    let dir = work.join("quality-semantic");
+    let settings = IndexSettings {
+        strip_docs: true,
+        ..IndexSettings::default()
+    };
+    let index = CodeIndex::open_or_create(&dir, settings, false).expect("index");
+    let options = UpdateOptions {
+        embedder: Some(model.clone()),
+        ..UpdateOptions::default()
+    };
+    let embedded = std::sync::atomic::AtomicUsize::new(0);
+    let started = Instant::now();
+    index
+        .update(corpus, &options, &|p| {
+            if let Progress::Embedded(n) = p {
+                let done = embedded.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+                if done % 4096 < n {
+                    eprintln!(
+                        "embedded {done} units, {:.0} s",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+        })
+        .expect("index");
+    let secs = started.elapsed().as_secs_f64();
+    let model: &dyn Embed = model.as_ref();
+    for (name, mode) in [
+        ("keyword", SearchMode::Keyword),
+        ("semantic", SearchMode::Semantic),
+        ("hybrid", SearchMode::Hybrid),
+    ] {
+        let (mrr, r10, r1) = score(&index, sentences, mode, Some(model));
+        println!("{name:<18} {mrr:>8.3} {r10:>10.3} {r1:>10.3} {secs:>12.1}");
+    }
+    println!("one-word queries: the function's own name");
+    let names: Vec<(String, &Target)> = targets
+        .iter()
+        .map(|t| {
+            (
+                t.qualified
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(&t.qualified)
+                    .to_string(),
+                t,
+            )
+        })
+        .collect();
+    for (name, mode) in [
+        ("keyword", SearchMode::Keyword),
+        ("hybrid", SearchMode::Hybrid),
+    ] {
+        let (mrr, r10, r1) = score(&index, &names, mode, Some(model));
+        println!(
+            "{:<18} {mrr:>8.3} {r10:>10.3} {r1:>10.3}",
+            format!("{name} (names)")
+        );
+    }
+    let store = arbor_index::vectors::VectorStore::open(&dir)
+        .expect("vectors")
+        .expect("vectors");
+    let vectors =
+        std::fs::metadata(dir.join(arbor_index::vectors::VECTORS_FILE)).map_or(0, |m| m.len());
+    let total = dir_size(&dir);
+    let count = embedded.into_inner();
+    println!(
+        "units: {} ({count} embedded by this run in {secs:.0} s: {:.1}/s, 2 threads); vector file {:.1} MB, +{:.0}% over the keyword index ({:.1} MB)",
+        store.len(),
+        count as f64 / secs,
+        vectors as f64 / 1e6,
+        vectors as f64 * 100.0 / (total - vectors) as f64,
+        (total - vectors) as f64 / 1e6
+    );
+    if std::env::var("SEMANTIC_SPEED").map_or(true, |v| v != "0") {
+        semantic_speed(corpus, &index, model, sentences);
+    }
+}
+
+/// Units embedded per second on 1 and 2 threads (256 texts: 30 lines from each of 256
+/// definitions), and in-process latency of keyword and hybrid queries.
+fn semantic_speed(
+    corpus: &Path,
+    index: &CodeIndex,
+    model: &dyn Embed,
+    sentences: &[(String, &Target)],
+) {
+    let corpus_texts: Vec<String> = sentences
+        .iter()
+        .step_by((sentences.len() / 256).max(1))
+        .take(256)
+        .filter_map(|(_, t)| {
+            let source = std::fs::read_to_string(corpus.join(&t.path)).ok()?;
+            Some(
+                source
+                    .lines()
+                    .skip(t.line - 1)
+                    .take(30)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        })
+        .collect();
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        let started = Instant::now();
+        pool.install(|| {
+            use rayon::prelude::*;
+            let texts: Vec<&str> = corpus_texts.iter().map(String::as_str).collect();
+            texts.par_chunks(16).for_each(|batch| {
+                model.embed(batch).expect("embed");
+            })
+        });
+        println!(
+            "embedding, {threads} thread(s): {:.1} units/s ({} texts of 30 lines)",
+            corpus_texts.len() as f64 / started.elapsed().as_secs_f64(),
+            corpus_texts.len()
+        );
+    }
+    let options = SearchOptions {
+        limit: 10,
+        snippet_lines: 1,
+    };
+    for (name, mode) in [
+        ("keyword", SearchMode::Keyword),
+        ("hybrid", SearchMode::Hybrid),
+        ("semantic", SearchMode::Semantic),
+    ] {
+        let mut times = Vec::new();
+        for (text, _) in sentences.iter().take(300) {
+            let query = Query::parse(text).expect("query");
+            let started = Instant::now();
+            index
+                .search_with(&query, &options, mode, Some(model))
+                .expect("search");
+            times.push(started.elapsed().as_secs_f64());
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{name} query latency (in-process, {} queries): p50 {:.1} ms, p95 {:.1} ms",
+            times.len(),
+            percentile(&times, 0.5) * 1e3,
+            percentile(&times, 0.95) * 1e3
         );
     }
 }

@@ -61,6 +61,12 @@ pub enum IndexError {
         #[source]
         source: std::io::Error,
     },
+    /// Semantic search cannot run: no vectors, a missing model, a query with nothing to embed.
+    #[error("{0}")]
+    Semantic(String),
+    /// The embedding model failed.
+    #[error("embedding: {0}")]
+    Embed(String),
     /// Any other error from tantivy.
     #[error("index error: {0}")]
     Tantivy(#[from] tantivy::TantivyError),

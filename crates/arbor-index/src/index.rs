@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -38,6 +38,8 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Ta
 use crate::error::IndexError;
 use crate::guard::guarded;
 use crate::schema::{build_schema, register_tokenizers, Fields, IndexSettings, FORMAT_VERSION};
+use crate::semantic::{Indexed, UnitText};
+use crate::vectors::{VectorStore, VECTORS_FILE, VECTORS_TMP};
 
 /// The file beside tantivy's own that records an index's [`IndexSettings`]. It is written
 /// before anything else, so it also marks a directory as Arbor's.
@@ -70,9 +72,14 @@ pub struct CodeIndex {
     dir: PathBuf,
     /// Why the index cannot be written, when it was opened read-only.
     read_only: Option<String>,
+    /// Whether the index has vectors for semantic search (`"vectors": true` in `arbor.json`).
+    semantic: AtomicBool,
+    /// The vector file, once read (cleared when an update replaces it).
+    pub(crate) vectors: Mutex<Option<(Option<crate::vectors::Stamp>, Arc<VectorStore>)>>,
 }
+
 /// Options of an index update.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UpdateOptions {
     /// Which files of the repository to index.
     pub walk: WalkOptions,
@@ -80,6 +87,24 @@ pub struct UpdateOptions {
     pub chunks: ChunkOptions,
     /// Re-index every file, not only changed ones (in one commit, so readers never see a gap).
     pub rebuild: bool,
+    /// The embedding model: with one, the index keeps vectors for semantic search in step
+    /// (making them the first time). Without one, an index that has vectors keeps them as
+    /// they are, and the files that changed are embedded by the next update that has it.
+    pub embedder: Option<Arc<dyn arbor_embed::Embed>>,
+}
+
+impl std::fmt::Debug for UpdateOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateOptions")
+            .field("walk", &self.walk)
+            .field("chunks", &self.chunks)
+            .field("rebuild", &self.rebuild)
+            .field(
+                "embedder",
+                &self.embedder.as_ref().map(|e| e.id().to_string()),
+            )
+            .finish()
+    }
 }
 
 /// What an update did.
@@ -110,12 +135,16 @@ pub struct UpdateStats {
 }
 
 /// Progress of an update, for a progress bar.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
     /// The walk is done: this many files will be checked.
     Total(usize),
     /// One more file checked (indexed or unchanged).
     File,
+    /// This many units of code will be embedded for semantic search.
+    Embedding(usize),
+    /// This many more units are embedded.
+    Embedded(usize),
     /// All files are checked; the commit is being written.
     Committing,
 }
@@ -160,6 +189,8 @@ fn is_index_file_name(name: &str) -> bool {
             | SETTINGS_FILE
             | SETTINGS_TMP
             | VERIFIED_FILE
+            | VECTORS_FILE
+            | VECTORS_TMP
     ) || is_temp_file_name(name)
         || is_segment_file_name(name)
 }
@@ -464,6 +495,7 @@ impl CodeIndex {
                 expected: FORMAT_VERSION,
             });
         }
+        let semantic = value.get("vectors") == Some(&serde_json::Value::Bool(true));
         let settings: IndexSettings =
             serde_json::from_value(value).map_err(|e| corrupt(format!("{SETTINGS_FILE}: {e}")))?;
         let open_error = |e: TantivyError| match e {
@@ -517,6 +549,8 @@ impl CodeIndex {
                 settings,
                 dir: dir.to_path_buf(),
                 read_only,
+                semantic: AtomicBool::new(semantic),
+                vectors: Mutex::new(None),
             })
         })
     }
@@ -571,6 +605,8 @@ impl CodeIndex {
             settings,
             dir: dir.to_path_buf(),
             read_only: None,
+            semantic: AtomicBool::new(false),
+            vectors: Mutex::new(None),
         })
     }
 
@@ -670,6 +706,40 @@ impl CodeIndex {
     /// cannot be written.
     pub fn is_read_only(&self) -> bool {
         self.read_only.is_some()
+    }
+
+    /// Whether the index in `dir` has vectors for semantic search (or should have: its
+    /// `arbor.json` says so), without opening it.
+    pub fn has_vectors(dir: &Path) -> bool {
+        dir.join(VECTORS_FILE).is_file()
+            || std::fs::read(dir.join(SETTINGS_FILE))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .is_some_and(|v| v["vectors"] == serde_json::Value::Bool(true))
+    }
+
+    /// Whether the index has vectors for semantic search (an update with a model made them).
+    pub fn is_semantic(&self) -> bool {
+        self.semantic.load(Ordering::Relaxed)
+    }
+
+    /// Records in `arbor.json` that the index has vectors (once; the writer lock is held).
+    fn mark_semantic(&self) -> Result<(), IndexError> {
+        if self.is_semantic() {
+            return Ok(());
+        }
+        let io = |source| IndexError::Io {
+            path: self.dir.join(SETTINGS_FILE),
+            source,
+        };
+        let mut value = serde_json::to_value(&self.settings).map_err(|e| io(e.into()))?;
+        value["vectors"] = serde_json::Value::Bool(true);
+        let json = serde_json::to_string_pretty(&value).map_err(|e| io(e.into()))?;
+        let tmp = self.dir.join(SETTINGS_TMP);
+        std::fs::write(&tmp, json).map_err(io)?;
+        std::fs::rename(&tmp, self.dir.join(SETTINGS_FILE)).map_err(io)?;
+        self.semantic.store(true, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The query for the one document per indexed file.
@@ -790,10 +860,10 @@ impl CodeIndex {
             skipped: Mutex::new(walked.skipped),
             ..Tally::default()
         };
-        let seen: Vec<Option<String>> = walked
+        let indexed: Vec<Indexed> = walked
             .files
             .par_iter()
-            .map(|file| {
+            .filter_map(|file| {
                 progress(Progress::File);
                 self.index_file(&writer, root, file, &existing, options, &tally)
             })
@@ -801,7 +871,11 @@ impl CodeIndex {
         if let Some(err) = tally.first_error.into_inner().expect("lock") {
             return Err(err); // the writer is dropped uncommitted: the index stays as it was
         }
-        let seen: HashSet<String> = seen.into_iter().flatten().collect();
+        let seen: HashSet<String> = indexed.iter().map(|f| f.file.path.clone()).collect();
+        let vectors = match &options.embedder {
+            Some(model) => self.write_vectors(model, indexed, options, progress)?,
+            None => false,
+        };
         let mut removed = 0;
         for path in existing.keys() {
             if !seen.contains(path) {
@@ -816,6 +890,11 @@ impl CodeIndex {
             progress(Progress::Committing);
             let bulk = (added + changed) * 2 > walked.files.len();
             self.commit(writer, bulk, &before)?;
+        }
+        if vectors {
+            crate::vectors::install(&self.dir)?;
+            self.mark_semantic()?;
+            *self.vectors.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
         let mut skipped = tally.skipped.into_inner().expect("lock");
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
@@ -845,7 +924,7 @@ impl CodeIndex {
         existing: &HashMap<String, String>,
         options: &UpdateOptions,
         tally: &Tally,
-    ) -> Option<String> {
+    ) -> Option<Indexed> {
         let rel = relative_path(root, &file.path);
         let skip = |reason| {
             tally.skipped.lock().expect("lock").push(Skipped {
@@ -862,8 +941,18 @@ impl CodeIndex {
         };
         let hash = blake3::hash(source.as_bytes()).to_hex().to_string();
         let previous = existing.get(&rel);
+        let entry = |units: Option<Vec<UnitText>>| Indexed {
+            file: crate::vectors::VectorFile {
+                path: rel.clone(),
+                hash: hash.clone(),
+                language: file.language.name().to_string(),
+            },
+            path: file.path.clone(),
+            language: file.language,
+            units,
+        };
         if previous == Some(&hash) {
-            return Some(rel);
+            return Some(entry(None));
         }
         let len = source.len();
         let parsed = match ParsedFile::parse(&file.path, file.language, source) {
@@ -883,7 +972,7 @@ impl CodeIndex {
             Ok(docs) => docs,
             Err(err) => {
                 tally.error(err);
-                return Some(rel);
+                return Some(entry(None));
             }
         };
         tally.symbols.fetch_add(docs.symbols, Ordering::Relaxed);
@@ -894,7 +983,7 @@ impl CodeIndex {
                 tally.error(err.into());
             }
         }
-        Some(rel)
+        Some(entry(docs.units))
     }
 
     /// Commits an update (the writer is done with then), merges segments, reloads the reader and records the files it wrote
@@ -1023,10 +1112,14 @@ impl CodeIndex {
             }
             docs.push(doc);
         }
+        let units = options.embedder.is_some().then(|| {
+            crate::semantic::unit_texts(rel, &symbols, &chunks, &text, !self.settings.strip_docs)
+        });
         Ok(FileDocs {
             docs,
             symbols: symbols.len(),
             chunks: chunks.len(),
+            units,
         })
     }
 }
@@ -1055,6 +1148,8 @@ struct FileDocs {
     docs: Vec<TantivyDocument>,
     symbols: usize,
     chunks: usize,
+    /// The units to embed, when the update embeds.
+    units: Option<Vec<UnitText>>,
 }
 
 /// `path` relative to `root`, with `/` separators.

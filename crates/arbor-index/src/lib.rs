@@ -9,11 +9,13 @@ pub mod query;
 pub mod render;
 pub mod schema;
 pub mod search;
+mod semantic;
 pub mod tokenizer;
+pub mod vectors;
 
 pub use error::IndexError;
 pub use fresh::{ignore_cache_dir, Freshness, Refresh};
 pub use index::{CodeIndex, Progress, UpdateOptions, UpdateStats};
 pub use query::{Query, QueryError};
 pub use schema::{IndexSettings, TokenizerKind};
-pub use search::{Hit, HitType, SearchOptions, SnippetLine};
+pub use search::{Hit, HitType, SearchMode, SearchOptions, SideScores, SnippetLine};

@@ -159,6 +159,26 @@ impl CompiledQuery {
         }
     }
 
+    /// The required and excluded clauses (not the scoring ones), `paths` among them: what
+    /// semantic search's candidates must pass.
+    pub fn filter_query(&self, paths: Option<Box<dyn TantivyQuery>>) -> Box<dyn TantivyQuery> {
+        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = self
+            .must
+            .iter()
+            .map(|q| (Occur::Must, q.box_clone()))
+            .chain(paths.map(|q| (Occur::Must, q)))
+            .collect();
+        if clauses.is_empty() {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        clauses.extend(
+            self.must_not
+                .iter()
+                .map(|q| (Occur::MustNot, plain_seek(q.box_clone()))),
+        );
+        Box::new(BooleanQuery::new(clauses))
+    }
+
     /// The definitions named `name` (lower-cased) that the required and excluded clauses
     /// (not the scoring ones) leave.
     fn exact_name_query(&self, name: &str) -> BooleanQuery {

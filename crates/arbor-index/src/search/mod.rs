@@ -4,8 +4,11 @@
 //! ranked, and the snippets of the hits shown made, in `rank`).
 
 mod compile;
+mod hybrid;
 mod plain_seek;
 mod rank;
+
+pub use hybrid::{SearchMode, SideScores};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -21,8 +24,9 @@ use crate::error::IndexError;
 use crate::guard::guarded;
 use crate::index::CodeIndex;
 use crate::query::Query;
+use crate::vectors::VectorStore;
 
-use compile::{CompiledQuery, MatchPlan, PathFilters, QueryCompiler, SearchQueries};
+use compile::{CompiledQuery, DocScope, MatchPlan, PathFilters, QueryCompiler, SearchQueries};
 use rank::{finish, rank, Candidate, Source};
 
 /// The most hits a search returns; a larger [`SearchOptions::limit`] counts as this.
@@ -107,6 +111,9 @@ pub struct Hit {
     pub score: f32,
     /// The matching lines.
     pub snippet: Vec<SnippetLine>,
+    /// For a semantic or hybrid search, each side's score (`score` is then the fused one).
+    #[serde(flatten)]
+    pub sides: Option<SideScores>,
     #[serde(skip)]
     tier: u8,
     #[serde(skip)]
@@ -130,7 +137,7 @@ fn text_of(doc: &TantivyDocument, field: Field) -> Option<&str> {
     doc.get_first(field).and_then(|v| v.as_str())
 }
 
-fn u64_of(doc: &TantivyDocument, field: Field) -> usize {
+pub(crate) fn u64_of(doc: &TantivyDocument, field: Field) -> usize {
     doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0) as usize
 }
 
@@ -193,40 +200,111 @@ impl CodeIndex {
         Ok(paths)
     }
 
-    /// Runs `query` and returns its hits, best first.
+    /// Runs `query` and returns its hits, best first (keyword search).
     pub fn search(&self, query: &Query, options: &SearchOptions) -> Result<Vec<Hit>, IndexError> {
-        guarded(self.dir(), || self.run_search(query, options)).map_err(|err| match err {
-            // Data tantivy cannot read is damage to the index.
-            IndexError::Tantivy(
-                err @ (TantivyError::DataCorruption(_)
-                | TantivyError::IoError(_)
-                | TantivyError::OpenReadError(_)
-                | TantivyError::IncompatibleIndex(_)),
-            ) => IndexError::Corrupt {
-                path: self.dir().to_path_buf(),
-                message: err
-                    .to_string()
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
+        self.search_with(query, options, SearchMode::Keyword, None)
+    }
+
+    /// Runs `query` in `mode` and returns its hits, best first. Semantic and hybrid search
+    /// need the index's vectors and the model that made them (`model`); a hybrid search of a
+    /// query with a phrase or regex, or without a free word, is a keyword search.
+    pub fn search_with(
+        &self,
+        query: &Query,
+        options: &SearchOptions,
+        mode: SearchMode,
+        model: Option<&dyn arbor_embed::Embed>,
+    ) -> Result<Vec<Hit>, IndexError> {
+        guarded(self.dir(), || self.run_search(query, options, mode, model)).map_err(
+            |err| match err {
+                // Data tantivy cannot read is damage to the index.
+                IndexError::Tantivy(
+                    err @ (TantivyError::DataCorruption(_)
+                    | TantivyError::IoError(_)
+                    | TantivyError::OpenReadError(_)
+                    | TantivyError::IncompatibleIndex(_)),
+                ) => IndexError::Corrupt {
+                    path: self.dir().to_path_buf(),
+                    message: err
+                        .to_string()
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                },
+                other => other,
             },
-            other => other,
-        })
+        )
     }
 
     /// Translates `query`, resolves its `path:` filters, and executes it.
-    fn run_search(&self, query: &Query, options: &SearchOptions) -> Result<Vec<Hit>, IndexError> {
+    fn run_search(
+        &self,
+        query: &Query,
+        options: &SearchOptions,
+        mode: SearchMode,
+        model: Option<&dyn arbor_embed::Embed>,
+    ) -> Result<Vec<Hit>, IndexError> {
         let mut compiled: CompiledQuery = self.compiler().compile(query)?;
+        let text = hybrid::semantic_text(query).filter(|_| compiled.scope != DocScope::Chunks);
+        if mode == SearchMode::Semantic && text.is_none() {
+            return Err(IndexError::Semantic(
+                "semantic search needs free words, and matches phrases and regexes only exactly: search with `--mode keyword` or `hybrid`".into(),
+            ));
+        }
         let searcher = self.reader.searcher();
         let paths = match self.resolve_paths(&searcher, &compiled.paths)? {
             PathRestriction::Any => None,
             PathRestriction::Only(query) => Some(query),
             PathRestriction::Nothing => return Ok(Vec::new()),
         };
+        let semantic = match (mode, text) {
+            (SearchMode::Keyword, _) | (_, None) => None,
+            (_, Some(text)) => Some((
+                text,
+                compiled.filter_query(paths.as_ref().map(|q| q.box_clone())),
+                hybrid::RowFilter::of(query),
+            )),
+        };
         let plan = std::mem::take(&mut compiled.plan);
+        let path_filters = std::mem::take(&mut compiled.paths);
         let queries = compiled.into_queries(paths);
-        self.execute(&searcher, &queries, &plan, options)
+        let limit = options.limit.clamp(1, MAX_LIMIT);
+        let ranked = match semantic {
+            None => self.ranked(&searcher, &queries, &plan, limit)?,
+            Some((text, filter, rows)) => {
+                // Each side's best `depth` are fused; the query is embedded while the keyword
+                // side runs.
+                let depth = limit + 30;
+                let keep = |s: &VectorStore| rows.keep(s, &path_filters);
+                let (side, keyword) = rayon::join(
+                    || self.semantic_side(&text, model, keep, filter),
+                    || match mode {
+                        SearchMode::Hybrid => {
+                            self.ranked(&searcher, &queries, &plan, depth).map(Some)
+                        }
+                        _ => Ok(None),
+                    },
+                );
+                let mut semantic = self.semantic_candidates(&searcher, &side?, &plan, depth)?;
+                if let Some(excluded) = &queries.excluded_code {
+                    semantic =
+                        self.drop_excluded_definitions(&searcher, semantic, excluded.as_ref())?;
+                }
+                match keyword? {
+                    Some(keyword) => hybrid::fuse(keyword, semantic, limit),
+                    None => {
+                        semantic.truncate(limit);
+                        semantic
+                    }
+                }
+            }
+        };
+        let mut analyzer = self.analyzer();
+        Ok(ranked
+            .into_iter()
+            .map(|c| finish(c, &plan, &mut analyzer, options))
+            .collect())
     }
 
     /// The documents that `filters` leave, from the paths in the index.
@@ -252,16 +330,14 @@ impl CodeIndex {
     }
 
     /// Fetches candidates for `queries`, checks and ranks them, fetching more while the checks
-    /// leave fewer than the limit; the hits shown get their snippets.
-    fn execute(
+    /// leave fewer than `limit`.
+    fn ranked(
         &self,
         searcher: &Searcher,
         queries: &SearchQueries,
         plan: &MatchPlan,
-        options: &SearchOptions,
-    ) -> Result<Vec<Hit>, IndexError> {
-        let mut analyzer = self.analyzer();
-        let limit = options.limit.clamp(1, MAX_LIMIT);
+        limit: usize,
+    ) -> Result<Vec<Candidate>, IndexError> {
         // Merging definition chunks into definitions removes some: fetch a little more.
         let mut fetch = limit + 10;
         loop {
@@ -273,10 +349,7 @@ impl CodeIndex {
             }
             let ranked = rank(candidates, limit);
             if ranked.len() >= limit || exhausted || fetch >= MAX_CANDIDATES {
-                return Ok(ranked
-                    .into_iter()
-                    .map(|c| finish(c, plan, &mut analyzer, options))
-                    .collect());
+                return Ok(ranked);
             }
             fetch = (fetch * 4).min(MAX_CANDIDATES);
         }
@@ -391,6 +464,7 @@ impl CodeIndex {
                 doc: None,
                 score,
                 snippet: Vec::new(),
+                sides: None,
                 tier: 2,
                 merge_key: None,
             };
