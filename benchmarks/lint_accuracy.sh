@@ -71,22 +71,9 @@ javascript_accuracy() {
 
 rust_accuracy() {
     local crates=(aho-corasick-1.1.5 ignore-0.4.35 memchr-2.8.3 regex-syntax-0.8.12 serde_json-1.0.154)
-    local registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
     local corpus="$work/rust"
-    mkdir -p "$corpus"
-    for crate in "${crates[@]}"; do
-        local source
-        source=$(find "$registry" -mindepth 2 -maxdepth 2 -type d -name "$crate" | head -1)
-        if [ -z "$source" ]; then
-            local fetch="$work/fetch-$crate"
-            cargo new --quiet --lib "$fetch"
-            echo "${crate%-*} = \"=${crate##*-}\"" >> "$fetch/Cargo.toml"
-            (cd "$fetch" && cargo fetch --quiet)
-            source=$(find "$registry" -mindepth 2 -maxdepth 2 -type d -name "$crate" | head -1)
-        fi
-        cp -r "$source" "$corpus/$crate"
-        rm -f "$corpus/$crate/clippy.toml" "$corpus/$crate/.clippy.toml"
-    done
+    benchmarks/crates.sh "$corpus" "${crates[@]}"
+    rm -f "$corpus"/*/clippy.toml "$corpus"/*/.clippy.toml
     find "$corpus" -path "$corpus/target" -prune -o -name '*.rs' -print | sort > "$work/rust.files"
     echo "# lint_accuracy.sh, $(date -u +%Y-%m-%d): $(cargo clippy --version) on ${crates[*]}"
     python3 benchmarks/lint_accuracy.py "${check[@]}" --arbor "$arbor" --clippy cargo \

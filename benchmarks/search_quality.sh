@@ -31,22 +31,8 @@ python_set() {
 
 rust_set() {
     local crates=(aho-corasick-1.1.5 ignore-0.4.35 memchr-2.8.3 regex-syntax-0.8.12 serde_json-1.0.154)
-    local registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
     local rust="$work/rust/corpus"
-    mkdir -p "$rust"
-    for crate in "${crates[@]}"; do
-        [ -d "$rust/$crate" ] && continue
-        local source
-        source=$(find "$registry" -mindepth 2 -maxdepth 2 -type d -name "$crate" | head -1)
-        if [ -z "$source" ]; then
-            local fetch="$work/rust/fetch-$crate"
-            cargo new --quiet --lib "$fetch"
-            echo "${crate%-*} = \"=${crate##*-}\"" >> "$fetch/Cargo.toml"
-            (cd "$fetch" && cargo fetch --quiet)
-            source=$(find "$registry" -mindepth 2 -maxdepth 2 -type d -name "$crate" | head -1)
-        fi
-        cp -r "$source" "$rust/$crate"
-    done
+    benchmarks/crates.sh "$rust" "${crates[@]}"
     echo "# corpus: ${crates[*]} from the cargo registry ($(find "$rust" -name '*.rs' | wc -l) files): doc comment -> function"
     "$bench" quality "$rust" "$work/rust" "${1:-5000}"
 }

@@ -707,6 +707,12 @@ fn serve_answers_searches_over_http_until_interrupted() {
     assert!(status.success(), "{status:?}");
 }
 
+/// `out` is a usage error (exit 2) whose message holds `needle`.
+fn fails_with(out: &std::process::Output, needle: &str) {
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(needle), "{}", text(&out.stderr));
+}
+
 /// A repository and a tiny sentence-transformers model made here (issue 20): the CLI runs the
 /// whole semantic path with it (the real model's numbers are in benchmarks/).
 fn semantic_fixture() -> (tempfile::TempDir, std::path::PathBuf, String) {
@@ -796,12 +802,7 @@ fn index_semantic_then_search_hybrid_semantic_and_keyword() {
             "\"def area\"",
         ],
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("--mode keyword"),
-        "{}",
-        text(&out.stderr)
-    );
+    fails_with(&out, "--mode keyword");
     // Another model's vectors are refused, with the way out.
     let (_other_dir, other, _) = semantic_fixture();
     arbor_embed::testing::write_tiny_model(&other, &["def"], 4).unwrap();
@@ -809,12 +810,7 @@ fn index_semantic_then_search_hybrid_semantic_and_keyword() {
         dir.path(),
         &["search", "--embed-model", &other.to_string_lossy(), "area"],
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("--rebuild"),
-        "{}",
-        text(&out.stderr)
-    );
+    fails_with(&out, "--rebuild");
 }
 
 #[test]
@@ -863,10 +859,5 @@ fn a_corrupt_vector_file_gets_the_rebuild_hint_and_rebuild_mends_it() {
         dir.path(),
         &["search", "--embed-model", "/nonexistent/model", "area"],
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("/nonexistent/model"),
-        "{}",
-        text(&out.stderr)
-    );
+    fails_with(&out, "/nonexistent/model");
 }
