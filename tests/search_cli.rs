@@ -707,6 +707,16 @@ fn serve_answers_searches_over_http_until_interrupted() {
     assert!(status.success(), "{status:?}");
 }
 
+/// The hits of `arbor ARGS…` (with `--json`), which must succeed.
+fn json_hits(dir: &Path, args: &[&str]) -> Vec<serde_json::Value> {
+    let out = arbor(dir, args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 /// `out` is a usage error (exit 2) whose message holds `needle`.
 fn fails_with(out: &std::process::Output, needle: &str) {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
@@ -735,7 +745,7 @@ fn index_semantic_then_search_hybrid_semantic_and_keyword() {
     let vectors = dir.path().join(".arbor/index/vectors.arbor");
     assert!(vectors.is_file());
     // Hybrid by default now: the hits carry both sides' scores.
-    let out = arbor(
+    let hits = json_hits(
         dir.path(),
         &[
             "search",
@@ -745,11 +755,6 @@ fn index_semantic_then_search_hybrid_semantic_and_keyword() {
             "compute the area",
         ],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let hits: Vec<serde_json::Value> = text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     assert!(!hits.is_empty());
     assert!(
         hits.iter()
@@ -761,7 +766,7 @@ fn index_semantic_then_search_hybrid_semantic_and_keyword() {
         "{hits:?}"
     );
     // Semantic alone: every hit has a cosine; keyword alone: no side scores.
-    let out = arbor(
+    let lines = json_hits(
         dir.path(),
         &[
             "search",
@@ -775,11 +780,6 @@ fn index_semantic_then_search_hybrid_semantic_and_keyword() {
             "compute the area",
         ],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let lines: Vec<serde_json::Value> = text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     assert_eq!(lines.len(), 3);
     assert!(lines
         .iter()

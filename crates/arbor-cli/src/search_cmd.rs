@@ -53,7 +53,7 @@ pub fn run(args: SearchArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let semantic = CodeIndex::has_vectors(&dir);
     let mode = args.mode.as_deref().and_then(SearchMode::parse);
     let mode = mode.unwrap_or([SearchMode::Keyword, SearchMode::Hybrid][usize::from(semantic)]);
-    let model = args.model.load(mode != SearchMode::Keyword)?;
+    let model = args.model.load(semantic && mode != SearchMode::Keyword)?;
     let (index, freshness) = if args.no_update {
         CodeIndex::open_fresh(&dir, root, &Refresh::Never, &|_| {})?
     } else {
