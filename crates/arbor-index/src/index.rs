@@ -1020,6 +1020,15 @@ impl CodeIndex {
         Ok(())
     }
 
+    /// The source as this index holds it: with docs blanked when its settings say so.
+    pub(crate) fn indexed_text(&self, source: &str, symbols: &[Symbol]) -> String {
+        if self.settings.strip_docs {
+            blank_docs(source, symbols)
+        } else {
+            source.to_string()
+        }
+    }
+
     fn documents(
         &self,
         rel: &str,
@@ -1030,11 +1039,7 @@ impl CodeIndex {
         let f = &self.fields;
         let symbols = parsed.symbols()?;
         let source = parsed.source();
-        let text = if self.settings.strip_docs {
-            blank_docs(source, &symbols)
-        } else {
-            source.to_string()
-        };
+        let text = self.indexed_text(source, &symbols);
         let language = parsed.language().name();
         let mut docs = Vec::new();
         let mut file = TantivyDocument::new();

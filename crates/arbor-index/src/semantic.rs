@@ -21,7 +21,7 @@ use arbor_syntax::{read_source, Chunk, ChunkKind, ParsedFile, Symbol, SymbolKind
 use rayon::prelude::*;
 
 use crate::error::IndexError;
-use crate::index::{blank_docs, CodeIndex, Progress, UpdateOptions};
+use crate::index::{CodeIndex, Progress, UpdateOptions};
 use crate::vectors::{VectorFile, VectorStore, VectorWriter};
 
 /// The most bytes of a unit's text handed to the model: far more than its window of word
@@ -232,14 +232,9 @@ impl CodeIndex {
         symbols: &[Symbol],
         options: &UpdateOptions,
     ) -> Vec<UnitText> {
-        let strip = self.settings().strip_docs;
-        let text = if strip {
-            blank_docs(parsed.source(), symbols)
-        } else {
-            parsed.source().to_string()
-        };
+        let text = self.indexed_text(parsed.source(), symbols);
         let chunks = parsed.chunks(symbols, options.chunks);
-        unit_texts(rel, symbols, &chunks, &text, !strip)
+        unit_texts(rel, symbols, &chunks, &text, !self.settings().strip_docs)
     }
 }
 

@@ -152,7 +152,7 @@ impl RowFilter {
 }
 
 /// Everything a search's semantic side needs.
-pub(crate) struct SemanticSide<'a> {
+pub(crate) struct SemanticSide {
     /// The vectors.
     pub store: Arc<VectorStore>,
     /// The embedded query.
@@ -161,8 +161,6 @@ pub(crate) struct SemanticSide<'a> {
     pub keep: Vec<bool>,
     /// The required and excluded clauses.
     pub filter: Box<dyn TantivyQuery>,
-    /// The model (kept for its lifetime only).
-    pub _model: &'a dyn Embed,
 }
 
 impl CodeIndex {
@@ -193,13 +191,13 @@ impl CodeIndex {
 
     /// The semantic side of a search: the vectors, checked against `model`, and the query
     /// embedded. Errors name what to do.
-    pub(crate) fn semantic_side<'a>(
+    pub(crate) fn semantic_side(
         &self,
         text: &str,
-        model: Option<&'a dyn Embed>,
+        model: Option<&dyn Embed>,
         keep: impl FnOnce(&VectorStore) -> Vec<bool>,
         filter: Box<dyn TantivyQuery>,
-    ) -> Result<SemanticSide<'a>, IndexError> {
+    ) -> Result<SemanticSide, IndexError> {
         let Some(store) = self.vector_store()? else {
             return Err(IndexError::Semantic(format!(
                 "the index at {} has no vectors for semantic search: run `arbor index --semantic`, or search with `--mode keyword`",
@@ -228,7 +226,6 @@ impl CodeIndex {
             vector,
             keep,
             filter,
-            _model: model,
         })
     }
 
@@ -237,7 +234,7 @@ impl CodeIndex {
     pub(crate) fn semantic_candidates(
         &self,
         searcher: &Searcher,
-        side: &SemanticSide<'_>,
+        side: &SemanticSide,
         plan: &super::compile::MatchPlan,
         depth: usize,
     ) -> Result<Vec<Candidate>, IndexError> {
@@ -273,7 +270,7 @@ impl CodeIndex {
     fn row_document(
         &self,
         searcher: &Searcher,
-        side: &SemanticSide<'_>,
+        side: &SemanticSide,
         row: usize,
     ) -> Result<Option<DocAddress>, IndexError> {
         let f = self.fields;
