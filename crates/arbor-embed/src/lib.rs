@@ -112,7 +112,10 @@ pub trait Embed: Send + Sync {
 
 /// A loaded embedding model.
 pub struct Embedder {
+    /// Batches: candle's BERT (its matrix products pay off on many rows).
     model: BertModel,
+    /// One text (a search query): the same weights, read once per layer.
+    direct: direct::DirectBert,
     tokenizer: Tokenizer,
     device: Device,
     id: String,
@@ -191,6 +194,7 @@ impl Embedder {
             &hasher.finalize().to_hex()[..16]
         );
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device)?;
+        let direct = direct::DirectBert::load(&vb, &config)?;
         let model = BertModel::load(vb, &config)?;
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
@@ -203,6 +207,7 @@ impl Embedder {
         tokenizer.with_padding(Some(PaddingParams::default()));
         Ok(Embedder {
             model,
+            direct,
             tokenizer,
             device,
             id,
@@ -214,6 +219,9 @@ impl Embedder {
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         if texts.is_empty() {
             return Ok(Vec::new());
+        }
+        if let [text] = texts {
+            return self.embed_one(text).map(|v| vec![v]);
         }
         let encodings = self
             .tokenizer
@@ -241,8 +249,31 @@ impl Embedder {
         let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
         Ok(mean.broadcast_div(&norms)?.to_vec2::<f32>()?)
     }
+
+    /// The embedding of one text, by the forward pass made for few word pieces (no padding,
+    /// so every token counts in the mean).
+    fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        let encoding = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        let ids = encoding.get_ids();
+        let hidden = self.direct.forward(ids)?;
+        let mut mean = vec![0f32; self.dimensions];
+        for row in hidden.chunks_exact(self.dimensions) {
+            for (m, v) in mean.iter_mut().zip(row) {
+                *m += v;
+            }
+        }
+        let count = (ids.len() as f32).max(1e-9);
+        let norm = (mean.iter().map(|m| (m / count) * (m / count)).sum::<f32>())
+            .sqrt()
+            .max(1e-12);
+        Ok(mean.iter().map(|m| m / count / norm).collect())
+    }
 }
 
+mod direct;
 pub mod testing;
 
 /// The cosine of two unit vectors.

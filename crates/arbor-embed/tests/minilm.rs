@@ -98,3 +98,33 @@ fn a_tiny_model_made_here_loads_and_embeds_as_the_real_one_does() {
     let long = "merge ".repeat(100);
     assert_eq!(Embed::embed(&model, &[long.as_str()]).unwrap().len(), 1);
 }
+
+#[test]
+fn one_text_alone_embeds_as_in_a_batch() {
+    // Alone, a text goes through the forward pass made for queries; in a batch, through
+    // candle's BERT with padding and its mask. The two agree to rounding.
+    use arbor_embed::Embed;
+    let dir = tempfile::tempdir().unwrap();
+    arbor_embed::testing::write_tiny_model(dir.path(), &["config", "merge", "read"], 3).unwrap();
+    let model = arbor_embed::Embedder::load_with(dir.path(), 24).unwrap();
+    let long = "read the config file and merge defaults into it, then ".repeat(4);
+    let texts = ["merge config", "x", long.as_str(), "zzz 42 qq (read) merge"];
+    let together = Embed::embed(&model, &texts).unwrap();
+    for (i, text) in texts.iter().enumerate() {
+        let alone = Embed::embed(&model, &[text]).unwrap().remove(0);
+        assert_eq!(alone.len(), 32);
+        let gap = alone
+            .iter()
+            .zip(&together[i])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        let cosine = arbor_embed::cosine(&alone, &together[i]);
+        assert!(
+            gap < 1e-5 && cosine > 1.0 - 1e-6,
+            "text {i}: alone and batched differ by {gap} (cosine {cosine})"
+        );
+    }
+    // Different texts stay different through both paths.
+    let a = Embed::embed(&model, &[texts[0]]).unwrap().remove(0);
+    assert!(arbor_embed::cosine(&a, &together[3]) < 0.999);
+}

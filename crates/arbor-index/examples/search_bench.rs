@@ -340,6 +340,31 @@ fn semantic_speed(
             percentile(&times, 0.95) * 1e3
         );
     }
+    // The semantic side's two fixed costs, apart.
+    let store = arbor_index::vectors::VectorStore::open(index.dir())
+        .expect("vectors")
+        .expect("vectors");
+    let keep = vec![true; store.len()];
+    let queries: Vec<&str> = sentences
+        .iter()
+        .take(200)
+        .map(|(t, _)| t.as_str())
+        .collect();
+    let started = Instant::now();
+    let vectors: Vec<Vec<f32>> = queries
+        .iter()
+        .map(|q| model.embed(&[q]).expect("embed").remove(0))
+        .collect();
+    let embedding = started.elapsed().as_secs_f64() * 1e3 / queries.len() as f64;
+    let started = Instant::now();
+    for v in &vectors {
+        std::hint::black_box(store.nearest(v, 80, &keep));
+    }
+    println!(
+        "of which: embedding the query {embedding:.1} ms (mean of {}), the exact nearest-row pass {:.1} ms",
+        queries.len(),
+        started.elapsed().as_secs_f64() * 1e3 / queries.len() as f64
+    );
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

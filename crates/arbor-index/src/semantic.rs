@@ -1,8 +1,8 @@
 //! Semantic search's side of an update: what each unit of code embeds, and the vector file
 //! kept in step with the tantivy index.
 //!
-//! A unit is a definition (function, method, class, …: its qualified name, its doc comment
-//! when it precedes the code, and its code) or a window of lines outside every definition (the
+//! A unit is a definition (function, method, class, …: its module's path in words, its
+//! qualified name, its doc comment when it precedes the code, and its code) or a window of lines outside every definition (the
 //! file's path and the lines). A class and each of its methods are units of their own, so a
 //! method is found by what it does, not only by its class's first lines.
 //!
@@ -59,6 +59,19 @@ fn squeeze(text: &str) -> String {
     out
 }
 
+/// The module a file is, in words: its path without the extension, the separators spaces
+/// (`email/utils.py` → `email utils`). A definition's text starts with it: what a function is
+/// about is often in its package's and module's names (on `benchmarks/search_quality.sh`'s
+/// json, http, email and logging packages, hybrid MRR@10 went from 0.497 to 0.519 with them;
+/// the path as written, `.py` and all, gave 0.509).
+fn module_words(rel: &str) -> String {
+    let stem = match rel.rsplit_once('.') {
+        Some((stem, extension)) if !extension.contains(['/', '\\']) => stem,
+        _ => rel,
+    };
+    stem.replace(['/', '\\'], " ")
+}
+
 /// The units of a file: its definitions (constants are left to the windows), then its windows
 /// of lines outside definitions. `text` is the source as indexed (docs blanked or not).
 pub(crate) fn unit_texts(
@@ -69,12 +82,12 @@ pub(crate) fn unit_texts(
     with_docs: bool,
 ) -> Vec<UnitText> {
     let mut units = Vec::new();
+    let module = module_words(rel);
     for symbol in symbols {
         if symbol.kind == SymbolKind::Constant {
             continue;
         }
-        let mut t = symbol.qualified_name.clone();
-        t.push('\n');
+        let mut t = format!("{module} {}\n", symbol.qualified_name);
         if let (Some(doc), Some(span), true) = (&symbol.doc, symbol.doc_span, with_docs) {
             if span.start_byte < symbol.span.start_byte {
                 t.push_str(doc);
@@ -280,4 +293,43 @@ fn embed_all<'p>(
         .zip(batches.into_iter().flatten())
         .map(|((path, unit), vector)| ((path, unit.line, unit.name.as_str()), vector))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_module_is_its_path_in_words() {
+        assert_eq!(module_words("email/utils.py"), "email utils");
+        assert_eq!(module_words("tarfile.py"), "tarfile");
+        assert_eq!(module_words("src/regex/parser.rs"), "src regex parser");
+        // A dot in a folder's name is not an extension; a file without one keeps its name.
+        assert_eq!(module_words("lib.d/build"), "lib.d build");
+        assert_eq!(module_words("Makefile"), "Makefile");
+    }
+
+    #[test]
+    fn a_definition_embeds_its_module_name_and_code() {
+        let source =
+            "def merge(a, b):\n    \"\"\"Merge two configs.\"\"\"\n    return {**a, **b}\n";
+        let parsed = ParsedFile::parse(
+            "config/loader.py",
+            arbor_syntax::Language::Python,
+            source.to_string(),
+        )
+        .expect("parse");
+        let symbols = parsed.symbols().expect("symbols");
+        let units = unit_texts("config/loader.py", &symbols, &[], source, true);
+        assert_eq!(units.len(), 1);
+        assert_eq!(units[0].name, "merge");
+        assert_eq!(units[0].line, 1);
+        assert!(
+            units[0]
+                .text
+                .starts_with("config loader merge def merge(a, b):"),
+            "{}",
+            units[0].text
+        );
+    }
 }

@@ -130,7 +130,8 @@ impl RowFilter {
             && !unwanted.iter().any(|u| u == value)
     }
 
-    /// Which rows may match: one flag per unit of `store`.
+    /// Which rows may match: one flag per unit of `store`. The per-unit tests run only when
+    /// the query has `kind:` or `sym:` (a query is not slowed by lower-casing every name).
     pub fn keep(&self, store: &VectorStore, paths: &PathFilters) -> Vec<bool> {
         let files: Vec<bool> = store
             .header
@@ -138,14 +139,18 @@ impl RowFilter {
             .iter()
             .map(|f| paths.keeps(&f.path) && Self::passes(&self.langs, &f.language))
             .collect();
+        let any = |(wanted, unwanted): &(Vec<String>, Vec<String>)| {
+            !wanted.is_empty() || !unwanted.is_empty()
+        };
+        let (by_kind, by_name) = (any(&self.kinds), any(&self.syms));
         store
             .header
             .units
             .iter()
             .map(|u| {
                 files[u.file as usize]
-                    && Self::passes(&self.kinds, &u.kind)
-                    && Self::passes(&self.syms, &u.name.to_lowercase())
+                    && (!by_kind || Self::passes(&self.kinds, &u.kind))
+                    && (!by_name || Self::passes(&self.syms, &u.name.to_lowercase()))
             })
             .collect()
     }
