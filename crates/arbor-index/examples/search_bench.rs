@@ -173,7 +173,7 @@ fn quality(corpus: &Path, work: &Path, max: usize) {
         let (index, secs, _) = build(corpus, &work.join(format!("quality-{name}")), settings);
         let (mrr, r10, r1) = score(&index, &sentences, SearchMode::Keyword, None);
         println!(
-            "{:<18} {mrr:>8.3} {r10:>10.3} {r1:>10.3} {secs:>12.1}",
+            "{:<18} {mrr:>8.4} {r10:>10.3} {r1:>10.3} {secs:>12.1}",
             format!("keyword/{name}")
         );
     }
@@ -227,7 +227,7 @@ fn semantic_quality(
         ("hybrid", SearchMode::Hybrid),
     ] {
         let (mrr, r10, r1) = score(&index, sentences, mode, Some(model));
-        println!("{name:<18} {mrr:>8.3} {r10:>10.3} {r1:>10.3} {secs:>12.1}");
+        println!("{name:<18} {mrr:>8.4} {r10:>10.3} {r1:>10.3} {secs:>12.1}");
     }
     println!("one-word queries: the function's own name");
     let names: Vec<(String, &Target)> = targets
@@ -249,7 +249,7 @@ fn semantic_quality(
     ] {
         let (mrr, r10, r1) = score(&index, &names, mode, Some(model));
         println!(
-            "{:<18} {mrr:>8.3} {r10:>10.3} {r1:>10.3}",
+            "{:<18} {mrr:>8.4} {r10:>10.3} {r1:>10.3}",
             format!("{name} (names)")
         );
     }
