@@ -180,7 +180,18 @@ impl Embedder {
                 "not mean pooling",
             ));
         }
-        let dimensions = pooling["word_embedding_dimension"].as_u64().unwrap_or(384) as usize;
+        let dimensions = pooling["word_embedding_dimension"]
+            .as_u64()
+            .map_or(config.hidden_size, |d| d as usize);
+        if dimensions != config.hidden_size {
+            return Err(model_error(
+                &dir.join("1_Pooling/config.json"),
+                format!(
+                    "word_embedding_dimension {dimensions} is not the model's hidden size {}",
+                    config.hidden_size
+                ),
+            ));
+        }
         let device = Device::Cpu;
         let weights = dir.join("model.safetensors");
         // Read, not mapped: mapping is `unsafe` (a file changed underneath would be undefined

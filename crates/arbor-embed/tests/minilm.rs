@@ -128,3 +128,22 @@ fn one_text_alone_embeds_as_in_a_batch() {
     let a = Embed::embed(&model, &[texts[0]]).unwrap().remove(0);
     assert!(arbor_embed::cosine(&a, &together[3]) < 0.999);
 }
+
+#[test]
+fn a_pooling_config_that_disagrees_with_the_model_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    arbor_embed::testing::write_tiny_model(dir.path(), &["merge"], 1).unwrap();
+    std::fs::write(
+        dir.path().join("1_Pooling/config.json"),
+        r#"{"word_embedding_dimension": 16, "pooling_mode_mean_tokens": true}"#,
+    )
+    .unwrap();
+    let err = arbor_embed::Embedder::load_with(dir.path(), 16)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains("1_Pooling/config.json") && err.contains("hidden size 32"),
+        "{err}"
+    );
+}
