@@ -47,12 +47,16 @@ impl WithSimd for Lanes {
 }
 
 impl Linear {
-    fn load(vb: &VarBuilder, inputs: usize, outputs: usize) -> candle_core::Result<Linear> {
-        Ok(Linear::pack(
-            &flat(vb.get((outputs, inputs), "weight")?)?,
-            flat(vb.get(outputs, "bias")?)?,
-            inputs,
-        ))
+    /// The layers at `parts` (each `outputs` × `inputs`) as one: their outputs one after
+    /// another (query, key and value as one product), or a single layer.
+    fn load(parts: &[VarBuilder], inputs: usize, outputs: usize) -> candle_core::Result<Linear> {
+        let mut weight = Vec::with_capacity(parts.len() * outputs * inputs);
+        let mut bias = Vec::with_capacity(parts.len() * outputs);
+        for vb in parts {
+            weight.extend(flat(vb.get((outputs, inputs), "weight")?)?);
+            bias.extend(flat(vb.get(outputs, "bias")?)?);
+        }
+        Ok(Linear::pack(&weight, bias, inputs))
     }
 
     /// Packs `weight` (one row of `inputs` values per output).
@@ -74,27 +78,6 @@ impl Linear {
             lanes,
             arch,
         }
-    }
-
-    /// The weight unpacked (one row per output).
-    fn weight(&self) -> Vec<f32> {
-        let (inputs, lanes) = (self.inputs, self.lanes);
-        (0..self.bias.len())
-            .flat_map(|o| (0..inputs).map(move |i| (o, i)))
-            .map(|(o, i)| self.packed[(o / lanes * inputs + i) * lanes + o % lanes])
-            .collect()
-    }
-
-    /// The layers' outputs one after another (query, key and value as one product).
-    fn concat(parts: &[Linear]) -> Linear {
-        let inputs = parts.first().map_or(0, |p| p.inputs);
-        let mut weight = Vec::new();
-        let mut bias = Vec::new();
-        for p in parts {
-            weight.extend(p.weight());
-            bias.extend(&p.bias);
-        }
-        Linear::pack(&weight, bias, inputs)
     }
 
     /// `x` (rows of `inputs` values) through the layer: rows of `outputs` values.
@@ -141,9 +124,7 @@ impl Linear {
         }
         y
     }
-}
 
-impl Linear {
     /// One tile's outputs for the first `out.len() / lanes` tokens of a group (a kernel for
     /// each count: a short last group costs only its tokens).
     fn multiply(&self, tile: &[f32], group: &[[f32; GROUP]], out: &mut [f32]) {
@@ -186,11 +167,6 @@ impl<const T: usize> WithSimd for Multiply<'_, T> {
             *o = a;
         }
     }
-}
-
-/// The dot product of two rows of equal length (an attention head's: a few dozen values).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Layer normalisation's scale and shift.
@@ -273,16 +249,13 @@ impl DirectBert {
         for i in 0..config.num_hidden_layers {
             let l = vb.pp(format!("encoder.layer.{i}"));
             let a = l.pp("attention");
-            let qkv = ["query", "key", "value"]
-                .iter()
-                .map(|n| Linear::load(&a.pp("self").pp(n), h, h))
-                .collect::<candle_core::Result<Vec<_>>>()?;
+            let qkv = ["query", "key", "value"].map(|n| a.pp("self").pp(n));
             layers.push(Layer {
-                qkv: Linear::concat(&qkv),
-                attention_out: Linear::load(&a.pp("output.dense"), h, h)?,
+                qkv: Linear::load(&qkv, h, h)?,
+                attention_out: Linear::load(&[a.pp("output.dense")], h, h)?,
                 attention_norm: Norm::load(&a.pp("output.LayerNorm"), h)?,
-                up: Linear::load(&l.pp("intermediate.dense"), h, inner)?,
-                down: Linear::load(&l.pp("output.dense"), inner, h)?,
+                up: Linear::load(&[l.pp("intermediate.dense")], h, inner)?,
+                down: Linear::load(&[l.pp("output.dense")], inner, h)?,
                 norm: Norm::load(&l.pp("output.LayerNorm"), h)?,
             });
         }
@@ -367,7 +340,7 @@ impl DirectBert {
             for t in 0..n {
                 let q = row(t, 0, head);
                 for (s, w) in weights.iter_mut().enumerate() {
-                    *w = dot(q, row(s, 1, head)) * scale;
+                    *w = crate::dot(q, row(s, 1, head)) * scale;
                 }
                 let max = weights.iter().copied().fold(f32::NEG_INFINITY, f32::max);
                 let mut total = 0.0;

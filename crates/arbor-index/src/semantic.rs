@@ -2,9 +2,10 @@
 //! kept in step with the tantivy index.
 //!
 //! A unit is a definition (function, method, class, …: its module's path in words, its
-//! qualified name, its doc comment when it precedes the code, and its code) or a window of lines outside every definition (the
-//! file's path and the lines). A class and each of its methods are units of their own, so a
-//! method is found by what it does, not only by its class's first lines.
+//! qualified name, its doc comment when it precedes the code, and its code) or a window of
+//! lines outside every definition (the file's path and the lines). A class and each of its
+//! methods are units of their own, so a method is found by what it does, not only by its
+//! class's first lines.
 //!
 //! The vector file records the content hash each file's units were embedded from. An update
 //! embeds the units of the files it re-indexes and of every indexed file whose vectors are
